@@ -1,0 +1,145 @@
+/** @module The talosctl-oidc entrypoint: the command table, error printing, and the only Deno.exit. */
+
+import { type Command, type CommandContext, EXIT, type Stdio } from "./shared/cli.ts";
+import { describeCauses, isTalosOidcError } from "./shared/errors.ts";
+import { redactText } from "./shared/log.ts";
+import { formatVersion } from "./shared/version.ts";
+
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** Every command, loaded lazily so `version` and `--help` stay fast. */
+export const COMMANDS: Record<string, Entry> = {
+  serve: {
+    summary: "Run the exchange server (ID token in, Talos client certificate out)",
+    load: async () => (await import("./server/serve.ts")).serveCommand,
+  },
+  login: {
+    summary: "Sign in with your IdP and write a Talos context into your talosconfig",
+    load: async () => (await import("./client/commands/login.ts")).loginCommand,
+  },
+  logout: {
+    summary: "Remove the cached tokens and the context this tool wrote",
+    load: async () => (await import("./client/commands/logout.ts")).logoutCommand,
+  },
+  status: {
+    summary: "Show the context, its certificate and the cached token (offline)",
+    load: async () => (await import("./client/commands/status.ts")).statusCommand,
+  },
+  version: {
+    summary: "Print version, commit and build date",
+    load: () => Promise.resolve(versionCommand),
+  },
+};
+
+const versionCommand: Command = {
+  spec: { name: "version", summary: "Print version, commit and build date", usage: "talosctl-oidc version", flags: [] },
+  run(ctx) {
+    ctx.stdio.stdout(formatVersion());
+    return Promise.resolve(EXIT.OK);
+  },
+};
+
+/** Top-level help: the command list. */
+export function rootHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  const rows = Object.entries(COMMANDS).map(([n, e]) => `  ${n.padEnd(width)}${e.summary}`);
+  return [
+    "talosctl-oidc: single sign-on for Talos Linux. Trade an OIDC ID token for a short-lived Talos client certificate.",
+    "",
+    "Usage:\n  talosctl-oidc <command> [flags]",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    'Run "talosctl-oidc <command> --help" for the flags of a command.',
+    "",
+  ].join("\n");
+}
+
+/** Run the CLI with the given context and return the exit code. Never exits the process. */
+export async function runCli(ctx: CommandContext): Promise<number> {
+  const [name, ...rest] = ctx.args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? ctx.stdio.stderr : ctx.stdio.stdout)(rootHelp());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === "--version") {
+    ctx.stdio.stdout(formatVersion());
+    return EXIT.OK;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const guess = Object.keys(COMMANDS).find((n) => n.startsWith(name.slice(0, 2)));
+    ctx.stdio.stderr(`error: unknown command "${name}"\n`);
+    ctx.stdio.stderr(
+      `hint: ${guess ? `did you mean "${guess}"? ` : ""}run "talosctl-oidc --help" for the list of commands\n`,
+    );
+    return EXIT.USAGE;
+  }
+  const verbose = rest.includes("-v") || rest.includes("--verbose") || Boolean(ctx.env.DEBUG);
+  try {
+    const cmd = await entry.load();
+    return await cmd.run({ ...ctx, args: rest });
+  } catch (err) {
+    return printError(ctx.stdio, err, verbose);
+  }
+}
+
+function printError(stdio: Stdio, err: unknown, verbose: boolean): number {
+  if (isTalosOidcError(err)) {
+    stdio.stderr(`error: ${redactText(err.message)}\n`);
+    if (err.hint) stdio.stderr(`hint: ${redactText(err.hint)}\n`);
+    const causes = describeCauses(err);
+    if (verbose) { for (const c of causes) stdio.stderr(`  caused by: ${redactText(c)}\n`); }
+    else if (causes.length > 0) stdio.stderr(`  (run with -v for the cause)\n`);
+    return err.code === "ERR_USAGE" || err.code === "ERR_CONFIG" ? EXIT.USAGE : EXIT.FAILURE;
+  }
+  const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  stdio.stderr(`error: unexpected failure: ${redactText(msg)}\n`);
+  if (verbose && err instanceof Error && err.stack) stdio.stderr(redactText(err.stack) + "\n");
+  return EXIT.FAILURE;
+}
+
+/** The real process's stdio. */
+export function denoStdio(): Stdio {
+  const enc = new TextEncoder();
+  const lines = (async function* () {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of Deno.stdin.readable) {
+      buf += decoder.decode(chunk, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        yield buf.slice(0, i);
+        buf = buf.slice(i + 1);
+      }
+    }
+    if (buf) yield buf;
+  })();
+  return {
+    stdout: (t) => void Deno.stdout.writeSync(enc.encode(t)),
+    stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    isTerminal: Deno.stderr.isTerminal(),
+    readLine: async () => {
+      const r = await lines.next();
+      return r.done ? null : r.value;
+    },
+  };
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await runCli({
+    args: Deno.args,
+    env: Deno.env.toObject(),
+    stdio: denoStdio(),
+    signal: controller.signal,
+  });
+  Deno.exit(code);
+}

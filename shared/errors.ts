@@ -1,0 +1,86 @@
+/** @module The one error type for everything a user or caller must handle, with stable codes. */
+
+/** Closed set of stable error codes. Add new codes here, never ad-hoc strings. */
+export type ErrorCode =
+  | "ERR_CONFIG" // configuration is missing, malformed or inconsistent
+  | "ERR_USAGE" // bad command-line usage
+  | "ERR_INVALID_REQUEST" // malformed request body (HTTP 400)
+  | "ERR_BODY_TOO_LARGE" // request body over the limit (HTTP 413)
+  | "ERR_INVALID_TOKEN" // ID token failed validation (HTTP 401)
+  | "ERR_NO_ROLES" // token valid but no RBAC rule granted a role (HTTP 403)
+  | "ERR_FORBIDDEN" // IP not allowed, admin token wrong (HTTP 403)
+  | "ERR_UNAUTHORIZED" // credentials missing (HTTP 401)
+  | "ERR_RATE_LIMITED" // too many requests (HTTP 429)
+  | "ERR_NOT_FOUND" // no such route or resource (HTTP 404)
+  | "ERR_METHOD_NOT_ALLOWED" // wrong HTTP method (HTTP 405)
+  | "ERR_INVALID_CSR" // CSR malformed or its signature does not verify (HTTP 400)
+  | "ERR_CA" // the Talos CA could not be loaded or used
+  | "ERR_CERT_ISSUE" // signing the certificate failed (HTTP 500)
+  | "ERR_TLS" // TLS material could not be loaded or generated
+  | "ERR_DISCOVERY" // OIDC discovery or JWKS fetch failed
+  | "ERR_OIDC" // the IdP answered with an error during a flow
+  | "ERR_TIMEOUT" // an interactive flow took too long
+  | "ERR_EXCHANGE" // the exchange server refused or failed
+  | "ERR_TALOSCONFIG" // talosconfig unreadable, unparsable or unwritable
+  | "ERR_TOKEN_CACHE" // token cache unreadable or unwritable
+  | "ERR_AUDIT" // audit log broken or unwritable
+  | "ERR_IO"; // other file or network I/O
+
+/** HTTP status for each code; anything not listed is a 500. */
+export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
+  ERR_INVALID_REQUEST: 400,
+  ERR_INVALID_CSR: 400,
+  ERR_UNAUTHORIZED: 401,
+  ERR_INVALID_TOKEN: 401,
+  ERR_NO_ROLES: 403,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_RATE_LIMITED: 429,
+});
+
+export interface TalosOidcErrorOptions {
+  /** What the user can do about it. Printed as `hint: ...` by the CLI. */
+  hint?: string;
+  /** The underlying error. Never include a token, key or secret in it. */
+  cause?: unknown;
+  /** Structured fields for logs (already redacted). */
+  fields?: Record<string, unknown>;
+}
+
+/** An expected failure with a stable code. Messages never contain secrets. */
+export class TalosOidcError extends Error {
+  override readonly name = "TalosOidcError";
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly fields?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: TalosOidcErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.fields = options.fields;
+  }
+
+  /** HTTP status for this error's code (500 when it has none). */
+  get status(): number {
+    return HTTP_STATUS[this.code] ?? 500;
+  }
+}
+
+/** True when `err` is a TalosOidcError, optionally with the given code. */
+export function isTalosOidcError(err: unknown, code?: ErrorCode): err is TalosOidcError {
+  return err instanceof TalosOidcError && (code === undefined || err.code === code);
+}
+
+/** One-line description of an error and its cause chain, for `-v` output. */
+export function describeCauses(err: unknown): string[] {
+  const lines: string[] = [];
+  let cur: unknown = err instanceof Error ? err.cause : undefined;
+  for (let depth = 0; cur !== undefined && depth < 8; depth++) {
+    lines.push(cur instanceof Error ? `${cur.name}: ${cur.message}` : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return lines;
+}
