@@ -1,0 +1,43 @@
+/** @module Contracts between client modules: token cache and talosconfig writer. */
+
+/** What the token cache stores (JSON shape compatible with the original tool, plus fields). */
+export interface CachedToken {
+  access_token?: string;
+  refresh_token?: string;
+  id_token?: string;
+  /** RFC 3339 expiry of the access token (original tool's field). */
+  expires_at?: string;
+  issuer: string;
+  client_id: string;
+}
+
+export interface CacheKey {
+  /** Context name = keychain account. */
+  context: string;
+  issuer: string;
+  clientId: string;
+}
+
+export type CacheBackend = "keychain" | "file";
+
+export interface TokenCache {
+  /** Which backend is in use ("keychain" when the OS keychain works, else "file"). */
+  backend(): Promise<CacheBackend>;
+  /** The cached token for this context, or null. Entries for another issuer/client are ignored. */
+  get(key: CacheKey): Promise<CachedToken | null>;
+  put(key: CacheKey, token: CachedToken): Promise<void>;
+  /** Remove from keychain and file; returns which backends had something. */
+  delete(context: string): Promise<CacheBackend[]>;
+}
+
+/** The credential material login writes into a talosconfig context (PEM strings). */
+export interface ContextCredentials {
+  endpoints: string[];
+  /** Server-provided nodes; used only when the context did not exist before. */
+  nodes?: string[];
+  /** Explicit --nodes: always wins. */
+  nodesOverride?: string[];
+  ca: string;
+  crt: string;
+  key: string;
+}

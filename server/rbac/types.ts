@@ -1,0 +1,26 @@
+/** @module Contract of the RBAC engine: claims in, Talos roles out. */
+
+export interface RbacRule {
+  /** Claim name or dotted path (`groups`, `realm_access.roles`). */
+  claim: string;
+  /** Value to match (exact by default). */
+  value: string;
+  /** Roles granted when the rule matches; may be empty. */
+  roles: string[];
+  /** Only apply to tokens from this issuer. */
+  issuer?: string;
+  /** How `value` is compared: exact (default), glob or regex (both anchored). */
+  match?: "exact" | "glob" | "regex";
+}
+
+export interface RbacDecision {
+  /** Sorted, de-duplicated, never os:impersonator. Empty = deny. */
+  roles: string[];
+  /** Indexes (into the rule list) of the rules that matched. */
+  matched: number[];
+}
+
+export interface RoleMapper {
+  /** Map verified token claims to roles. Pure; never throws for odd claim shapes. */
+  map(claims: Record<string, unknown>, issuer: string): RbacDecision;
+}
