@@ -1,0 +1,306 @@
+/** @module A real OpenID Provider (npm oidc-provider) on loopback, for tests and the demo. */
+
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import Provider from "oidc-provider";
+import * as jose from "jose";
+
+export interface IdpUser {
+  /** Login name and OIDC `sub`. */
+  sub: string;
+  password: string;
+  email?: string;
+  name?: string;
+  groups?: string[];
+  /** Extra claims put into the ID token (e.g. realm_access). */
+  extra?: Record<string, unknown>;
+}
+
+export interface IdpClient {
+  client_id: string;
+  /** Omit for a public client (token_endpoint_auth_method none). */
+  client_secret?: string;
+  /** Default RS256. */
+  id_token_signed_response_alg?: "RS256" | "PS256" | "ES256" | "EdDSA";
+  redirect_uris?: string[];
+}
+
+export interface TestIdpOptions {
+  users?: IdpUser[];
+  clients?: IdpClient[];
+  /** ID token lifetime in seconds (default 3600). */
+  idTokenTtl?: number;
+  /** Access token lifetime in seconds (default 3600). */
+  accessTokenTtl?: number;
+  /** Port to bind on 127.0.0.1 (default 0 = any free port). */
+  port?: number;
+}
+
+export type SigningAlg = "RS256" | "PS256" | "ES256" | "EdDSA";
+
+export interface MintOptions {
+  alg?: SigningAlg;
+  /** Override the kid in the header (e.g. a stranger's key under a known kid). */
+  kid?: string;
+  /** Sign with this key instead of the IdP's own key for `alg`. */
+  key?: KeyObject;
+  /** Extra protected-header fields. */
+  header?: Record<string, unknown>;
+}
+
+export interface TestIdp {
+  /** Issuer URL, e.g. http://127.0.0.1:41234 */
+  issuer: string;
+  /** The default public client id ("talosctl"). */
+  clientId: string;
+  users: IdpUser[];
+  /** The IdP's signing keys by alg (private), with their kid. */
+  keys: Record<SigningAlg, { kid: string; privateKey: KeyObject; publicKey: KeyObject }>;
+  /** Sign an ID token with the IdP's real key. Claims default: iss, aud=clientId, sub=alice, iat=now, exp=now+300. */
+  mint(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
+  /** The oidc-provider instance (for advanced tests). */
+  provider: Provider;
+  /** Number of requests served by path (e.g. "/jwks"), for cache tests. */
+  hits: Map<string, number>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Users every test and the demo can rely on. Passwords are the user names. */
+export const DEFAULT_USERS: IdpUser[] = [
+  {
+    sub: "alice",
+    password: "alice",
+    email: "alice@example.com",
+    name: "Alice Admin",
+    groups: ["talos-admins", "devs"],
+  },
+  { sub: "bob", password: "bob", email: "bob@example.com", name: "Bob Reader", groups: ["talos-readers"] },
+  { sub: "mallory", password: "mallory", email: "mallory@example.com", name: "Mallory Nobody", groups: ["guests"] },
+];
+
+/** Generate an asymmetric key pair for a JWS algorithm. */
+export function generateSigningKey(alg: SigningAlg): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (alg === "ES256") return generateKeyPairSync("ec", { namedCurve: "P-256" });
+  if (alg === "EdDSA") return generateKeyPairSync("ed25519");
+  return generateKeyPairSync("rsa", { modulusLength: 2048 });
+}
+
+/** Start a real OpenID Provider on 127.0.0.1 with custom, scriptable login pages. */
+export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
+  const users = options.users ?? DEFAULT_USERS;
+  const clients = options.clients ?? [{ client_id: "talosctl" }];
+  const hits = new Map<string, number>();
+  const keys = {} as TestIdp["keys"];
+  const jwks: jose.JWK[] = [];
+  for (const alg of ["RS256", "ES256", "EdDSA"] as const) {
+    const pair = generateSigningKey(alg);
+    const kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`;
+    keys[alg] = { kid, ...pair };
+    const jwk = pair.privateKey.export({ format: "jwk" }) as jose.JWK;
+    jwks.push({ ...jwk, kid, use: "sig", ...(alg === "EdDSA" ? { alg: "EdDSA" } : {}) });
+  }
+  keys.PS256 = keys.RS256;
+
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    handler!(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const byId = new Map(users.map((u) => [u.sub, u]));
+  const provider = new Provider(issuer, {
+    clients: clients.map((c) => ({
+      client_id: c.client_id,
+      ...(c.client_secret ? { client_secret: c.client_secret } : { token_endpoint_auth_method: "none" }),
+      application_type: "native",
+      redirect_uris: c.redirect_uris ?? ["http://127.0.0.1:8900/callback", "http://localhost:8900/callback"],
+      grant_types: ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+      response_types: ["code"],
+      id_token_signed_response_alg: c.id_token_signed_response_alg ?? "RS256",
+    })),
+    jwks: { keys: jwks },
+    cookies: { keys: [crypto.randomUUID()] },
+    claims: {
+      openid: ["sub"],
+      email: ["email", "email_verified"],
+      profile: ["name", "preferred_username"],
+      groups: ["groups"],
+    },
+    scopes: ["openid", "offline_access", "email", "profile", "groups"],
+    conformIdTokenClaims: false,
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: { enabled: true },
+      revocation: { enabled: true },
+    },
+    pkce: { required: () => true },
+    ttl: {
+      IdToken: options.idTokenTtl ?? 3600,
+      AccessToken: options.accessTokenTtl ?? 3600,
+      RefreshToken: 86400,
+      DeviceCode: 600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 86400,
+    },
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed("refresh_token"),
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    async findAccount(_ctx: unknown, sub: string) {
+      const u = byId.get(sub);
+      if (!u) return undefined;
+      return {
+        accountId: sub,
+        claims: () =>
+          Promise.resolve({
+            sub,
+            email: u.email,
+            email_verified: true,
+            name: u.name,
+            preferred_username: sub,
+            groups: u.groups,
+            ...u.extra,
+          }),
+      };
+    },
+    async loadExistingGrant(ctx: ProviderCtx) {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      const id = grantId ?? await autoGrant(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.session.accountId);
+      return await ctx.oidc.provider.Grant.find(id);
+    },
+    renderError(ctx: { type: string; body: string }, out: Record<string, string>) {
+      ctx.type = "html";
+      ctx.body = `<!doctype html><title>IdP error</title><h1>IdP error</h1><pre id="error">${
+        escapeHtml(JSON.stringify(out))
+      }</pre>`;
+    },
+    // deno-lint-ignore no-explicit-any
+  } as any);
+  const callback = provider.callback();
+
+  handler = (req, res) => {
+    const url = new URL(req.url ?? "/", issuer);
+    const m = url.pathname.match(/^\/interaction\/([^/]+)(\/login)?$/);
+    if (!m) return void callback(req, res);
+    handleInteraction(provider, byId, req, res, m[2] === "/login").catch((err) => {
+      res.statusCode = 500;
+      res.end(`interaction failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
+
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  const mint = async (claims: Record<string, unknown> = {}, mo: MintOptions = {}) => {
+    const alg = mo.alg ?? "RS256";
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iss: issuer, aud: clients[0]!.client_id, sub: "alice", iat: now, exp: now + 300, ...claims };
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete (payload as Record<string, unknown>)[k];
+    const header = { alg, kid: mo.kid ?? keys[alg].kid, typ: "JWT", ...mo.header };
+    return await new jose.SignJWT(payload).setProtectedHeader(header as jose.JWTHeaderParameters).sign(
+      mo.key ?? keys[alg].privateKey,
+    );
+  };
+  return {
+    issuer,
+    clientId: clients[0]!.client_id,
+    users,
+    keys,
+    mint,
+    provider,
+    hits,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type ProviderCtx = any;
+
+/** Grant every scope and claim the test clients may ask for, so no consent page is needed. */
+async function autoGrant(provider: Provider, clientId: string, accountId: string): Promise<string> {
+  const grant = new provider.Grant({ clientId, accountId });
+  grant.addOIDCScope("openid email profile groups offline_access");
+  grant.addOIDCClaims(["email", "email_verified", "name", "preferred_username", "groups"]);
+  return await grant.save();
+}
+
+async function handleInteraction(
+  provider: Provider,
+  users: Map<string, IdpUser>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  isPost: boolean,
+): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  const { uid, prompt, params } = details;
+  if (prompt.name === "consent") {
+    const grantId = details.grantId ??
+      await autoGrant(provider, String(params.client_id), String(details.session?.accountId));
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    return;
+  }
+  if (isPost && req.method === "POST") {
+    const form = new URLSearchParams(await readBody(req));
+    const login = form.get("login") ?? "";
+    const user = users.get(login);
+    if (!user || !timingSafeEqualStr(user.password, form.get("password") ?? "")) {
+      return sendLoginPage(res, uid, users, "Unknown user or wrong password.");
+    }
+    await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, {
+      mergeWithLastSubmission: false,
+    });
+    return;
+  }
+  sendLoginPage(res, uid, users);
+}
+
+function sendLoginPage(res: ServerResponse, uid: string, users: Map<string, IdpUser>, error?: string): void {
+  const rows = [...users.values()].map((u) =>
+    `<li><code>${escapeHtml(u.sub)}</code> / <code>${escapeHtml(u.password)}</code> — groups: ${
+      escapeHtml((u.groups ?? []).join(", ") || "none")
+    }</li>`
+  ).join("");
+  res.statusCode = error ? 401 : 200;
+  res.setHeader("content-type", "text/html; charset=utf-8");
+  res.setHeader("cache-control", "no-store");
+  res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Test IdP sign-in</title></head><body>
+<h1>Sign in to the talosctl-oidc test IdP</h1>
+${error ? `<p id="error" style="color:#b00">${escapeHtml(error)}</p>` : ""}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+<label>User <input id="login" name="login" autofocus></label>
+<label>Password <input id="password" name="password" type="password"></label>
+<button id="submit" type="submit">Sign in</button>
+</form>
+<p>Users on this IdP (user / password):</p><ul>${rows}</ul>
+</body></html>`);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (body += c));
+    req.on("end", () => resolve(body));
+    req.on("error", reject);
+  });
+}
+
+function timingSafeEqualStr(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
