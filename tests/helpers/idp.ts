@@ -103,12 +103,8 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   }
   keys.PS256 = keys.RS256;
 
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    handler!(req, res);
-  });
+  // Bind first: the issuer URL needs the port before the Provider exists; the handler is attached below.
+  const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
@@ -152,10 +148,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed("refresh_token"),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-    async findAccount(_ctx: unknown, sub: string) {
+    findAccount(_ctx: unknown, sub: string) {
       const u = byId.get(sub);
-      if (!u) return undefined;
-      return {
+      if (!u) return Promise.resolve(undefined);
+      return Promise.resolve({
         accountId: sub,
         claims: () =>
           Promise.resolve({
@@ -167,7 +163,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
             groups: u.groups,
             ...u.extra,
           }),
-      };
+      });
     },
     async loadExistingGrant(ctx: ProviderCtx) {
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
@@ -184,15 +180,16 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   } as any);
   const callback = provider.callback();
 
-  handler = (req, res) => {
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", issuer);
+    hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
     const m = url.pathname.match(/^\/interaction\/([^/]+)(\/login)?$/);
     if (!m) return void callback(req, res);
     handleInteraction(provider, byId, req, res, m[2] === "/login").catch((err) => {
       res.statusCode = 500;
       res.end(`interaction failed: ${err instanceof Error ? err.message : String(err)}`);
     });
-  };
+  });
 
   const close = async () => {
     server.closeAllConnections();
