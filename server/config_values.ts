@@ -1,0 +1,117 @@
+/** @module Pure value checks for the server config: listen address, CIDRs, roles, issuer URL, RBAC rules, did-you-mean. */
+
+import { isIP } from "node:net";
+import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLES } from "../shared/roles.ts";
+import type { RbacRule } from "./rbac/types.ts";
+
+/** Decode `rbac:` from the file into rules, checking shape and that every granted role can be issued. */
+export function parseRbac(value: unknown, problems: string[], warnings: string[]): RbacRule[] {
+  if (value === undefined || value === null) return [];
+  const rbac = toMapping(value, "rbac", problems);
+  for (const k of Object.keys(rbac)) {
+    if (k !== "rules") warnings.push(`unknown key "rbac.${k}" in config file (ignored)${didYouMean(k, ["rules"])}`);
+  }
+  if (rbac.rules === undefined || rbac.rules === null) return [];
+  if (!Array.isArray(rbac.rules)) return problems.push(`rbac.rules (file only): must be a list of rules`), [];
+  const rules: RbacRule[] = [];
+  rbac.rules.forEach((r: unknown, i: number) => {
+    const at = `rbac.rules[${i}] (file only)`;
+    const m = toMapping(r, at, problems);
+    const roles = Array.isArray(m.roles) ? m.roles.map((x) => String(x).trim()).filter(Boolean) : undefined;
+    if (typeof m.claim !== "string" || !m.claim) problems.push(`${at}: claim is required (e.g. groups)`);
+    if (typeof m.value !== "string" && typeof m.value !== "number" && typeof m.value !== "boolean") {
+      problems.push(`${at}: value is required`);
+    }
+    if (!roles) problems.push(`${at}: roles must be a list (may be empty)`);
+    if (m.match !== undefined && !["exact", "glob", "regex"].includes(String(m.match))) {
+      problems.push(`${at}: match must be exact, glob or regex`);
+    }
+    checkRoles(roles ?? [], (msg) => problems.push(`${at}: ${msg}`));
+    for (const k of Object.keys(m)) {
+      if (!["claim", "value", "roles", "issuer", "match"].includes(k)) {
+        warnings.push(`${at}: unknown key "${k}" (ignored)`);
+      }
+    }
+    rules.push({
+      claim: String(m.claim ?? ""),
+      value: String(m.value ?? ""),
+      roles: roles ?? [],
+      ...(typeof m.issuer === "string" ? { issuer: m.issuer.replace(/\/+$/, "") } : {}),
+      ...(m.match !== undefined ? { match: String(m.match) as RbacRule["match"] } : {}),
+    });
+  });
+  return rules;
+}
+
+/** Report roles we never issue (os:impersonator with the reason, unknown names with the list). */
+export function checkRoles(roles: string[], fail: (m: string) => void): void {
+  for (const r of roles) {
+    if (r === FORBIDDEN_ROLE) fail(`role "${r}" is refused: ${IMPERSONATOR_EXPLANATION}`);
+    else if (!isIssuableRole(r)) fail(`role "${r}" cannot be issued: use one of ${ISSUABLE_ROLES.join(", ")}`);
+  }
+}
+
+/** The issuer must be an https URL (http only for loopback): its JWKS decides who gets a certificate. */
+export function checkIssuerUrl(url: string, fail: (m: string) => void): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return fail(`"${url}" is not a URL`);
+  }
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) {
+    fail(`"${url}" must use https (plain http is accepted only for a loopback issuer): its keys sign every token`);
+  }
+}
+
+/** Split `host:port`, `[v6]:port` or `:port`. Empty host listens on every IPv4 interface. */
+export function parseListen(text: string): { hostname: string; port: number } | undefined {
+  const m = text.trim().match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/);
+  if (!m || Number(m[3]) > 65535) return undefined;
+  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
+}
+
+/** True for a bare IPv4/IPv6 address or a CIDR with a valid prefix length. */
+export function isIpOrCidr(text: string): boolean {
+  const [ip, bits, extra] = text.split("/");
+  if (extra !== undefined || !ip) return false;
+  const v = isIP(ip);
+  if (v === 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128));
+}
+
+/** ` did you mean "x"?` for the closest candidate within a small edit distance, else "". */
+export function didYouMean(word: string, candidates: string[]): string {
+  let best = "", bestD = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 4)) ? `; did you mean "${best}"?` : "";
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The value as a key/value mapping; anything else is a problem and an empty mapping. */
+export function toMapping(value: unknown, what: string, problems: string[]): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  problems.push(`${what}: must be a mapping of key: value, got ${describe(value)}`);
+  return {};
+}
+
+/** A short description of a value's type for messages (never the value of a mapping). */
+export function describe(v: unknown): string {
+  return Array.isArray(v) ? "a list" : v === null ? "null" : typeof v === "object" ? "a mapping" : `${typeof v} "${v}"`;
+}
