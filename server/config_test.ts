@@ -117,9 +117,11 @@ Deno.test("parseConfig() checks RBAC rules and their roles", () => {
     ...BASE,
     rbac: { rules: [{ claim: "groups", value: "x", roles: ["os:impersonator"] }, { value: "y", match: "fuzzy" }] },
   }, {});
-  assertEquals(problems.length, 4, problems.join("\n"));
-  assertStringIncludes(problems.join("\n"), 'rbac.rules[0] (file only): role "os:impersonator" is refused');
-  assertStringIncludes(problems.join("\n"), "rbac.rules[1] (file only): claim is required");
+  const text = problems.join("\n");
+  assertStringIncludes(text, 'rbac.rules[0].roles[0]: "os:impersonator" is refused');
+  assertStringIncludes(text, "rbac.rules[1].claim: must be a non-empty string");
+  assertStringIncludes(text, "rbac.rules[1].match: must be one of exact, glob, regex");
+  assert(problems.every((p) => p.endsWith("(rbac rules are read from the config file only)")));
 });
 
 Deno.test("parseConfig() warns about unknown keys and env vars with a did-you-mean", () => {

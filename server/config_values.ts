@@ -2,45 +2,26 @@
 
 import { isIP } from "node:net";
 import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLES } from "../shared/roles.ts";
+import { validateRbacRules } from "./rbac/rbac.ts";
 import type { RbacRule } from "./rbac/types.ts";
 
-/** Decode `rbac:` from the file into rules, checking shape and that every granted role can be issued. */
+/** Decode `rbac:` from the file into rules; rule problems come from the RBAC engine's own validator. */
 export function parseRbac(value: unknown, problems: string[], warnings: string[]): RbacRule[] {
   if (value === undefined || value === null) return [];
   const rbac = toMapping(value, "rbac", problems);
   for (const k of Object.keys(rbac)) {
-    if (k !== "rules") warnings.push(`unknown key "rbac.${k}" in config file (ignored)${didYouMean(k, ["rules"])}`);
+    if (k !== "rules") warnings.push(`config file key "rbac.${k}" is unknown (ignored)${didYouMean(k, ["rules"])}`);
   }
-  if (rbac.rules === undefined || rbac.rules === null) return [];
-  if (!Array.isArray(rbac.rules)) return problems.push(`rbac.rules (file only): must be a list of rules`), [];
-  const rules: RbacRule[] = [];
-  rbac.rules.forEach((r: unknown, i: number) => {
-    const at = `rbac.rules[${i}] (file only)`;
-    const m = toMapping(r, at, problems);
-    const roles = Array.isArray(m.roles) ? m.roles.map((x) => String(x).trim()).filter(Boolean) : undefined;
-    if (typeof m.claim !== "string" || !m.claim) problems.push(`${at}: claim is required (e.g. groups)`);
-    if (typeof m.value !== "string" && typeof m.value !== "number" && typeof m.value !== "boolean") {
-      problems.push(`${at}: value is required`);
-    }
-    if (!roles) problems.push(`${at}: roles must be a list (may be empty)`);
-    if (m.match !== undefined && !["exact", "glob", "regex"].includes(String(m.match))) {
-      problems.push(`${at}: match must be exact, glob or regex`);
-    }
-    checkRoles(roles ?? [], (msg) => problems.push(`${at}: ${msg}`));
-    for (const k of Object.keys(m)) {
-      if (!["claim", "value", "roles", "issuer", "match"].includes(k)) {
-        warnings.push(`${at}: unknown key "${k}" (ignored)`);
-      }
-    }
-    rules.push({
-      claim: String(m.claim ?? ""),
-      value: String(m.value ?? ""),
-      roles: roles ?? [],
-      ...(typeof m.issuer === "string" ? { issuer: m.issuer.replace(/\/+$/, "") } : {}),
-      ...(m.match !== undefined ? { match: String(m.match) as RbacRule["match"] } : {}),
-    });
-  });
-  return rules;
+  const found = validateRbacRules(rbac.rules).map((p) => `${p} (rbac rules are read from the config file only)`);
+  problems.push(...found);
+  if (found.length > 0 || !Array.isArray(rbac.rules)) return [];
+  return rbac.rules.map((r: Record<string, unknown>) => ({
+    claim: String(r.claim),
+    value: String(r.value),
+    roles: (r.roles as unknown[]).map((x) => String(x).trim()),
+    ...(typeof r.issuer === "string" ? { issuer: r.issuer.replace(/\/+$/, "") } : {}),
+    ...(r.match !== undefined ? { match: r.match as RbacRule["match"] } : {}),
+  }));
 }
 
 /** Report roles we never issue (os:impersonator with the reason, unknown names with the list). */
