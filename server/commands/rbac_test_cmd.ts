@@ -1,0 +1,124 @@
+/** @module `talosctl-oidc rbac test`: show which roles a user would get from the configured RBAC rules, and why. */
+
+import { Buffer } from "node:buffer";
+import { type Command, type CommandSpec, EXIT, formatHelp, parseFlags, str } from "../../shared/cli.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+import { readRbacConfig } from "../rbac/rbac_config.ts";
+import { compileRbac } from "../rbac/rbac.ts";
+
+const spec: CommandSpec = {
+  name: "rbac",
+  summary: "Try the RBAC rules of a server config against a set of claims",
+  usage: "talosctl-oidc rbac test --config FILE (--claims FILE | --token JWT|-) [--issuer URL] [--output text|json]",
+  description: `
+Prints the Talos roles a user with these claims would receive and which rules matched.
+--claims reads a JSON object of ID token claims. --token takes a JWT ("-" reads it from stdin,
+which keeps it out of the process list); its payload is DECODED WITHOUT VERIFYING the signature,
+issuer, audience or expiry, so only use it to debug mappings. The token itself is never printed.
+TALOSCTL_OIDC_ROLES overrides the file's roles, as it does for "serve".`,
+  flags: [
+    {
+      name: "config",
+      short: "c",
+      type: "string",
+      arg: "FILE",
+      env: "TALOSCTL_OIDC_CONFIG",
+      description: "server config",
+    },
+    { name: "claims", type: "string", arg: "FILE", description: "JSON file with the token's claims" },
+    { name: "token", type: "string", arg: "JWT", description: 'an ID token, or "-" for stdin (NOT verified)' },
+    { name: "issuer", type: "string", arg: "URL", description: "issuer for issuer-restricted rules (default: iss)" },
+    { name: "output", short: "o", type: "string", arg: "FORMAT", default: "text", description: "text or json" },
+  ],
+  examples: [
+    "talosctl-oidc rbac test --config server.yaml --claims alice.json",
+    "talosctl-oidc rbac test -c server.yaml --token - -o json < id_token.txt",
+  ],
+};
+
+/** The `rbac` command (subcommand `test`). */
+export const rbacCommand: Command = {
+  spec,
+  async run(ctx) {
+    const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
+    if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+    if (positionals[0] !== "test" || positionals.length > 1) throw usage('expected the subcommand "test"');
+    const configPath = str(values, "config"), claimsPath = str(values, "claims"), token = str(values, "token");
+    const output = str(values, "output") ?? "text";
+    if (!configPath) throw usage("--config is required");
+    if (Boolean(claimsPath) === Boolean(token)) throw usage("give exactly one of --claims or --token");
+    if (output !== "text" && output !== "json") throw usage(`--output must be text or json, got "${output}"`);
+
+    const config = readRbacConfig(await readText(configPath, "config file"), ctx.env.TALOSCTL_OIDC_ROLES);
+    let claims: Record<string, unknown>;
+    if (claimsPath) claims = parseClaims(await readText(claimsPath, "claims file"));
+    else {
+      ctx.stdio.stderr("warning: the token is decoded without verifying its signature, issuer, audience or expiry\n");
+      claims = decodeUnverified(token === "-" ? (await ctx.stdio.readLine?.()) ?? "" : token!);
+    }
+    const issuer = str(values, "issuer") ?? (typeof claims.iss === "string" ? claims.iss : "");
+    const decision = compileRbac(config.rules, { defaultRoles: config.defaultRoles }).map(claims, issuer);
+    const matched = decision.matched.map((i) => ({ index: i, ...config.rules[i]! }));
+    const usedDefault = decision.matched.length === 0;
+    if (output === "json") {
+      ctx.stdio.stdout(
+        JSON.stringify({ roles: decision.roles, matched, default_roles: usedDefault, denied: !decision.roles.length }) +
+          "\n",
+      );
+      return EXIT.OK;
+    }
+    const lines = [`roles: ${decision.roles.length ? decision.roles.join(", ") : "(none)"}`];
+    if (usedDefault) {
+      lines.push(
+        config.rules.length ? "no rule matched: the static roles apply" : "no RBAC rules: the static roles apply",
+      );
+    } else lines.push("matched rules:");
+    for (const m of matched) {
+      const extra = `${m.match ?? "exact"}${m.issuer ? `, issuer ${m.issuer}` : ""}`;
+      lines.push(`  rbac.rules[${m.index}]: ${m.claim} = "${m.value}" (${extra}) -> ${m.roles.join(", ") || "(none)"}`);
+    }
+    if (!decision.roles.length) lines.push("the exchange would be refused (403 no roles assigned)");
+    ctx.stdio.stdout(lines.join("\n") + "\n");
+    return EXIT.OK;
+  },
+};
+
+function usage(msg: string): TalosOidcError {
+  return new TalosOidcError("ERR_USAGE", `rbac: ${msg}`, { hint: 'run "talosctl-oidc rbac --help"' });
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    throw new TalosOidcError("ERR_IO", `reading ${what} "${path}" failed`, { cause: err });
+  }
+}
+
+function parseClaims(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new TalosOidcError("ERR_USAGE", "parsing the claims file failed: it must be a JSON object", { cause: err });
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new TalosOidcError("ERR_USAGE", "the claims file must hold a JSON object");
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Payload of a compact JWS, with no verification at all (debugging only). Errors never echo the token. */
+export function decodeUnverified(jwt: string): Record<string, unknown> {
+  const parts = jwt.trim().split(".");
+  try {
+    if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) throw new Error("not three base64url parts");
+    const v = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("payload is not a JSON object");
+    return v;
+  } catch (err) {
+    throw new TalosOidcError("ERR_USAGE", "decoding the token failed: expected a compact JWT", {
+      cause: new Error(err instanceof Error ? err.message.slice(0, 80).replace(/eyJ\S*/g, "***") : "bad token"),
+    });
+  }
+}

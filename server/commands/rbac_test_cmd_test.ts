@@ -1,0 +1,108 @@
+/** @module Tests for `talosctl-oidc rbac test`. */
+
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/helpers/assert.ts";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import type { CommandContext } from "../../shared/cli.ts";
+import { rbacCommand } from "./rbac_test_cmd.ts";
+
+const CONFIG = `
+issuer_url: https://idp.example.com
+roles: []
+rbac:
+  rules:
+    - { claim: groups, value: talos-admins, roles: [os:admin] }
+    - { claim: realm_access.roles, value: "talos-*", match: glob, roles: [os:reader] }
+    - { claim: groups, value: devs, roles: [os:operator], issuer: https://other.example.com }
+`;
+
+async function run(args: string[], stdin?: string, env: Record<string, string> = {}) {
+  const out: string[] = [], err: string[] = [];
+  const dir = await Deno.makeTempDir();
+  const ctx: CommandContext = {
+    args: args.map((a) => a.replace("$DIR", dir)),
+    env,
+    signal: new AbortController().signal,
+    stdio: {
+      stdout: (t) => void out.push(t),
+      stderr: (t) => void err.push(t),
+      isTerminal: false,
+      readLine: () => Promise.resolve(stdin ?? null),
+    },
+  };
+  await Deno.writeTextFile(`${dir}/server.yaml`, CONFIG);
+  await Deno.writeTextFile(`${dir}/alice.json`, JSON.stringify(ALICE));
+  try {
+    const code = await rbacCommand.run(ctx);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const ALICE = {
+  iss: "https://idp.example.com",
+  sub: "alice",
+  groups: ["talos-admins", "devs"],
+  realm_access: { roles: ["talos-x"] },
+};
+
+function jwt(payload: unknown): string {
+  const b = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${b({ alg: "RS256" })}.${b(payload)}.c2lnbmF0dXJl`;
+}
+
+Deno.test("rbac test prints the roles and the rules that matched for a claims file", async () => {
+  const r = await run(["test", "--config", "$DIR/server.yaml", "--claims", "$DIR/alice.json"]);
+  assertEquals(r.code, 0);
+  assertEquals(
+    r.stdout,
+    "roles: os:admin, os:reader\nmatched rules:\n" +
+      '  rbac.rules[0]: groups = "talos-admins" (exact) -> os:admin\n' +
+      '  rbac.rules[1]: realm_access.roles = "talos-*" (glob) -> os:reader\n',
+  );
+});
+
+Deno.test("rbac test --output json reports roles, matched rules and denial", async () => {
+  const r = await run(["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json", "-o", "json"]);
+  const body = JSON.parse(r.stdout);
+  assertEquals(body.roles, ["os:admin", "os:reader"]);
+  assertEquals(body.matched.map((m: { index: number }) => m.index), [0, 1]);
+  assertEquals(body.denied, false);
+});
+
+Deno.test("rbac test --token decodes the JWT unverified, says so, and never prints the token", async () => {
+  const token = jwt({ ...ALICE, iss: "https://other.example.com", groups: ["devs"] });
+  const r = await run(["test", "-c", "$DIR/server.yaml", "--token", "-"], token);
+  assertEquals(r.code, 0);
+  assertStringIncludes(r.stderr, "without verifying its signature");
+  assertStringIncludes(r.stdout, "roles: os:operator");
+  assertStringIncludes(r.stdout, "issuer https://other.example.com");
+  assert(!r.stdout.includes(token) && !r.stderr.includes(token));
+});
+
+Deno.test("rbac test reports a user no rule matches as refused", async () => {
+  const r = await run(["test", "-c", "$DIR/server.yaml", "--token", jwt({ sub: "mallory", groups: ["guests"] })]);
+  assertEquals(
+    r.stdout,
+    "roles: (none)\nno rule matched: the static roles apply\nthe exchange would be refused (403 no roles assigned)\n",
+  );
+});
+
+Deno.test("rbac test refuses usage errors and garbage tokens without echoing them", async () => {
+  for (const args of [["test"], ["nope", "-c", "x"], ["test", "-c", "x", "--claims", "a", "--token", "b"]]) {
+    await assertRejects(() => run(args), (e) => isTalosOidcError(e, "ERR_USAGE"));
+  }
+  const err = await assertRejects(() => run(["test", "-c", "$DIR/server.yaml", "--token", "eyJhbGciOiJ.bad"]));
+  assert(isTalosOidcError(err, "ERR_USAGE"));
+  assert(!JSON.stringify([err.message, String(err.cause)]).includes("eyJhbGciOiJ"));
+});
+
+Deno.test("rbac test refuses a config with os:impersonator", async () => {
+  const err = await assertRejects(() =>
+    run(["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json"], undefined, {
+      TALOSCTL_OIDC_ROLES: "os:impersonator",
+    })
+  );
+  assert(isTalosOidcError(err, "ERR_CONFIG"));
+  assertStringIncludes(err.message, "talos-role gRPC metadata");
+});
