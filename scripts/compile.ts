@@ -1,0 +1,122 @@
+/** @module Release binaries: `deno compile` per target from a staged source copy, then dist/checksums.txt. */
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { type BuildInfo, resolveBuildInfo, ROOT, stageSource } from "./build_info.ts";
+
+/** `<os>-<arch>` (the asset name suffix) → Rust target triple that `deno compile --target` takes. */
+export const TARGETS: Record<string, string> = {
+  "linux-amd64": "x86_64-unknown-linux-gnu",
+  "linux-arm64": "aarch64-unknown-linux-gnu",
+  "darwin-amd64": "x86_64-apple-darwin",
+  "darwin-arm64": "aarch64-apple-darwin",
+  "windows-amd64": "x86_64-pc-windows-msvc",
+};
+
+/**
+ * Permissions baked into the binary (and used for the bundle's smoke run). No prompts: a compiled binary
+ * must not stop to ask.
+ * - net: the server listens and fetches the IdP's discovery/JWKS; the client talks to the IdP and the
+ *   exchange server and runs the loopback callback listener (RFC 8252).
+ * - read: config file, CA certificate/key, TLS files, data_dir, talosconfig, token cache.
+ * - write: data_dir (self-signed TLS material), audit/cert logs, talosconfig and token cache (atomic writes).
+ * - env: TALOSCTL_OIDC_* settings, HOME, XDG_* dirs, TALOSCONFIG and TALOS_HOME for paths, DEBUG, NO_COLOR.
+ * - run: the client opens the browser (xdg-open/open/rundll32 or --browser-command) and reaches the OS
+ *   keychain through its CLI (secret-tool/security).
+ * - sys: node:os (hostname, homedir, release) used by the client and npm dependencies; read-only facts.
+ * No --allow-ffi, no --allow-import: nothing is loaded from outside the binary.
+ */
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+  "--no-prompt",
+];
+
+/** Asset file name for a target key, e.g. `talosctl-oidc-linux-amd64`, `talosctl-oidc-windows-amd64.exe`. */
+export function assetName(key: string): string {
+  if (!(key in TARGETS)) {
+    throw new RangeError(`unknown target "${key}"; expected one of ${Object.keys(TARGETS).join(", ")}`);
+  }
+  return `talosctl-oidc-${key}${key.startsWith("windows-") ? ".exe" : ""}`;
+}
+
+/** The `deno compile` arguments for one target, run inside the staging dir. */
+export function compileArgs(key: string, outDir: string): string[] {
+  const output = join(outDir, assetName(key)); // throws for unknown keys
+  return ["compile", "--target", TARGETS[key]!, ...PERMISSIONS, "--output", output, "main.ts"];
+}
+
+/** Write `checksums.txt` (GNU sha256sum format, sorted) over every other regular file in `dir`. */
+export async function writeChecksums(dir: string): Promise<string> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name !== "checksums.txt") names.push(e.name);
+  }
+  names.sort();
+  const lines: string[] = [];
+  for (const name of names) {
+    const hash = createHash("sha256");
+    using file = await Deno.open(join(dir, name));
+    for await (const chunk of file.readable) hash.update(chunk);
+    lines.push(`${hash.digest("hex")}  ${name}\n`);
+  }
+  const text = lines.join("");
+  await Deno.writeTextFile(join(dir, "checksums.txt"), text);
+  return text;
+}
+
+export interface CompileOptions {
+  targets: string[];
+  outDir: string;
+  info: BuildInfo;
+  /** Print the commands instead of running them (the staging copy is still made and checked). */
+  dryRun?: boolean;
+  deno?: string;
+  log?: (line: string) => void;
+}
+
+/** Compile each target; stops at the first failure. */
+export async function compileAll(opts: CompileOptions): Promise<void> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  await Deno.mkdir(opts.outDir, { recursive: true });
+  await using staged = await stageSource(opts.info);
+  for (const key of opts.targets) {
+    const args = compileArgs(key, opts.outDir);
+    log(`${opts.dryRun ? "would run" : "running"}: deno ${args.join(" ")}   (in ${staged.dir})`);
+    if (opts.dryRun) continue;
+    const out = await new Deno.Command(opts.deno ?? Deno.execPath(), {
+      args,
+      cwd: staged.dir,
+      env: { RUST_BACKTRACE: "0" },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) throw new Error(`deno compile for "${key}" failed with exit code ${out.code}`);
+  }
+}
+
+if (import.meta.main) {
+  const args = Deno.args.filter((a) => a !== "--dry-run");
+  const dryRun = args.length !== Deno.args.length;
+  const targets = args.length > 0 ? args : Object.keys(TARGETS);
+  const unknown = targets.filter((t) => !(t in TARGETS));
+  if (unknown.length > 0) {
+    console.error(`error: unknown target ${unknown.map((t) => `"${t}"`).join(", ")}`);
+    console.error(`hint: choose from ${Object.keys(TARGETS).join(", ")}, or none for all`);
+    Deno.exit(2);
+  }
+  const info = await resolveBuildInfo(Deno.env.toObject());
+  const outDir = join(ROOT, "dist");
+  console.error(`building talosctl-oidc ${info.version} (${info.commit}, ${info.date})`);
+  try {
+    await compileAll({ targets, outDir, info, dryRun });
+  } catch (err) {
+    console.error(`error: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(1);
+  }
+  if (!dryRun) console.log(await writeChecksums(outDir));
+}
