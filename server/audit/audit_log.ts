@@ -1,0 +1,286 @@
+/** @module The audit log: one hash-chained JSON line per event, to a 0600 file (append) or stdout. */
+
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { type Logger, nullLogger, redactText } from "../../shared/log.ts";
+import type { AuditEvent, AuditSink } from "./types.ts";
+
+/** `prev_hash` of the first line of a chain that has no predecessor. */
+export const GENESIS_HASH = "0".repeat(64);
+const HEX64 = /^[0-9a-f]{64}$/;
+const TAIL_BYTES = 64 * 1024;
+/** How often (at most) a write checks whether the file was rotated away under us. */
+const ROTATION_CHECK_MS = 1000;
+
+export interface AuditLogOptions {
+  /** File path, or "-" (or empty) for stdout. */
+  path: string;
+  /** Where stdout lines go (default: process stdout). */
+  stdout?: (line: string) => void;
+  now?: () => Date;
+  /** Reports write failures and chain anchors (never event contents). */
+  logger?: Logger;
+}
+
+export type TimedEvent = AuditEvent & { timestamp: string };
+
+export interface AuditLog extends AuditSink {
+  /** Hash of the last line written (the chain head). */
+  lastHash(): string;
+  /** Reopen the file at `path` (after rotation); the chain continues from the last hash. */
+  reopen(): Promise<void>;
+}
+
+const SUCCESS = new Set(["auth_success", "cert_issued", "admin_login"]);
+
+/**
+ * Open the audit log. A file is opened append-only with mode 0600; its chain continues from the
+ * hash on its last line, or, when the file is new or empty, from the last line of the newest
+ * rotated sibling (`audit.log.1`, `audit.log-20260101`), else from GENESIS_HASH.
+ */
+export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
+  const logger = options.logger ?? nullLogger;
+  const now = options.now ?? (() => new Date());
+  const toStdout = !options.path || options.path === "-";
+  const enc = new TextEncoder();
+  const stdout = options.stdout ?? ((line: string) => void writeAll(Deno.stdout, enc.encode(line)));
+  let file: Deno.FsFile | undefined;
+  let ino: number | null = null;
+  let head = GENESIS_HASH;
+  let checkedAt = 0;
+  let failing = false;
+  const listeners = new Set<(e: TimedEvent) => void>();
+
+  const open = async () => {
+    const path = options.path;
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const anchor = await lastHashOf(path) ?? await lastHashOfRotated(path);
+    if (anchor) head = anchor;
+    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    const st = await file.stat();
+    ino = st.ino;
+    if (st.mode !== null && (st.mode & 0o077) !== 0) {
+      await Deno.chmod(path, 0o600);
+      logger.warn("audit log was readable by others; changed its mode to 0600", { path });
+    }
+    logger.info("audit log opened", { path, prev_hash: head });
+  };
+  if (!toStdout) await open();
+
+  const rotated = (): boolean => {
+    const t = Date.now();
+    if (t - checkedAt < ROTATION_CHECK_MS) return false;
+    checkedAt = t;
+    try {
+      return Deno.statSync(options.path).ino !== ino;
+    } catch {
+      return true;
+    }
+  };
+
+  const write = (event: AuditEvent) => {
+    const record = toRecord(event, now());
+    const unhashed = { ...record, prev_hash: head };
+    const hash = chainHash(head, unhashed);
+    const line = JSON.stringify({ ...unhashed, hash }) + "\n";
+    head = hash;
+    try {
+      if (toStdout) stdout(line);
+      else {
+        if (rotated()) reopenSync();
+        writeAll(file!, enc.encode(line));
+      }
+      if (failing) logger.info("audit log writable again", { path: options.path });
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.error("audit log write failed", { path: options.path, error: err });
+      failing = true;
+    }
+    for (const l of listeners) {
+      try {
+        l(Object.freeze({ ...record }) as TimedEvent);
+      } catch (err) {
+        logger.error("audit listener failed", { error: err });
+      }
+    }
+  };
+
+  const reopenSync = () => {
+    file?.close();
+    file = Deno.openSync(options.path, { append: true, create: true, mode: 0o600 });
+    ino = file.statSync().ino;
+    logger.info("audit log reopened after rotation", { path: options.path, prev_hash: head });
+  };
+
+  return {
+    write,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    lastHash: () => head,
+    async reopen() {
+      if (toStdout) return;
+      file?.close();
+      file = undefined;
+      file = await Deno.open(options.path, { append: true, create: true, mode: 0o600 });
+      ino = (await file.stat()).ino;
+    },
+    close() {
+      file?.close();
+      file = undefined;
+      listeners.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The line's fields in the original tool's order, with ECS-style outcome fields; strings redacted. */
+function toRecord(event: AuditEvent, now: Date): TimedEvent {
+  const ok = SUCCESS.has(event.type);
+  const rec: Record<string, unknown> = {
+    timestamp: event.timestamp ?? now.toISOString(),
+    type: event.type,
+    severity: ok ? "INFO" : "WARN",
+    "event.category": "authentication",
+    "event.outcome": ok ? "success" : "failure",
+    "event.action": "token-exchange",
+  };
+  for (const [k, v] of Object.entries(event)) {
+    if (v === undefined || k in rec) continue;
+    rec[k] = typeof v === "string" ? redactText(v) : Array.isArray(v) ? v.map((x) => redactText(String(x))) : v;
+  }
+  return rec as unknown as TimedEvent;
+}
+
+/** hex SHA-256 over `prev_hash` followed by the canonical JSON of the line without its `hash`. */
+export function chainHash(prevHash: string, lineWithoutHash: Record<string, unknown>): string {
+  return createHash("sha256").update(prevHash).update(canonicalJson(lineWithoutHash)).digest("hex");
+}
+
+/** JSON with object keys sorted at every level and no whitespace (stable across writers). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export interface ChainProblem {
+  /** 1-based line number. */
+  line: number;
+  message: string;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  /** Number of event lines checked. */
+  lines: number;
+  /** `prev_hash` of the first line (the anchor to the previous file). */
+  firstPrevHash?: string;
+  /** `hash` of the last line: compare with the next file's first `prev_hash`. */
+  lastHash?: string;
+  problems: ChainProblem[];
+}
+
+/**
+ * Check the hash chain of an audit log's text. With `startHash` the first line must continue
+ * that chain (the last hash of the previous, rotated file); without it the first line's
+ * `prev_hash` is taken as given. Reports every break: edited lines (hash mismatch), and removed,
+ * inserted or reordered lines (prev_hash mismatch). A truncated tail needs an outside anchor.
+ */
+export function verifyAuditChain(text: string, options: { startHash?: string } = {}): ChainReport {
+  const problems: ChainProblem[] = [];
+  let expected = options.startHash;
+  let firstPrevHash: string | undefined;
+  let count = 0;
+  text.split("\n").forEach((raw, i) => {
+    if (raw.trim() === "") return;
+    const line = i + 1;
+    count++;
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(raw);
+      if (!rec || typeof rec !== "object" || Array.isArray(rec)) throw new SyntaxError("not an object");
+    } catch {
+      problems.push({ line, message: "not a JSON object" });
+      expected = undefined;
+      return;
+    }
+    const { hash, ...rest } = rec;
+    const prev = rest.prev_hash;
+    if (typeof hash !== "string" || !HEX64.test(hash) || typeof prev !== "string" || !HEX64.test(prev)) {
+      problems.push({ line, message: "missing or malformed hash/prev_hash (not part of a chain)" });
+      expected = undefined;
+      return;
+    }
+    firstPrevHash ??= prev;
+    if (expected !== undefined && prev !== expected) {
+      problems.push({
+        line,
+        message: "prev_hash does not match the previous line's hash (a line was removed, inserted or reordered)",
+      });
+    }
+    if (chainHash(prev, rest) !== hash) {
+      problems.push({ line, message: "hash does not match the line's content (the line was edited)" });
+    }
+    expected = hash;
+  });
+  return { ok: problems.length === 0, lines: count, firstPrevHash, lastHash: expected, problems };
+}
+
+/** The `hash` on the last line of a file, or undefined when missing, empty or unchained. */
+async function lastHashOf(path: string): Promise<string | undefined> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = (await f.stat()).size;
+    const start = Math.max(0, size - TAIL_BYTES);
+    await f.seek(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - start);
+    let off = 0;
+    while (off < buf.length) {
+      const n = await f.read(buf.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    const lines = new TextDecoder().decode(buf.subarray(0, off)).split("\n").filter((l) => l.trim());
+    const last = lines.at(-1);
+    if (!last) return undefined;
+    const hash = (JSON.parse(last) as { hash?: unknown }).hash;
+    return typeof hash === "string" && HEX64.test(hash) ? hash : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    f.close();
+  }
+}
+
+/** Last hash of the newest uncompressed rotated sibling (`<name>.1`, `<name>-20260101`, ...). */
+async function lastHashOfRotated(path: string): Promise<string | undefined> {
+  const dir = dirname(path), base = basename(path);
+  const candidates: { p: string; mtime: number }[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || e.name === base || !/^[.-]/.test(e.name.slice(base.length))) continue;
+      if (!e.name.startsWith(base) || /\.(gz|bz2|xz|zst)$/.test(e.name)) continue;
+      const st = await Deno.stat(join(dir, e.name));
+      candidates.push({ p: join(dir, e.name), mtime: st.mtime?.getTime() ?? 0 });
+    }
+  } catch {
+    return undefined;
+  }
+  candidates.sort((a, b) => b.mtime - a.mtime);
+  return candidates[0] ? await lastHashOf(candidates[0].p) : undefined;
+}
+
+function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+}
