@@ -1,0 +1,106 @@
+/** @module The issuer's key set: discovery + JWKS, cached, refreshed at most once per cool-down, stale on failure. */
+
+import { TalosOidcError } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/log.ts";
+import { fetchJson } from "./fetch_json.ts";
+import { discoveryUrl, urlProblem } from "./issuer_url.ts";
+import { importJwks, type JwkEntry } from "./jwks_keys.ts";
+
+export interface JwksCacheOptions {
+  issuer: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  logger: Logger;
+  /** Least time between two fetches that a request can trigger (unknown kid, stale set). */
+  cooldownMs: number;
+  /** Age after which the set is fetched again on the next request. */
+  maxAgeMs: number;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export interface JwksCache {
+  /** The key set, refreshed first when older than maxAgeMs; undefined when none could ever be fetched. */
+  current(): Promise<readonly JwkEntry[] | undefined>;
+  /** Refresh because a kid was not found, unless one ran within the cool-down; the set after it. */
+  refreshForUnknownKid(): Promise<readonly JwkEntry[] | undefined>;
+  /** Fetch now (joining a fetch in flight); true when a set is loaded afterwards. */
+  refreshNow(): Promise<boolean>;
+  loaded(): boolean;
+}
+
+/** Build the cache; nothing is fetched until asked. */
+export function createJwksCache(o: JwksCacheOptions): JwksCache {
+  let keys: readonly JwkEntry[] | undefined;
+  let loadedAt = 0;
+  let lastAttempt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<boolean> | undefined;
+  const now = () => o.now().getTime();
+
+  /** A fetch may start when none ran within the gap; a clock that went backwards also allows one. */
+  const mayAttempt = () => {
+    const elapsed = now() - lastAttempt;
+    // Before the first success, retry sooner so a slow-starting IdP does not lock users out for a whole cool-down.
+    const gap = keys === undefined ? Math.min(o.cooldownMs, 1000) : o.cooldownMs;
+    return elapsed >= gap || elapsed < 0;
+  };
+
+  const refresh = (): Promise<boolean> => {
+    if (inFlight) return inFlight;
+    lastAttempt = now();
+    const run = load(o).then((fresh) => {
+      keys = fresh;
+      loadedAt = now();
+      return true;
+    }, (err: unknown) => {
+      const error = err instanceof Error ? err.message : String(err);
+      if (keys) {
+        o.logger.warn("refreshing the issuer JWKS failed; using the previous key set", { error, issuer: o.issuer });
+      } else o.logger.error("fetching the issuer JWKS failed", { error, issuer: o.issuer });
+      return keys !== undefined;
+    }).finally(() => {
+      inFlight = undefined;
+    });
+    inFlight = run;
+    return run;
+  };
+
+  return {
+    async current() {
+      const stale = keys === undefined || now() - loadedAt >= o.maxAgeMs || now() < loadedAt;
+      if (inFlight) await inFlight;
+      else if (stale && mayAttempt()) await refresh();
+      return keys;
+    },
+    async refreshForUnknownKid() {
+      if (inFlight) await inFlight;
+      else if (mayAttempt()) await refresh();
+      return keys;
+    },
+    refreshNow: () => refresh(),
+    loaded: () => keys !== undefined,
+  };
+}
+
+/** Discovery (issuer must match exactly, OIDC Discovery §4.3), then the JWKS it names, then key import. */
+async function load(o: JwksCacheOptions): Promise<readonly JwkEntry[]> {
+  const fetchOptions = { fetch: o.fetch, timeoutMs: o.timeoutMs, maxBytes: o.maxBytes };
+  const doc = await fetchJson(discoveryUrl(o.issuer), fetchOptions) as Record<string, unknown> | null;
+  const fail = (what: string) => new TalosOidcError("ERR_DISCOVERY", `discovering issuer "${o.issuer}": ${what}`);
+  if (typeof doc !== "object" || doc === null) throw fail("the discovery document is not a JSON object");
+  if (doc.issuer !== o.issuer) throw fail(`the discovery document names issuer ${JSON.stringify(doc.issuer)}`);
+  const jwksUri = doc.jwks_uri;
+  if (typeof jwksUri !== "string") throw fail("the discovery document has no jwks_uri");
+  const problem = urlProblem(jwksUri);
+  if (problem) throw fail(`jwks_uri "${jwksUri}" is refused: ${problem}`);
+  const entries = await importJwks(await fetchJson(jwksUri, fetchOptions)).catch((err) => {
+    throw err instanceof TypeError ? fail(err.message) : err;
+  });
+  if (entries.length === 0) throw fail("the JWKS holds no keys");
+  const unusable = entries.filter((e) => e.unusable);
+  for (const e of unusable) {
+    o.logger.warn("ignoring an issuer JWKS key", { issuer: o.issuer, kid: String(e.kid), why: e.unusable });
+  }
+  o.logger.info("loaded the issuer JWKS", { issuer: o.issuer, keys: entries.length, unusable: unusable.length });
+  return entries;
+}
