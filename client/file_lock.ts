@@ -1,0 +1,176 @@
+/**
+ * @module Advisory cross-process lock: `<path>.lock` created exclusively, broken only when its owner is gone.
+ *
+ * The lock file holds `{pid, host, token, created}`. It is stale when its owner runs on this host and that pid no
+ * longer exists (Linux: /proc; elsewhere pid checks are skipped), or when it is older than `staleMs`. Breaking a stale
+ * lock happens under a second short-lived `<path>.lock.break` lock and re-checks the content, so two waiters never
+ * both break it and one of them steal a fresh lock.
+ */
+
+import { hostname } from "node:os";
+import { TalosOidcError } from "../shared/errors.ts";
+
+export interface FileLockOptions {
+  /** Give up after this long (default 15 s). */
+  timeoutMs?: number;
+  /** A lock older than this is stale even if its owner looks alive (default 120 s). */
+  staleMs?: number;
+  /** Poll interval while waiting (default 25 ms, growing to 200 ms). */
+  pollMs?: number;
+  /** Abort waiting (e.g. Ctrl-C). */
+  signal?: AbortSignal;
+  /** What the lock protects, for the timeout message (default the path). */
+  what?: string;
+}
+
+/** A held lock. Release it explicitly or with `using` / `await using`. */
+export interface FileLock extends AsyncDisposable, Disposable {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  token: string;
+  created: number;
+}
+
+/**
+ * Acquire `<path>.lock`, waiting up to `timeoutMs`.
+ * @throws {TalosOidcError} ERR_TIMEOUT naming the lock file and its owner when it stays held.
+ */
+export async function acquireFileLock(path: string, options: FileLockOptions = {}): Promise<FileLock> {
+  const lockPath = `${path}.lock`;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const staleMs = options.staleMs ?? 120_000;
+  const deadline = Date.now() + timeoutMs;
+  const info: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: Date.now() };
+  let wait = options.pollMs ?? 25;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if (await tryCreate(lockPath, info)) return held(lockPath, info.token);
+    await breakIfStale(lockPath, staleMs);
+    if (Date.now() >= deadline) {
+      const owner = await readInfo(lockPath);
+      throw new TalosOidcError("ERR_TIMEOUT", `waiting for the lock on "${options.what ?? path}"`, {
+        hint: `another talosctl-oidc process${
+          owner ? ` (pid ${owner.pid} on ${owner.host})` : ""
+        } holds "${lockPath}"; if no such process runs, delete that file`,
+      });
+    }
+    await sleep(Math.min(wait, Math.max(1, deadline - Date.now())), options.signal);
+    wait = Math.min(200, Math.round(wait * 1.5));
+  }
+}
+
+/** Run `fn` while holding the lock on `path`. */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options?: FileLockOptions): Promise<T> {
+  await using _lock = await acquireFileLock(path, options);
+  return await fn();
+}
+
+async function tryCreate(lockPath: string, info: LockInfo): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(lockPath, { write: true, createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw new TalosOidcError("ERR_IO", `creating the lock file "${lockPath}"`, { cause: err });
+  }
+  try {
+    await file.write(new TextEncoder().encode(JSON.stringify({ ...info, created: Date.now() })));
+  } finally {
+    file.close();
+  }
+  return true;
+}
+
+function held(lockPath: string, token: string): FileLock {
+  let released = false;
+  const releaseSync = () => {
+    if (released) return;
+    released = true;
+    try {
+      const cur = JSON.parse(Deno.readTextFileSync(lockPath)) as LockInfo;
+      if (cur.token === token) Deno.removeSync(lockPath);
+    } catch { /* already gone or broken by someone who judged it stale */ }
+  };
+  return {
+    path: lockPath,
+    release: () => Promise.resolve(releaseSync()),
+    [Symbol.dispose]: releaseSync,
+    [Symbol.asyncDispose]: () => Promise.resolve(releaseSync()),
+  };
+}
+
+async function readInfo(lockPath: string): Promise<LockInfo | null> {
+  try {
+    const v = JSON.parse(await Deno.readTextFile(lockPath));
+    return typeof v?.pid === "number" && typeof v?.token === "string" ? v as LockInfo : null;
+  } catch {
+    return null;
+  }
+}
+
+async function isStale(lockPath: string, staleMs: number): Promise<string | null> {
+  const info = await readInfo(lockPath);
+  let mtime = Date.now();
+  try {
+    mtime = (await Deno.stat(lockPath)).mtime?.getTime() ?? mtime;
+  } catch {
+    return null; // gone: not ours to break
+  }
+  // An unreadable/half-written lock file gets a grace period before it counts as stale.
+  if (!info) return Date.now() - mtime > Math.min(staleMs, 2_000) ? "" : null;
+  if (Date.now() - info.created > staleMs) return info.token;
+  if (info.host === hostname() && !(await pidAlive(info.pid))) return info.token;
+  return null;
+}
+
+async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
+  if ((await isStale(lockPath, staleMs)) === null) return;
+  const breaker: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: Date.now() };
+  const breakPath = `${lockPath}.break`;
+  if (!(await tryCreate(breakPath, breaker))) {
+    // Someone else is breaking it; a breaker that died leaves a break file we clear after a few seconds.
+    const b = await readInfo(breakPath);
+    if (b && (Date.now() - b.created > 5_000 || (b.host === hostname() && !(await pidAlive(b.pid))))) {
+      await Deno.remove(breakPath).catch(() => {});
+    }
+    return;
+  }
+  try {
+    // Re-check under the break lock: the lock may have been replaced by a fresh one meanwhile.
+    if ((await isStale(lockPath, staleMs)) !== null) await Deno.remove(lockPath).catch(() => {});
+  } finally {
+    await Deno.remove(breakPath).catch(() => {});
+  }
+}
+
+/** Whether a process exists on this host. Only Linux can tell cheaply (/proc); elsewhere assume alive. */
+async function pidAlive(pid: number): Promise<boolean> {
+  if (Deno.build.os !== "linux") return true;
+  if (pid === Deno.pid) return true;
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // A zombie ("Z") has exited; its lock is stale.
+    return !/^\d+ \(.*\) Z /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
