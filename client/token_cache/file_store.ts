@@ -1,0 +1,87 @@
+/**
+ * @module The token file `…/talosctl-oidc/tokens.json`: `{ "<context>": CachedToken }`, pretty JSON like the
+ * original tool, 0600 in a 0700 directory, written atomically under a file lock. A file that group or others can
+ * read is refused, never silently fixed: someone may already have copied the refresh tokens.
+ */
+
+import { dirname } from "node:path";
+import { atomicWrite } from "../../shared/atomic_write.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+import type { CachedToken } from "../types.ts";
+import { withFileLock } from "../file_lock.ts";
+
+export type TokenFile = Record<string, CachedToken>;
+
+/** The token file at `path`. */
+export interface FileStore {
+  readonly path: string;
+  /** All entries (empty when the file does not exist). */
+  read(): Promise<TokenFile>;
+  /** Read-modify-write under the lock; the file is deleted when no entry is left. */
+  update(fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile>;
+}
+
+/** Open the token file store at `path` (nothing is touched until used). */
+export function fileStore(path: string): FileStore {
+  const read = async (): Promise<TokenFile> => {
+    let text: string;
+    try {
+      await checkMode(path);
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return {};
+      if (err instanceof TalosOidcError) throw err;
+      throw new TalosOidcError("ERR_TOKEN_CACHE", `reading the token cache "${path}"`, { cause: err });
+    }
+    if (text.trim() === "") return {};
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new SyntaxError("not an object");
+      }
+      return parsed as TokenFile;
+    } catch (err) {
+      throw new TalosOidcError("ERR_TOKEN_CACHE", `parsing the token cache "${path}"`, {
+        cause: err,
+        hint: `delete "${path}" and log in again`,
+      });
+    }
+  };
+  const update = async (fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile> => {
+    await ensurePrivateDir(dirname(path));
+    return await withFileLock(path, async () => {
+      const before = await read();
+      const draft = structuredClone(before);
+      const after = fn(draft) ?? draft;
+      if (JSON.stringify(after) === JSON.stringify(before)) return after;
+      if (Object.keys(after).length === 0) await Deno.remove(path).catch(() => {});
+      else await atomicWrite(path, JSON.stringify(after, null, 2) + "\n", { mode: 0o600 });
+      return after;
+    }, { what: `token cache "${path}"` });
+  };
+  return { path, read, update };
+}
+
+/**
+ * Refuse a token file readable or writable by group or others (POSIX only; Windows has no mode bits here).
+ * @throws {TalosOidcError} ERR_TOKEN_CACHE with the chmod that fixes it.
+ */
+export async function checkMode(path: string): Promise<void> {
+  const st = await Deno.stat(path);
+  if (st.mode === null || (st.mode & 0o077) === 0) return;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+  throw new TalosOidcError("ERR_TOKEN_CACHE", `refusing to use the token cache "${path}": its mode is ${mode}`, {
+    hint:
+      `it holds refresh tokens and must be private: run "chmod 600 ${path}" (and consider logging out to rotate them)`,
+  });
+}
+
+async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) {
+      throw new TalosOidcError("ERR_TOKEN_CACHE", `creating the token cache directory "${dir}"`, { cause: err });
+    }
+  }
+}

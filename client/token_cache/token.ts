@@ -1,0 +1,65 @@
+/** @module The cached token's JSON shape (the original tool's), its parsing and expiry rules. */
+
+import type { CachedToken } from "../types.ts";
+
+/** A token counts as expired this long before its `expires_at` (the original tool's 30 s rule). */
+export const EXPIRY_LEEWAY_MS = 30_000;
+
+/** Compact JSON with the original tool's field order: access_token, refresh_token, id_token, expires_at, issuer, client_id. */
+export function serializeToken(token: CachedToken): string {
+  const { access_token, refresh_token, id_token, expires_at, issuer, client_id, ...rest } = token;
+  return JSON.stringify({ access_token, refresh_token, id_token, expires_at, issuer, client_id, ...rest });
+}
+
+/** Parse a stored token; null when it is not a token object (a corrupt entry is ignored, not fatal). */
+export function parseToken(value: unknown): CachedToken | null {
+  let v = value;
+  if (typeof v === "string") {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
+  const t = v as Record<string, unknown>;
+  if (typeof t.issuer !== "string" || typeof t.client_id !== "string") return null;
+  for (const k of ["access_token", "refresh_token", "id_token", "expires_at"]) {
+    if (t[k] !== undefined && t[k] !== null && typeof t[k] !== "string") return null;
+  }
+  return t as unknown as CachedToken;
+}
+
+/** Issuers compare equal with or without a trailing slash. */
+export function sameIssuer(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}
+
+/** `expires_at` as a Date, or null when absent or unparsable. */
+export function tokenExpiry(token: CachedToken): Date | null {
+  if (!token.expires_at) return null;
+  const d = new Date(token.expires_at);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** True when the access token expires within `leewayMs` of `now` (no expiry = expired). */
+export function isTokenExpired(token: CachedToken, now: Date, leewayMs = EXPIRY_LEEWAY_MS): boolean {
+  const exp = tokenExpiry(token);
+  return exp === null || now.getTime() > exp.getTime() - leewayMs;
+}
+
+/**
+ * The `exp` of a compact JWT (e.g. the cached ID token), read without verifying it: only to decide whether to
+ * refresh before sending it to the server, which verifies it. Null when absent or unreadable.
+ */
+export function jwtExpiry(jwt: string | undefined): Date | null {
+  const payload = jwt?.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === "number" ? new Date(exp * 1000) : null;
+  } catch {
+    return null;
+  }
+}

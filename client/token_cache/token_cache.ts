@@ -1,0 +1,160 @@
+/**
+ * @module The token cache: OS keychain first (service `talosctl-oidc`, account = context), else the 0600 token file.
+ *
+ * Entries are keyed by context but only returned when their issuer and client id match the caller's (a context
+ * re-pointed at another IdP never reuses the old IdP's tokens). When both stores hold a matching entry the one that
+ * expires later wins; a successful keychain write deletes the context's plaintext file entry.
+ */
+
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { CacheBackend, CachedToken, CacheKey, TokenCache } from "../types.ts";
+import { acquireFileLock, type FileLock, type FileLockOptions } from "../file_lock.ts";
+import { type Env, type Os, tokenCachePath } from "../paths.ts";
+import { fileStore } from "./file_store.ts";
+import { defaultKeychain, type KeychainBackend } from "./keychain.ts";
+import { parseToken, sameIssuer, serializeToken, tokenExpiry } from "./token.ts";
+
+export interface TokenCacheOptions {
+  env: Env;
+  logger: Logger;
+  /** The keychain to use; undefined = this OS's default (see defaultKeychain), null = token file only. */
+  keychain?: KeychainBackend | null;
+  /** Token file path (default `<user config dir>/talosctl-oidc/tokens.json`). */
+  filePath?: string;
+  os?: Os;
+}
+
+/** What `status` shows about where tokens live. */
+export interface CacheDescription {
+  backend: CacheBackend;
+  /** The keychain backend's name, or null when none is configured for this OS. */
+  keychain: string | null;
+  /** Why the keychain is not used, when it is not. */
+  keychainProblem?: string;
+  filePath: string;
+}
+
+/** The TokenCache contract plus what login and status need around it. */
+export interface LocalTokenCache extends TokenCache {
+  readonly filePath: string;
+  describe(): Promise<CacheDescription>;
+  /** Lock for read-refresh-write of one key, so two logins never refresh (and rotate) the same token at once. */
+  lock(key: CacheKey, options?: FileLockOptions): Promise<FileLock>;
+}
+
+/** Build the token cache. Nothing is probed or read until a method is called. */
+export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
+  const { logger } = options;
+  const filePath = options.filePath ?? tokenCachePath(options.env, options.os);
+  const file = fileStore(filePath);
+  const keychain = options.keychain === undefined ? defaultKeychain(options.env, options.os) : options.keychain;
+  let probed: Promise<string | null> | undefined;
+  let warned = false;
+  const problem = () =>
+    probed ??= keychain
+      ? keychain.probe().catch((err) => `probe failed: ${err instanceof Error ? err.message : String(err)}`)
+      : Promise.resolve("no OS keychain support on this platform, or disabled by TALOSCTL_OIDC_KEYCHAIN");
+  const usable = async () => keychain !== null && (await problem()) === null;
+  const warnFallback = (why: string) => {
+    if (warned) return;
+    warned = true;
+    logger.warn(`OS keychain unavailable (${why}); caching tokens in "${filePath}" (mode 0600)`);
+  };
+  const fileHas = async () => {
+    try {
+      await Deno.lstat(filePath);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  return {
+    filePath,
+    async backend() {
+      return (await usable()) ? "keychain" : "file";
+    },
+    async describe() {
+      const why = await problem();
+      return {
+        backend: why === null ? "keychain" : "file",
+        keychain: keychain?.name ?? null,
+        ...(why === null ? {} : { keychainProblem: why }),
+        filePath,
+      };
+    },
+    async get(key) {
+      const found: CachedToken[] = [];
+      if (await usable()) {
+        try {
+          const t = parseToken(await keychain!.get(key.context));
+          if (t) found.push(t);
+        } catch (err) {
+          logger.warn(`reading the OS keychain failed; trying the token file (${describe(err)})`);
+        }
+      }
+      const fromFile = parseToken((await file.read())[key.context]);
+      if (fromFile) found.push(fromFile);
+      const matching = found.filter((t) => sameIssuer(t.issuer, key.issuer) && t.client_id === key.clientId);
+      if (matching.length < found.length) logger.debug("ignoring cached tokens of another issuer or client");
+      // Later expiry wins; on a tie the keychain entry (first) stays.
+      return matching.reduce<CachedToken | null>((best, t) => best === null || later(t, best) ? t : best, null);
+    },
+    async put(key, token) {
+      const value: CachedToken = { ...token, issuer: key.issuer, client_id: key.clientId };
+      if (await usable()) {
+        try {
+          await keychain!.set(key.context, serializeToken(value));
+          if (await fileHas()) await file.update((e) => void delete e[key.context]);
+          logger.debug(`token cached in ${keychain!.name}`);
+          return;
+        } catch (err) {
+          if (isTalosOidcError(err) && err.code !== "ERR_TOKEN_CACHE") throw err;
+          warnFallback(`storing failed: ${describe(err)}`);
+        }
+      } else warnFallback((await problem()) ?? "unknown");
+      await file.update((e) => void (e[key.context] = value));
+      logger.debug(`token cached in ${filePath}`);
+    },
+    async delete(context) {
+      const removed: CacheBackend[] = [];
+      if (await usable()) {
+        try {
+          if (await keychain!.delete(context)) removed.push("keychain");
+        } catch (err) {
+          logger.warn(`removing the token from the OS keychain failed (${describe(err)})`);
+        }
+      }
+      if (await fileHas()) {
+        let had = false;
+        await file.update((e) => {
+          had = context in e;
+          delete e[context];
+        });
+        if (had) removed.push("file");
+      }
+      return removed;
+    },
+    async lock(key, lockOptions) {
+      await Deno.mkdir(dirname(filePath), { recursive: true, mode: 0o700 });
+      const id = createHash("sha256").update(`${key.issuer}\n${key.clientId}\n${key.context}`).digest("hex");
+      return await acquireFileLock(join(dirname(filePath), `refresh-${id.slice(0, 16)}`), {
+        what: `token refresh for context "${key.context}"`,
+        ...lockOptions,
+      });
+    },
+  };
+}
+
+function later(a: CachedToken, b: CachedToken): boolean {
+  return (tokenExpiry(a)?.getTime() ?? -Infinity) > (tokenExpiry(b)?.getTime() ?? -Infinity);
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return `${err.message}${cause}`;
+}
