@@ -1,0 +1,103 @@
+/** @module Issuance history on disk: data_dir/certs.jsonl, 0600, append-only, reloaded (bounded) at start. */
+
+import { dirname } from "node:path";
+import { atomicWrite } from "../../shared/atomic_write.ts";
+import { type Logger, nullLogger } from "../../shared/log.ts";
+import { type CertRecord, parseRecord } from "./cert_record.ts";
+
+export interface CertStoreOptions {
+  /** Usually `<data_dir>/certs.jsonl`. */
+  path: string;
+  /** Records kept in memory and reloaded at start (default 10,000; older ones stay only on disk until compaction). */
+  maxRecords?: number;
+  logger?: Logger;
+}
+
+export interface CertStore {
+  /** The newest `maxRecords` records found on disk at open, oldest first. */
+  readonly loaded: readonly CertRecord[];
+  /** Append one record (a single write of one line). Failures are logged, never thrown. */
+  append(record: CertRecord): void;
+  close(): void;
+}
+
+/** Bytes read from the end of the file at start: enough for maxRecords lines of ~400 bytes. */
+const BYTES_PER_RECORD = 1024;
+
+/**
+ * Open (creating with 0600) the history file and load its tail. When the file holds more than
+ * twice `maxRecords` lines it is compacted to the newest `maxRecords` (atomic rewrite, 0600), so
+ * it cannot grow without bound across restarts.
+ */
+export async function openCertStore(options: CertStoreOptions): Promise<CertStore> {
+  const max = options.maxRecords ?? 10_000;
+  const logger = options.logger ?? nullLogger;
+  if (!Number.isInteger(max) || max < 1) throw new RangeError("maxRecords must be a positive integer");
+  await Deno.mkdir(dirname(options.path), { recursive: true, mode: 0o700 });
+  const { lines, skippedBytes } = await readTail(options.path, max * 2 * BYTES_PER_RECORD);
+  const records: CertRecord[] = [];
+  let bad = 0;
+  for (const l of lines) {
+    const r = parseRecord(l);
+    if (r) records.push(r);
+    else bad++;
+  }
+  if (bad > 0) logger.warn("skipped unreadable lines in the certificate history", { path: options.path, lines: bad });
+  const loaded = records.slice(-max);
+  if (records.length > 2 * max || (skippedBytes > 0 && records.length > max)) {
+    await atomicWrite(options.path, loaded.map((r) => JSON.stringify(r) + "\n").join(""), { mode: 0o600 });
+    logger.info("compacted the certificate history", { path: options.path, kept: loaded.length });
+  }
+  const file = await Deno.open(options.path, { append: true, create: true, mode: 0o600 });
+  const st = await file.stat();
+  if (st.mode !== null && (st.mode & 0o077) !== 0) {
+    await Deno.chmod(options.path, 0o600);
+    logger.warn("certificate history was readable by others; changed its mode to 0600", { path: options.path });
+  }
+  const enc = new TextEncoder();
+  let open = true;
+  return {
+    loaded,
+    append(record) {
+      if (!open) return;
+      try {
+        const bytes = enc.encode(JSON.stringify(record) + "\n");
+        let off = 0;
+        while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      } catch (err) {
+        logger.error("writing the certificate history failed", { path: options.path, error: err });
+      }
+    },
+    close() {
+      if (open) file.close();
+      open = false;
+    },
+  };
+}
+
+async function readTail(path: string, maxBytes: number): Promise<{ lines: string[]; skippedBytes: number }> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { lines: [], skippedBytes: 0 };
+    throw err;
+  }
+  try {
+    const size = (await f.stat()).size;
+    const start = Math.max(0, size - maxBytes);
+    await f.seek(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - start);
+    let off = 0;
+    while (off < buf.length) {
+      const n = await f.read(buf.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    const lines = new TextDecoder().decode(buf.subarray(0, off)).split("\n");
+    if (start > 0) lines.shift(); // the first line is probably partial
+    return { lines: lines.filter((l) => l.trim() !== ""), skippedBytes: start };
+  } finally {
+    f.close();
+  }
+}
