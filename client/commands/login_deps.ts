@@ -1,0 +1,67 @@
+/** @module The adapters `login` runs with (stdio, clock, logger, token cache, browser, sleep) and how to build them. */
+
+import type { CommandContext, Stdio } from "../../shared/cli.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { type Logger, textLogger } from "../../shared/log.ts";
+import type { FileLock, FileLockOptions } from "../file_lock.ts";
+import type { CacheKey, TokenCache } from "../types.ts";
+import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
+import { createTokenCache } from "../token_cache/token_cache.ts";
+import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
+import type { LoginOptions } from "./login_options.ts";
+
+/** A token cache that can also lock one key for read-refresh-write (H5's LocalTokenCache). */
+export interface LockingTokenCache extends TokenCache {
+  lock(key: CacheKey, options?: FileLockOptions): Promise<FileLock>;
+}
+
+export interface LoginDeps {
+  stdio: Stdio;
+  env: CommandContext["env"];
+  /** Aborted on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  clock: Clock;
+  logger: Logger;
+  tokenCache: LockingTokenCache;
+  browser: BrowserOpener;
+  /** Used to decide whether a browser can be opened at all (automatic device flow). */
+  platform: BrowserPlatform;
+  /** Wait `ms` or until `signal` aborts (then reject with its reason). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Bound of one browser or device login (default 5 minutes). */
+  loginTimeoutMs: number;
+}
+
+/** Abortable real sleep. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(id);
+      reject(signal.reason);
+    };
+    const id = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The real adapters for a CLI run. */
+export async function createLoginDeps(ctx: CommandContext, o: Readonly<LoginOptions>): Promise<LoginDeps> {
+  const logger = textLogger({ verbose: o.verbose, write: (line) => ctx.stdio.stderr(line + "\n") });
+  const platform: BrowserPlatform = { os: Deno.build.os, env: ctx.env, wsl: await detectWsl(Deno.build.os) };
+  return {
+    stdio: ctx.stdio,
+    env: ctx.env,
+    signal: ctx.signal,
+    clock: systemClock,
+    logger,
+    tokenCache: createTokenCache({ env: ctx.env, logger }),
+    browser: createBrowserOpener({ ...platform, browserCommand: o.browserCommand, logger, verbose: o.verbose }),
+    platform,
+    sleep,
+    loginTimeoutMs: LOGIN_TIMEOUT_MS,
+  };
+}

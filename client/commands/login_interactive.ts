@@ -1,0 +1,111 @@
+/**
+ * @module The interactive part of login: browser (Auth Code + PKCE) or device flow, the printed URL, the
+ * spinner, the 5-minute bound, and the watch-mode rule of at most one browser tab per failed refresh.
+ */
+
+import { runAuthCodeFlow, type VerifiedTokens } from "../oidc/auth_code.ts";
+import { withDeadline } from "../oidc/deadline.ts";
+import { runDeviceFlow } from "../oidc/device_flow.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+import { isHeadless } from "../browser.ts";
+import type { LoginDeps } from "./login_deps.ts";
+import type { LoginOptions } from "./login_options.ts";
+import { startWaiting } from "./login_progress.ts";
+import type { OidcSession } from "./login_session.ts";
+
+/** Whether this run may open a browser tab by itself. Watch mode spends it and earns it back per failed refresh. */
+export interface BrowserBudget {
+  mayOpen: boolean;
+}
+
+/** Device flow when asked, or on a machine that cannot show a browser and where the IdP offers it. */
+export function chooseDeviceFlow(o: Readonly<LoginOptions>, d: LoginDeps, hasDeviceEndpoint: boolean): boolean {
+  if (o.deviceCode) return true;
+  if (o.skipOpenBrowser || o.explicitCallback) return false;
+  return hasDeviceEndpoint && isHeadless(d.platform, o.browserCommand);
+}
+
+/** Sign in interactively and return verified tokens (ID token checked with this login's nonce). */
+export async function signInInteractively(
+  o: Readonly<LoginOptions>,
+  d: LoginDeps,
+  session: OidcSession,
+  budget: BrowserBudget,
+): Promise<VerifiedTokens> {
+  const { metadata, verifier } = await session.get();
+  const client = { clientId: o.clientId, clientSecret: o.clientSecret };
+  const device = chooseDeviceFlow(o, d, Boolean(metadata.device_authorization_endpoint));
+  d.logger.info(`Signing in with ${metadata.issuer}${device ? " (device flow)" : ""}`);
+  let waiting: { stop(): void } | undefined;
+  try {
+    return await withDeadline(d.signal, d.loginTimeoutMs, "waiting for the login", async (signal) => {
+      if (device) {
+        const tokens = await runDeviceFlow({
+          metadata,
+          client,
+          scopes: o.scopes,
+          clock: d.clock,
+          logger: d.logger,
+          signal,
+          sleep: d.sleep,
+          prompt(p) {
+            if (p.verification_uri_complete) {
+              d.stdio.stderr(`Open this URL on any device to sign in:\n  ${p.verification_uri_complete}\n\n`);
+              d.stdio.stderr(`If it asks for a code, enter: ${p.user_code}\n\n`);
+            } else {
+              d.stdio.stderr(`Open ${p.verification_uri} on any device and enter the code: ${p.user_code}\n\n`);
+            }
+            waiting = startWaiting(d.stdio, "Waiting for the login to be approved");
+          },
+        });
+        if (!tokens.id_token) {
+          throw new TalosOidcError("ERR_OIDC", "the IdP did not return an ID token", {
+            hint: `make sure the "openid" scope is requested (--scopes)`,
+          });
+        }
+        await verifier.verify(tokens.id_token);
+        return { ...tokens, id_token: tokens.id_token };
+      }
+      return await runAuthCodeFlow({
+        metadata,
+        client,
+        scopes: o.scopes,
+        listenAddresses: o.listenAddresses,
+        redirectUrl: o.redirectUrl,
+        logger: d.logger,
+        signal,
+        verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),
+        presentUrl: async (url) => {
+          await presentUrl(o, d, url, budget);
+          waiting = startWaiting(d.stdio, "Waiting for the browser login");
+        },
+      });
+    });
+  } finally {
+    waiting?.stop();
+  }
+}
+
+async function presentUrl(o: Readonly<LoginOptions>, d: LoginDeps, url: string, budget: BrowserBudget) {
+  if (o.skipOpenBrowser) return printUrl(d, "Open this URL to sign in:", url);
+  if (isHeadless(d.platform, o.browserCommand)) {
+    d.logger.info("No display found: open the URL on a machine with a browser that can reach the callback.");
+    return printUrl(d, "Open this URL to sign in:", url);
+  }
+  if (!budget.mayOpen) {
+    d.logger.warn("Not opening another browser tab (one was already opened for this renewal).");
+    return printUrl(d, "Open this URL to sign in:", url);
+  }
+  budget.mayOpen = false;
+  d.logger.info("Opening the browser to sign in...");
+  try {
+    await d.browser.open(url); // not waited for: a browser may stay open; the callback tells us when it is done
+  } catch (err) {
+    d.logger.warn(`Could not open a browser (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  printUrl(d, "If the browser does not open, visit:", url);
+}
+
+function printUrl(d: LoginDeps, lead: string, url: string): void {
+  d.stdio.stderr(`${lead}\n  ${url}\n\n`);
+}

@@ -1,0 +1,143 @@
+/** @module `login` flags (compatible with the original tool) parsed once into frozen options. */
+
+import { type CommandSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+
+export const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
+
+export const loginSpec: CommandSpec = {
+  name: "login",
+  summary: "Sign in with your IdP and write a Talos context into your talosconfig",
+  usage: "talosctl-oidc login --provider URL --client-id ID --server URL [flags]",
+  description: `
+Reuses what it can: a certificate with more than a third of its lifetime left means nothing to do; else a cached
+ID token, else the refresh token, else a browser login (Authorization Code + PKCE on a loopback callback), or the
+device flow with --device-code or on a machine without a display. The key is made here; only a CSR is sent.
+Two logins for the same context at once open one browser: the second waits and reuses the result.`,
+  flags: [
+    { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },
+    { name: "client-id", type: "string", env: "TALOSCTL_OIDC_CLIENT_ID", arg: "ID", description: "OIDC client ID" },
+    { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
+    {
+      name: "client-secret",
+      type: "string",
+      env: "TALOSCTL_OIDC_CLIENT_SECRET",
+      arg: "SECRET",
+      description: "client secret for confidential clients (sent as client_secret_post)",
+    },
+    {
+      name: "scopes",
+      type: "string",
+      multiple: true,
+      default: DEFAULT_SCOPES,
+      arg: "LIST",
+      description: "scopes to request (openid is always added)",
+    },
+    { name: "callback-port", type: "string", default: "8900", arg: "PORT", description: "loopback callback port" },
+    {
+      name: "listen-address",
+      type: "string",
+      multiple: true,
+      arg: "HOST:PORT",
+      description: "callback bind address, overrides --callback-port; the first one builds the redirect URI",
+    },
+    { name: "oidc-redirect-url", type: "string", arg: "URL", description: "exact redirect URI sent to the IdP" },
+    { name: "context-name", type: "string", default: "oidc", arg: "NAME", description: "talosconfig context name" },
+    {
+      name: "talosconfig",
+      type: "string",
+      arg: "PATH",
+      description: "talosconfig to update (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
+    },
+    { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
+    {
+      name: "insecure",
+      type: "boolean",
+      description: "allow an http:// server URL (TLS of https:// servers is always verified)",
+    },
+    { name: "nodes", type: "string", multiple: true, arg: "LIST", description: "nodes to set in the context" },
+    { name: "watch", type: "boolean", description: "stay in the foreground and renew the certificate" },
+    { name: "skip-open-browser", type: "boolean", description: "print the URL instead of opening a browser" },
+    { name: "browser-command", type: "string", arg: "CMD", description: "command that opens the URL (one argument)" },
+    { name: "device-code", type: "boolean", description: "use the device flow (RFC 8628) instead of the browser" },
+    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+  ],
+  examples: [
+    "talosctl-oidc login --provider https://id.example.com --client-id talosctl --server https://talos-oidc.example.com",
+    "TALOSCTL_OIDC_PROVIDER=https://id.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\\n" +
+    "    TALOSCTL_OIDC_SERVER=https://talos-oidc.example.com talosctl-oidc login --context-name prod --watch",
+    "talosctl-oidc login ... --device-code            # on a machine without a browser",
+    "talosctl-oidc login ... --listen-address 127.0.0.1:18000 --skip-open-browser   # over ssh -L 18000:...",
+  ],
+};
+
+/** Everything `login` needs, parsed and checked once. */
+export interface LoginOptions {
+  provider: string;
+  clientId: string;
+  server: string;
+  clientSecret?: string;
+  scopes: string[];
+  listenAddresses: string[];
+  /** The user chose where the callback listens or points (no automatic device flow then). */
+  explicitCallback: boolean;
+  redirectUrl?: string;
+  contextName: string;
+  talosconfig?: string;
+  serverCa?: string;
+  insecure: boolean;
+  nodes: string[];
+  watch: boolean;
+  skipOpenBrowser: boolean;
+  browserCommand?: string;
+  deviceCode: boolean;
+  verbose: boolean;
+}
+
+/**
+ * Turn parsed flags into options.
+ * @throws {TalosOidcError} ERR_USAGE listing every missing required flag at once, or a bad value.
+ */
+export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
+  const v = p.values;
+  const missing = ([["provider", "PROVIDER"], ["client-id", "CLIENT_ID"], ["server", "SERVER"]] as const)
+    .filter(([f]) => !str(v, f)).map(([f, e]) => `--${f} (or TALOSCTL_OIDC_${e})`);
+  if (missing.length > 0) {
+    throw new TalosOidcError("ERR_USAGE", `login: missing ${missing.join(", ")}`, {
+      hint: `run "talosctl-oidc login --help" for the flags`,
+    });
+  }
+  if (p.positionals.length > 0) {
+    throw new TalosOidcError("ERR_USAGE", `login: unexpected argument "${p.positionals[0]}"`, {
+      hint: `run "talosctl-oidc login --help" for the flags`,
+    });
+  }
+  const port = str(v, "callback-port") ?? "8900";
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 0-65535 (0: any port)" });
+  }
+  const listen = list(v, "listen-address");
+  const scopes = list(v, "scopes");
+  const contextName = str(v, "context-name") ?? "oidc";
+  if (contextName.trim() === "") throw new TalosOidcError("ERR_USAGE", "--context-name must not be empty");
+  return Object.freeze({
+    provider: str(v, "provider")!,
+    clientId: str(v, "client-id")!,
+    server: str(v, "server")!,
+    clientSecret: str(v, "client-secret") || undefined,
+    scopes: scopes.includes("openid") ? scopes : ["openid", ...scopes],
+    listenAddresses: listen.length > 0 ? listen : [`127.0.0.1:${Number(port)}`],
+    explicitCallback: listen.length > 0 || p.explicit.has("callback-port") || Boolean(str(v, "oidc-redirect-url")),
+    redirectUrl: str(v, "oidc-redirect-url") || undefined,
+    contextName,
+    talosconfig: str(v, "talosconfig") || undefined,
+    serverCa: str(v, "server-ca") || undefined,
+    insecure: v.insecure === true,
+    nodes: list(v, "nodes"),
+    watch: v.watch === true,
+    skipOpenBrowser: v["skip-open-browser"] === true,
+    browserCommand: str(v, "browser-command") || undefined,
+    deviceCode: v["device-code"] === true,
+    verbose: v.verbose === true,
+  });
+}

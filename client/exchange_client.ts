@@ -1,0 +1,183 @@
+/**
+ * @module POST /exchange: trade a verified ID token (and the CSR of a key made here) for a Talos client
+ * certificate. TLS is always verified: --server-ca trusts exactly that CA; --insecure only allows http://.
+ */
+
+import { TalosOidcError } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { ErrorBody, ExchangeRequest, ExchangeResponse } from "../shared/protocol.ts";
+import { certMatchesKey, type ClientKey } from "./csr.ts";
+
+export interface ExchangeClientOptions {
+  /** Base URL of the exchange server (checked with checkServerUrl). */
+  server: URL;
+  /** PEM CA bundle trusted exclusively for the server (--server-ca). */
+  serverCaPem?: string;
+  logger: Logger;
+  /** Request timeout (default 30 s, as the original tool). */
+  timeoutMs?: number;
+}
+
+/** The credentials to write, and where the key came from. */
+export interface ExchangeResult {
+  ca: string;
+  cert: string;
+  key: string;
+  endpoints: string[];
+  nodes?: string[];
+  ttlSeconds: number;
+  /** "client": our key, sent as a CSR. "server": the server made the key (it does not support CSRs). */
+  keySource: "client" | "server";
+}
+
+/**
+ * Parse --server. http:// needs --insecure (unlike the original, --insecure never turns off TLS verification).
+ * @throws {TalosOidcError} ERR_USAGE naming --insecure or the bad URL.
+ */
+export function checkServerUrl(raw: string, insecure: boolean): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch { /* below */ }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new TalosOidcError("ERR_USAGE", `invalid --server URL "${raw}"`, {
+      hint: "use the exchange server's base URL, for example https://talos-oidc.example.com",
+    });
+  }
+  if (url.protocol === "http:" && !insecure) {
+    throw new TalosOidcError("ERR_USAGE", `refusing the plain HTTP server URL "${raw}": it needs --insecure`, {
+      hint: "use https://, or pass --insecure to send the ID token over plain HTTP (tests and local setups only)",
+    });
+  }
+  return url;
+}
+
+/**
+ * Exchange `idToken` for a certificate. With `clientKey`, its CSR is sent and the returned certificate must be
+ * for that key. Fallback to a server-made key, decided from the response:
+ * - 200 with a `key` although a CSR was sent: the server ignores CSRs (the original tool) → its key is used;
+ * - 400 whose error mentions "csr" but is not ERR_INVALID_CSR: CSRs are not supported → retried once without.
+ * A server that rejects our CSR as invalid (ERR_INVALID_CSR) is an error, not a reason to hand over the key.
+ * @throws {TalosOidcError} ERR_EXCHANGE with the server's `error` text and `fields.status`.
+ */
+export async function exchangeForCertificate(
+  o: ExchangeClientOptions,
+  idToken: string,
+  clientKey: ClientKey | undefined,
+  signal: AbortSignal,
+): Promise<ExchangeResult> {
+  const client = o.serverCaPem ? createClient(o.serverCaPem) : undefined;
+  try {
+    const post = (body: ExchangeRequest) => postExchange(o, body, client, signal);
+    let res = await post(clientKey ? { id_token: idToken, csr: clientKey.csrPem } : { id_token: idToken });
+    if (clientKey && res.status === 400 && mentionsCsrUnsupported(res.body)) {
+      o.logger.info("The exchange server does not accept CSRs; it will generate the key instead.");
+      clientKey = undefined;
+      res = await post({ id_token: idToken });
+    }
+    if (res.status !== 200) throw httpError(o.server, res.status, res.body, res.retryAfter);
+    const r = parseResponse(res.body);
+    if (clientKey && r.key === undefined) {
+      if (!certMatchesKey(r.cert, clientKey.spki)) {
+        throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned a certificate for another key");
+      }
+      return { ...r, key: clientKey.keyPem, keySource: "client" };
+    }
+    if (r.key === undefined) throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned no key");
+    if (clientKey) o.logger.info("The exchange server ignored the CSR and generated the key (an older server).");
+    return { ...r, key: r.key, keySource: "server" };
+  } finally {
+    client?.close();
+  }
+}
+
+interface RawResponse {
+  status: number;
+  body: unknown;
+  retryAfter: string | null;
+}
+
+async function postExchange(
+  o: ExchangeClientOptions,
+  body: ExchangeRequest,
+  client: Deno.HttpClient | undefined,
+  signal: AbortSignal,
+): Promise<RawResponse> {
+  const url = new URL("exchange", o.server.href.endsWith("/") ? o.server : `${o.server.href}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      redirect: "error",
+      signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]),
+      ...(client ? { client } : {}),
+    });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const tls = /certificate|tls|ssl|handshake|UnknownIssuer/i.test(String(err));
+    throw new TalosOidcError("ERR_EXCHANGE", `connecting to the exchange server "${o.server.origin}" failed`, {
+      cause: err,
+      hint: tls
+        ? "the server's TLS certificate is not trusted: pass its CA with --server-ca (--insecure does not skip TLS checks)"
+        : "check --server and that the server is running",
+    });
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text.slice(0, 200);
+  }
+  return { status: res.status, body: json, retryAfter: res.headers.get("retry-after") };
+}
+
+function mentionsCsrUnsupported(body: unknown): boolean {
+  const b = body as Partial<ErrorBody> | undefined;
+  return typeof b?.error === "string" && /\bcsr\b/i.test(b.error) && b.code !== "ERR_INVALID_CSR";
+}
+
+function httpError(server: URL, status: number, body: unknown, retryAfter: string | null): TalosOidcError {
+  const b = body as Partial<ErrorBody> | string | undefined;
+  const said = typeof b === "string" ? b : typeof b?.error === "string" ? b.error : "";
+  const requestId = typeof b === "object" && typeof b?.request_id === "string" ? ` (request id ${b.request_id})` : "";
+  const hints: Record<number, string> = {
+    401: "the server did not accept your ID token: check that it trusts this --provider and --client-id",
+    403: `ask the administrator of ${server.origin} to grant your user or groups a Talos role`,
+    429: `too many requests: try again${retryAfter ? ` in ${retryAfter} seconds` : " later"}`,
+  };
+  return new TalosOidcError(
+    "ERR_EXCHANGE",
+    `the exchange server refused the request (HTTP ${status}): ${said || "no reason given"}${requestId}`,
+    { hint: hints[status], fields: { status } },
+  );
+}
+
+function parseResponse(body: unknown): Omit<ExchangeResult, "keySource" | "key"> & { key?: string } {
+  const b = body as Partial<ExchangeResponse> | undefined;
+  const pem = (v: unknown) => typeof v === "string" && v.includes("-----BEGIN ");
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (!b || typeof b !== "object" || !pem(b.ca) || !pem(b.cert) || !strings(b.endpoints) || !b.endpoints?.length) {
+    throw new TalosOidcError("ERR_EXCHANGE", "the exchange server's answer is not a certificate response", {
+      hint: "check that --server points at a talosctl-oidc server",
+    });
+  }
+  return {
+    ca: b.ca!,
+    cert: b.cert!,
+    ...(pem(b.key) ? { key: b.key } : {}),
+    endpoints: b.endpoints!,
+    ...(strings(b.nodes) && b.nodes!.length ? { nodes: b.nodes } : {}),
+    ttlSeconds: typeof b.ttl_seconds === "number" ? b.ttl_seconds : 0,
+  };
+}
+
+function createClient(caPem: string): Deno.HttpClient {
+  try {
+    return Deno.createHttpClient({ caCerts: [caPem] });
+  } catch (err) {
+    throw new TalosOidcError("ERR_USAGE", "the --server-ca file holds no usable PEM certificate", { cause: err });
+  }
+}
