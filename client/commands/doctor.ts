@@ -1,0 +1,118 @@
+/** @module `talosctl-oidc doctor`: check talosconfig, certificate, server, IdP, tokens and this machine; one verdict each. */
+
+import {
+  type Command,
+  type CommandContext,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  type ParsedArgs,
+  parseFlags,
+  str,
+} from "../../shared/cli.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+import { checkIdp } from "../doctor/idp_checks.ts";
+import { checkCachedToken, checkCallbackPort, checkKeychain } from "../doctor/local_checks.ts";
+import { formatResults, runChecks } from "../doctor/report.ts";
+import { checkServer } from "../doctor/server_checks.ts";
+import { checkTalosconfig } from "../doctor/talosconfig_checks.ts";
+import type { Check, DoctorInputs } from "../doctor/types.ts";
+import { resolveTalosconfigPath } from "../paths.ts";
+import { type Profile, readProfile } from "../profiles.ts";
+import { currentContext, readTalosconfig } from "../talosconfig/read.ts";
+
+const spec: CommandSpec = {
+  name: "doctor",
+  summary: "Check the talosconfig, certificate, server, IdP and this machine, with a fix for each problem",
+  usage: "talosctl-oidc doctor [--profile NAME] [--context NAME] [--talosconfig PATH] [flags]",
+  description: `
+Each check prints one line: ok, warn, fail or skip, and a "fix:" line for problems. Exits 1 when any check fails.
+Server and IdP checks need to know where they are: --profile NAME (written by "talosctl-oidc setup"), or --server,
+--server-ca and --provider. Nothing is changed and no token is sent anywhere.`,
+  flags: [
+    {
+      name: "profile",
+      type: "string",
+      env: "TALOSCTL_OIDC_PROFILE",
+      arg: "NAME",
+      description: "profile written by setup",
+    },
+    { name: "context", type: "string", arg: "NAME", description: "talosconfig context to check (default: current)" },
+    {
+      name: "talosconfig",
+      type: "string",
+      arg: "PATH",
+      description: "talosconfig (default $TALOSCONFIG or ~/.talos/config)",
+    },
+    { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
+    { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
+    { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },
+    { name: "client-id", type: "string", env: "TALOSCTL_OIDC_CLIENT_ID", arg: "ID", description: "OIDC client ID" },
+    { name: "callback-port", type: "string", default: "8900", arg: "PORT", description: "login callback port" },
+    { name: "skip-keychain", type: "boolean", description: "do not probe the OS keychain (it may prompt)" },
+  ],
+  examples: [
+    "talosctl-oidc doctor --profile prod",
+    "talosctl-oidc doctor --context oidc --server https://talos-oidc.example.com:8443 --server-ca server-ca.pem",
+  ],
+};
+
+/** Build the doctor command; tests inject the clock. */
+export function createDoctorCommand(deps: { clock?: Clock } = {}): Command {
+  return {
+    spec,
+    async run(ctx) {
+      const parsed = parseFlags(spec, ctx.args, ctx.env);
+      if (parsed.values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+      const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
+      const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
+      if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
+      const results = await runChecks(checks, inputs);
+      ctx.stdio.stdout(formatResults(results));
+      return results.some((r) => r.verdict === "fail") ? EXIT.FAILURE : EXIT.OK;
+    },
+  };
+}
+
+/** The doctor command as main.ts runs it. */
+export const doctorCommand: Command = createDoctorCommand();
+
+async function resolveInputs(ctx: CommandContext, parsed: ParsedArgs, clock: Clock): Promise<DoctorInputs> {
+  const get = (k: string) => str(parsed.values, k);
+  const profileName = get("profile");
+  const profile: Profile | undefined = profileName ? await readProfile(profileName, ctx.env) : undefined;
+  const port = parsed.explicit.has("callback-port") ? get("callback-port")! : String(profile?.callbackPort ?? 8900);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 1-65535" });
+  }
+  const talosconfigPath = resolveTalosconfigPath(get("talosconfig"), ctx.env);
+  const contextName = get("context") ?? profile?.contextName ?? await currentOf(talosconfigPath);
+  const loginHint = profile ? `talosctl-oidc login --profile ${profile.name}` : "talosctl-oidc login ...";
+  return {
+    talosconfigPath,
+    ...(contextName ? { contextName } : {}),
+    ...opt("server", get("server") ?? profile?.server),
+    ...opt("serverCaPath", get("server-ca") ?? (get("server") ? undefined : profile?.serverCa)),
+    ...opt("serverCaFingerprint", get("server-ca") ? undefined : profile?.serverCaSha256),
+    ...opt("provider", get("provider") ?? profile?.provider),
+    ...opt("clientId", get("client-id") ?? profile?.clientId),
+    callbackPort: Number(port),
+    loginHint,
+    env: ctx.env,
+    clock,
+  };
+}
+
+/** The talosconfig's current context, or undefined when the file is missing or broken (its check says why). */
+async function currentOf(path: string): Promise<string | undefined> {
+  try {
+    return currentContext((await readTalosconfig(path)).doc) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function opt<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

@@ -1,0 +1,35 @@
+/** @module Run doctor checks (a crashing check becomes a fail line) and format the verdict lines. */
+
+import type { Check, CheckResult, DoctorInputs } from "./types.ts";
+
+/** Run the checks in order; each one's results are kept in order. */
+export async function runChecks(checks: Check[], inputs: DoctorInputs): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const check of checks) {
+    try {
+      const r = await check(inputs);
+      out.push(...(Array.isArray(r) ? r : [r]));
+    } catch (err) {
+      out.push({
+        name: check.name || "check",
+        verdict: "fail",
+        message: `the check itself failed: ${err instanceof Error ? err.message : String(err)}`,
+        hint: "run with -v and report this",
+      });
+    }
+  }
+  return out;
+}
+
+/** `ok    name           message` plus an indented `fix:` line for warnings and failures. */
+export function formatResults(results: CheckResult[]): string {
+  const width = Math.max(12, ...results.map((r) => r.name.length)) + 2;
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.verdict.padEnd(6)}${r.name.padEnd(width)}${r.message}`);
+    if (r.hint && (r.verdict === "warn" || r.verdict === "fail")) lines.push(`${" ".repeat(6 + width)}fix: ${r.hint}`);
+  }
+  const count = (v: string) => results.filter((r) => r.verdict === v).length;
+  lines.push("", `${count("ok")} ok, ${count("warn")} warnings, ${count("fail")} failures, ${count("skip")} skipped`);
+  return lines.join("\n") + "\n";
+}
