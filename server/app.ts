@@ -1,0 +1,78 @@
+/** @module Composition root of the HTTP app: what the handlers get (AppDeps), middleware order and the route table. */
+
+import { Hono } from "hono";
+import type { Clock } from "../shared/clock.ts";
+import type { Logger } from "../shared/log.ts";
+import type { AuditSink } from "./audit/types.ts";
+import type { ServerConfig } from "./config.ts";
+import { methodNotAllowed, notFound, onError, requestId } from "./errors_http.ts";
+import { clientIp } from "./middleware/client_ip.ts";
+import { ipAllowlist } from "./middleware/ip_allowlist.ts";
+import { rateLimit, type SubjectLimiter } from "./middleware/rate_limit.ts";
+import type { IdTokenClaims, IdTokenVerifier } from "./oidc/types.ts";
+import type { RoleMapper } from "./rbac/types.ts";
+import { caRoute } from "./routes/ca.ts";
+import { exchangeRoute } from "./routes/exchange.ts";
+import { healthzRoute } from "./routes/healthz.ts";
+import type { CertIssuer } from "./talos_ca/types.ts";
+
+/** Context variables, set by middleware in the order below. */
+export interface AppVariables {
+  /** Fresh per request (requestId()); also the X-Request-Id response header. */
+  requestId: string;
+  /** Client address (clientIp(): the peer, or X-Forwarded-For behind a trusted proxy). */
+  clientIp: string;
+  /** Verified ID token claims, set by /exchange once the token passed. */
+  claims?: IdTokenClaims;
+}
+
+/** `c.env` is what Deno.serve passes as handler info (remoteAddr); app.request() tests may omit it. */
+export type AppEnv = { Variables: AppVariables; Bindings: Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> };
+
+/**
+ * Everything the routes and middleware use, built once by server/deps.ts. Extend it with optional
+ * fields for new adapters (metrics, admin sessions, ...); state that must be shared by every request
+ * (rate-limit tables, stats) lives in these objects, never in module globals.
+ */
+export interface AppDeps {
+  config: Readonly<ServerConfig>;
+  logger: Logger;
+  clock: Clock;
+  verifier: IdTokenVerifier;
+  issuer: CertIssuer;
+  /** RBAC rules compiled; undefined = no rules, the static `roles` apply. */
+  roleMapper?: RoleMapper;
+  audit: AuditSink;
+  /** The self-signed TLS CA PEM for GET /ca (undefined in provided/insecure TLS mode). */
+  tlsCaPem: () => string | undefined;
+  /** Per-subject limit, checked by /exchange after the token is verified. */
+  subjectLimiter?: SubjectLimiter;
+  startedAt: Date;
+}
+
+/** Build the app. Order matters: request id → client IP → per-route guards → handler → 405/404/500. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { config } = deps;
+  const app = new Hono<AppEnv>();
+
+  // 1. Every request: an id (for logs, audit and 500 bodies), then the client address.
+  app.use("*", requestId());
+  app.use("*", clientIp({ trustedProxies: config.trustedProxies }));
+
+  // 2. /exchange guards: allowlist first (refused addresses use no rate-limit slot), then the per-IP limit.
+  app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit }));
+  app.use("/exchange", rateLimit({ ...config.rateLimit, audit: deps.audit }));
+
+  // 3. Route table: each path answers its method(s); any other method is a 405 JSON.
+  app.post("/exchange", exchangeRoute(deps));
+  app.all("/exchange", methodNotAllowed("POST"));
+  app.get("/healthz", healthzRoute());
+  app.all("/healthz", methodNotAllowed("GET"));
+  app.get("/ca", caRoute(deps.tlsCaPem));
+  app.all("/ca", methodNotAllowed("GET"));
+
+  // 4. Everything else.
+  app.notFound(notFound);
+  app.onError(onError(deps.logger));
+  return app;
+}

@@ -1,0 +1,139 @@
+/** @module Thin config loader: read the YAML file, parse with the environment, then check the files it names. */
+
+import { parseDocument } from "yaml";
+import { isTalosOidcError } from "../shared/errors.ts";
+import { parseConfig, type ParsedConfig, type PemSource, type ServerConfig } from "./config.ts";
+import { caFromTalosSecrets } from "./talos_ca/talos_secrets.ts";
+import { type LoadedCa, loadTalosCa } from "./talos_ca/load.ts";
+import { loadProvidedTls } from "./tls/provided.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadedServerConfig extends ParsedConfig {
+  /** The line the original tool logs about where the configuration came from. */
+  source: string;
+  /** The Talos CA, loaded and checked (undefined when there are problems). */
+  ca?: LoadedCa;
+}
+
+/**
+ * Load the configuration: `--config` path, else `TALOSCTL_OIDC_CONFIG`, else environment only.
+ * Beyond parseConfig's checks, reads the files it names: the CA key must not be readable by group
+ * or others, the CA key must match its certificate, and the TLS pair must load. Every problem is
+ * collected; nothing throws for bad input.
+ */
+export async function loadServerConfig(options: { path?: string; env: Env }): Promise<LoadedServerConfig> {
+  const path = options.path || options.env.TALOSCTL_OIDC_CONFIG || undefined;
+  let file: unknown;
+  if (path) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      return onlyProblem(`reading config file "${path}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const doc = parseDocument(text);
+    // YAML errors quote the source, which may hold a secret: report positions only.
+    if (doc.errors.length > 0) {
+      const at = doc.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}`).join(", ");
+      return onlyProblem(`parsing config file "${path}": invalid YAML at ${at}`);
+    }
+    file = doc.toJS();
+  }
+  const parsed = parseConfig(file, options.env);
+  const source = path
+    ? `Configuration loaded from file: ${path} (env vars override)`
+    : "Configuration loaded from environment variables";
+  const problems = [...parsed.problems];
+  const ca = await checkCa(parsed.config, problems);
+  await checkTls(parsed.config, problems);
+  return { ...parsed, problems, source, ...(ca && problems.length === 0 ? { ca } : {}) };
+}
+
+function onlyProblem(problem: string): LoadedServerConfig {
+  const { config } = parseConfig(undefined, {});
+  return { config, problems: [problem], warnings: [], source: "" };
+}
+
+async function checkCa(config: ServerConfig, problems: string[]): Promise<LoadedCa | undefined> {
+  const where = (k: string) => `${k} / TALOSCTL_OIDC_${k.toUpperCase()}`;
+  const before = problems.length;
+  let certPem: string | undefined, keyPem: string | undefined;
+  if (config.ca.kind === "talos_secrets") {
+    const { path } = config.ca;
+    if (!path || problems.some((p) => p.startsWith("talos_secrets"))) return undefined;
+    const text = await readSecretFile(path, where("talos_secrets"), problems);
+    if (text === undefined) return undefined;
+    try {
+      ({ certPem, keyPem } = caFromTalosSecrets(text));
+    } catch (err) {
+      problems.push(`${where("talos_secrets")}: ${describe(err)}`);
+      return undefined;
+    }
+  } else {
+    if (problems.some((p) => /^(ca_cert|ca_key|talos_secrets)/.test(p))) return undefined;
+    certPem = await readPem(config.ca.cert, where("ca_cert"), problems, false);
+    keyPem = await readPem(config.ca.key, where("ca_key"), problems, true);
+  }
+  if (certPem === undefined || keyPem === undefined || problems.length > before) return undefined;
+  try {
+    return await loadTalosCa({ certPem, keyPem });
+  } catch (err) {
+    const key = config.ca.kind === "talos_secrets" ? "talos_secrets" : "ca_key";
+    problems.push(`${where(key)}: ${describe(err)}`);
+    return undefined;
+  }
+}
+
+async function readPem(
+  src: PemSource,
+  where: string,
+  problems: string[],
+  secret: boolean,
+): Promise<string | undefined> {
+  if ("inline" in src) return src.inline.reveal();
+  return secret ? await readSecretFile(src.path, where, problems) : await readFile(src.path, where, problems);
+}
+
+/** Read a file holding the CA key, refusing it when group or others may read it (as deployctl refuses loose credentials). */
+async function readSecretFile(path: string, where: string, problems: string[]): Promise<string | undefined> {
+  try {
+    const st = await Deno.stat(path);
+    if (st.mode !== null && (st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+      problems.push(
+        `${where}: "${path}" holds the CA private key but is readable by group or others (mode ${mode}); run: chmod 600 "${path}"`,
+      );
+      return undefined;
+    }
+  } catch (err) {
+    problems.push(`${where}: cannot read "${path}": ${describe(err)}`);
+    return undefined;
+  }
+  return await readFile(path, where, problems);
+}
+
+async function readFile(path: string, where: string, problems: string[]): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    problems.push(`${where}: cannot read "${path}": ${describe(err)}`);
+    return undefined;
+  }
+}
+
+async function checkTls(config: ServerConfig, problems: string[]): Promise<void> {
+  if (config.tls.mode !== "provided") return;
+  try {
+    await loadProvidedTls(config.tls.certPath, config.tls.keyPath);
+  } catch (err) {
+    problems.push(`tls_cert / TALOSCTL_OIDC_TLS_CERT: ${describe(err)}`);
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
+  const hint = isTalosOidcError(err) && err.hint ? `; hint: ${err.hint}` : "";
+  return `${err.message}${cause}${hint}`;
+}

@@ -1,0 +1,76 @@
+/** @module The only place that constructs the server's adapters: verifier, CA issuer, RBAC, audit log, TLS, limiters. */
+
+import { type Clock, systemClock } from "../shared/clock.ts";
+import type { Logger } from "../shared/log.ts";
+import type { AppDeps } from "./app.ts";
+import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
+import type { ServerConfig } from "./config.ts";
+import { subjectRateLimit } from "./middleware/rate_limit.ts";
+import { createIdTokenVerifier } from "./oidc/verifier.ts";
+import { compileRbac } from "./rbac/rbac.ts";
+import { createCertIssuer } from "./talos_ca/issuer.ts";
+import type { LoadedCa } from "./talos_ca/load.ts";
+import { createTlsSource, type TlsSource } from "./tls/source.ts";
+
+export interface BuildDepsOptions {
+  config: Readonly<ServerConfig>;
+  /** The Talos CA checked by the config loader. */
+  ca: LoadedCa;
+  logger: Logger;
+  clock?: Clock;
+  /** Where `audit_log: -` lines go (the serve command passes its stdout). */
+  stdout?: (text: string) => void;
+  /** For discovery and JWKS (tests inject one trusting a private CA). */
+  fetch?: typeof fetch;
+}
+
+/** AppDeps plus what only the process needs: the TLS source and a close() for shutdown. */
+export interface ServerDeps extends AppDeps {
+  audit: AuditLog;
+  tls: TlsSource;
+  close(): Promise<void>;
+}
+
+/**
+ * Build every adapter from the config. Bad values throw at once (TalosOidcError ERR_CONFIG /
+ * ERR_TLS / ERR_AUDIT), before anything listens.
+ */
+export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const verifier = createIdTokenVerifier({
+    issuer: config.issuerUrl,
+    clientId: config.clientId,
+    logger,
+    now: () => clock.now(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const issuer = createCertIssuer(options.ca);
+  const roleMapper = config.rbacRules.length > 0
+    ? compileRbac([...config.rbacRules], { defaultRoles: [...config.roles], logger, debug: config.debug })
+    : undefined;
+  const tls = await createTlsSource(config.tls, config.listen.hostname, logger, clock.now());
+  const audit = await openAuditLog({
+    path: config.auditLog,
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+    now: () => clock.now(),
+    logger,
+  });
+  const subjectLimiter = config.rateLimit.perSubject > 0
+    ? subjectRateLimit({ requests: config.rateLimit.perSubject, windowMs: config.rateLimit.windowMs, audit })
+    : undefined;
+  return {
+    config,
+    logger,
+    clock,
+    verifier,
+    issuer,
+    ...(roleMapper ? { roleMapper } : {}),
+    audit,
+    tls,
+    tlsCaPem: () => tls.caPem(),
+    ...(subjectLimiter ? { subjectLimiter } : {}),
+    startedAt: clock.now(),
+    close: () => audit.close(),
+  };
+}

@@ -1,0 +1,180 @@
+/** @module POST /exchange: ID token in, short-lived Talos client certificate out (verify, map roles, sign, audit). */
+
+import type { Context } from "hono";
+import { formatDuration } from "../../shared/duration.ts";
+import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
+import { type ExchangeResponse, MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
+import { isIssuableRole, normaliseRoles } from "../../shared/roles.ts";
+import type { AppDeps, AppEnv } from "../app.ts";
+import type { AuditEvent } from "../audit/types.ts";
+import { errorJson, talosErrorResponse } from "../errors_http.ts";
+import type { IdTokenClaims, VerifiedIdToken } from "../oidc/types.ts";
+import type { IssuedCert } from "../talos_ca/types.ts";
+
+/** Messages compatible with the original tool (clients and scripts match on them). */
+export const MESSAGES = Object.freeze({
+  tooLarge: "request body too large or unreadable",
+  invalidJson: "invalid JSON",
+  idTokenRequired: "id_token is required",
+  invalidToken: "invalid token",
+  noRoles: "no roles assigned - user does not match any RBAC rules",
+  certFailed: "failed to generate certificate",
+  idpUnavailable: "identity provider unavailable",
+});
+
+/** The exchange handler. Every client mistake is a 4xx; only our own failures are 5xx. */
+export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Response> {
+  const { config, audit, verifier, issuer, logger } = deps;
+  const ttlText = formatDuration(config.certTtlMs);
+
+  return async function exchange(c) {
+    const base = { client_ip: c.var.clientIp, "request.id": c.var.requestId };
+    c.header("Cache-Control", "no-store");
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) return errorJson(c, body.status, body.error, body.code);
+    const { idToken, csrPem } = body;
+
+    let verified: VerifiedIdToken;
+    try {
+      verified = await verifier.verify(idToken);
+    } catch (err) {
+      if (!isTalosOidcError(err, "ERR_INVALID_TOKEN")) throw err;
+      const reason = String(err.fields?.reason ?? "unknown");
+      audit.write({
+        type: "auth_failure",
+        ...base,
+        issuer: config.issuerUrl,
+        reason,
+        error: String(err.fields?.detail ?? reason),
+      });
+      if (reason === "jwks_unavailable") {
+        c.header("Retry-After", "30");
+        return errorJson(c, 503, MESSAGES.idpUnavailable, "ERR_DISCOVERY");
+      }
+      return errorJson(c, 401, MESSAGES.invalidToken, "ERR_INVALID_TOKEN");
+    }
+    const claims = verified.claims;
+    const who: Omit<AuditEvent, "type"> = { ...base, subject: claims.sub, issuer: claims.iss, ...emailOf(claims) };
+    c.set("claims", claims);
+    audit.write({ type: "auth_success", ...who });
+
+    const limited = deps.subjectLimiter?.check(c, claims.sub, claims.iss);
+    if (limited) return limited;
+
+    const mapped = deps.roleMapper ? deps.roleMapper.map(claims, claims.iss).roles : config.roles;
+    const roles = normaliseRoles(mapped).filter(isIssuableRole);
+    if (roles.length === 0) {
+      audit.write({ type: "rbac_denied", ...who, error: MESSAGES.noRoles });
+      return errorJson(c, 403, MESSAGES.noRoles, "ERR_NO_ROLES");
+    }
+
+    const now = deps.clock.now();
+    let cert: IssuedCert;
+    try {
+      cert = await issuer.issue({ roles, commonName: commonNameOf(claims), ttlMs: config.certTtlMs, now, csrPem });
+    } catch (err) {
+      audit.write({ type: "cert_error", ...who, roles, error: isTalosOidcError(err) ? err.message : "signing failed" });
+      if (isTalosOidcError(err) && err.status < 500) return talosErrorResponse(c, err);
+      logger.error("issuing a certificate failed", { request_id: c.var.requestId, error: err, cause: causeOf(err) });
+      return errorJson(c, 500, MESSAGES.certFailed, "ERR_CERT_ISSUE");
+    }
+
+    const ttlSeconds = Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / 1000));
+    const response: ExchangeResponse = {
+      ca: issuer.ca.certPem,
+      cert: cert.certPem,
+      ...(cert.keyPem !== undefined ? { key: cert.keyPem } : {}),
+      endpoints: [...config.endpoints],
+      ...(config.nodes.length > 0 ? { nodes: [...config.nodes] } : {}),
+      ttl_seconds: ttlSeconds,
+    };
+    audit.write({
+      type: "cert_issued",
+      ...who,
+      roles,
+      cert_ttl: ttlText,
+      cert_expiry: cert.notAfter.toISOString(),
+      cert_fingerprint: cert.fingerprint,
+      cert_serial: cert.serial,
+    });
+    logger.info(`Issued ephemeral certificate (TTL: ${ttlText}, Roles: [${roles.join(" ")}])`, {
+      request_id: c.var.requestId,
+      subject: claims.sub,
+      serial: cert.serial,
+      csr: csrPem !== undefined,
+    });
+    return c.json(response);
+  };
+}
+
+type ParsedBody =
+  | { ok: true; idToken: string; csrPem?: string }
+  | { ok: false; status: 400 | 413; error: string; code: "ERR_INVALID_REQUEST" | "ERR_BODY_TOO_LARGE" };
+
+const TOO_LARGE = { ok: false, status: 413, error: MESSAGES.tooLarge, code: "ERR_BODY_TOO_LARGE" } as const;
+const bad = (error: string) => ({ ok: false, status: 400, error, code: "ERR_INVALID_REQUEST" }) as const;
+
+/**
+ * Read at most MAX_EXCHANGE_BODY bytes: a larger Content-Length is refused before reading, and a
+ * body without one (chunked) is counted as it streams and cut off at the limit. 413 either way,
+ * and for a body that cannot be read (as the original tool answers).
+ */
+async function readJsonBody(req: Request): Promise<ParsedBody> {
+  const length = req.headers.get("content-length");
+  if (length !== null && (!/^\d{1,10}$/.test(length) || Number(length) > MAX_EXCHANGE_BODY)) return TOO_LARGE;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readLimited(req, MAX_EXCHANGE_BODY);
+  } catch {
+    return TOO_LARGE;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return bad(MESSAGES.invalidJson);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return bad(MESSAGES.invalidJson);
+  const { id_token: idToken, csr } = parsed as Record<string, unknown>;
+  if (idToken === undefined || idToken === null || idToken === "") return bad(MESSAGES.idTokenRequired);
+  if (typeof idToken !== "string" || (csr !== undefined && csr !== null && typeof csr !== "string")) {
+    return bad(MESSAGES.invalidJson); // a wrongly typed field, as Go's json.Unmarshal reports it
+  }
+  return typeof csr === "string" && csr !== "" ? { ok: true, idToken, csrPem: csr } : { ok: true, idToken };
+}
+
+async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array();
+  if (req.headers.has("content-length")) return new Uint8Array(await req.arrayBuffer()); // framing bounds it
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new RangeError("body over the limit");
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) out.set(ch, (off += ch.byteLength) - ch.byteLength);
+  return out;
+}
+
+/** Subject CN: the email unless the IdP says it is unverified, else `sub`. */
+export function commonNameOf(claims: IdTokenClaims): string {
+  if (typeof claims.email === "string" && claims.email !== "" && claims.email_verified !== false) return claims.email;
+  return claims.sub;
+}
+
+function emailOf(claims: IdTokenClaims): { email?: string } {
+  return typeof claims.email === "string" && claims.email !== "" ? { email: claims.email } : {};
+}
+
+function causeOf(err: unknown): unknown {
+  return err instanceof TalosOidcError || err instanceof Error ? err.cause : undefined;
+}

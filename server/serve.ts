@@ -1,0 +1,183 @@
+/** @module The `serve` command: load config (exit 2 on any problem), build deps, listen, shut down gracefully on a signal. */
+
+import type { Hono } from "hono";
+import { type Command, EXIT, formatHelp, parseFlags, str } from "../shared/cli.ts";
+import type { Clock } from "../shared/clock.ts";
+import { formatDuration } from "../shared/duration.ts";
+import { jsonLogger, type Logger } from "../shared/log.ts";
+import { type AppEnv, createApp } from "./app.ts";
+import type { ServerConfig } from "./config.ts";
+import { loadServerConfig } from "./config_loader.ts";
+import { buildDeps, type ServerDeps } from "./deps.ts";
+import type { LoadedCa } from "./talos_ca/load.ts";
+import { type Listener, startListener } from "./tls/listener.ts";
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export const serveCommand: Command = {
+  spec: {
+    name: "serve",
+    summary: "Run the exchange server (ID token in, Talos client certificate out)",
+    usage: "talosctl-oidc serve [-c config.yaml]",
+    description: `
+Every configuration key can be set in the YAML file or through a non-empty TALOSCTL_OIDC_<KEY> environment
+variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and the
+Talos OS CA (talos_secrets, or ca_cert + ca_key, or ca_cert_data + ca_key_data). Defaults: listen :8443,
+cert_ttl 5m (1m..24h), roles [os:admin] when there are no rbac.rules, audit_log - (stdout), self-signed TLS
+(kept in data_dir; its CA is served at GET /ca). Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID,
+_ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _ROLES, _TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA,
+_CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG, _ADMIN_TOKEN, _METRICS_TOKEN,
+_RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES;
+DEBUG=1 for debug logs. Problems with the configuration are all listed at once and exit with status 2.`,
+    flags: [{
+      name: "config",
+      short: "c",
+      type: "string",
+      env: "TALOSCTL_OIDC_CONFIG",
+      arg: "PATH",
+      description: "path to the YAML configuration file",
+    }],
+    examples: [
+      "talosctl-oidc serve -c /etc/talosctl-oidc/config.yaml",
+      "TALOSCTL_OIDC_ISSUER_URL=https://auth.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\",
+      "  TALOSCTL_OIDC_ENDPOINTS=10.0.0.10 TALOSCTL_OIDC_TALOS_SECRETS=./secrets.yaml talosctl-oidc serve",
+    ],
+  },
+  async run(ctx) {
+    const args = parseFlags(this.spec, ctx.args, ctx.env);
+    if (args.values.help) {
+      ctx.stdio.stdout(formatHelp(this.spec));
+      return EXIT.OK;
+    }
+    const logger = jsonLogger({
+      level: ctx.env.DEBUG ? "debug" : "info",
+      write: (line) => ctx.stdio.stderr(line + "\n"),
+    });
+    const loaded = await loadServerConfig({ path: str(args.values, "config"), env: ctx.env });
+    for (const w of loaded.warnings) logger.warn(`config: ${w}`);
+    if (loaded.problems.length > 0 || !loaded.ca) {
+      const n = loaded.problems.length;
+      ctx.stdio.stderr(`error: invalid configuration (${n} problem${n === 1 ? "" : "s"}):\n`);
+      for (const p of loaded.problems) ctx.stdio.stderr(`  - ${p}\n`);
+      ctx.stdio.stderr(
+        `hint: fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"\n`,
+      );
+      return EXIT.USAGE;
+    }
+    logger.info(loaded.source);
+    const server = await startServer({ config: loaded.config, ca: loaded.ca }, { logger, stdout: ctx.stdio.stdout });
+    await abortion(ctx.signal);
+    logger.info("Received signal, shutting down...");
+    await server.close();
+    logger.info("Server stopped gracefully.");
+    return EXIT.OK;
+  },
+};
+
+export interface StartServerOptions {
+  logger: Logger;
+  stdout?: (text: string) => void;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  /** How often TLS material is checked for renewal/reload (default 60 s). */
+  tlsCheckIntervalMs?: number;
+}
+
+export interface RunningServer {
+  /** Base URL for local clients, e.g. https://127.0.0.1:8443. */
+  url: string;
+  addr: Deno.NetAddr;
+  deps: ServerDeps;
+  app: Hono<AppEnv>;
+  listener: Listener;
+  /** Stop accepting, finish in-flight requests (at most 10 s), close the audit log. */
+  close(): Promise<void>;
+}
+
+/** Build the adapters and the app, start listening, log the startup lines, warm up the JWKS in the background. */
+export async function startServer(
+  loaded: { config: Readonly<ServerConfig>; ca: LoadedCa },
+  options: StartServerOptions,
+): Promise<RunningServer> {
+  const { config, ca } = loaded;
+  const { logger } = options;
+  logger.info(
+    `Talos CA: ${ca.subject} (${ca.keyType}, SHA-256 ${ca.fingerprint}, expires ${ca.notAfter.toISOString()})`,
+  );
+  const deps = await buildDeps({ config, ca, ...options });
+  logger.info(config.auditLog === "-" ? "Audit log: stdout" : `Audit log: ${config.auditLog}`);
+  logStartup(config, logger);
+  const app = createApp(deps);
+  let listener: Listener;
+  try {
+    listener = startListener({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      handler: (req, info) => app.fetch(req, info),
+      tls: deps.tls,
+      logger,
+      now: () => deps.clock.now(),
+      ...(options.tlsCheckIntervalMs ? { checkIntervalMs: options.tlsCheckIntervalMs } : {}),
+    });
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+  const { addr } = listener;
+  const host = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
+  const url = `${deps.tls.mode === "insecure" ? "http" : "https"}://${host}:${addr.port}`;
+  logger.info(`Cert exchange server listening on ${addr.hostname}:${addr.port}`, { url, port: addr.port });
+  const warm = deps.verifier.warmUp().then((ok) => {
+    if (ok) logger.info("OIDC issuer keys loaded (JWKS warm-up)");
+    else logger.warn("OIDC issuer keys could not be loaded yet; tokens are refused until the issuer answers");
+  });
+  return {
+    url,
+    addr,
+    deps,
+    app,
+    listener,
+    async close() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), SHUTDOWN_DEADLINE_MS)));
+      const result = await Promise.race([listener.shutdown(), deadline]);
+      clearTimeout(timer);
+      if (result === "timeout") logger.warn("in-flight requests did not finish within 10s; closing anyway");
+      await warm;
+      await deps.close();
+    },
+  };
+}
+
+function logStartup(config: Readonly<ServerConfig>, logger: Logger): void {
+  const list = (xs: readonly string[]) => `[${xs.join(" ")}]`;
+  const rl = config.rateLimit;
+  logger.info(
+    rl.requests > 0
+      ? `Rate limiting: enabled (${rl.requests} requests per ${formatDuration(rl.windowMs)})`
+      : "Rate limiting: disabled",
+  );
+  logger.info(
+    config.ipAllowlist.length > 0
+      ? `IP allowlist: enabled (${config.ipAllowlist.length} entries)`
+      : "IP allowlist: disabled",
+  );
+  logger.info(
+    config.rbacRules.length > 0
+      ? `RBAC: enabled (${config.rbacRules.length} rules, default roles: ${list(config.roles)})`
+      : `RBAC: disabled (using static roles: ${list(config.roles)})`,
+  );
+  logger.info(`OIDC issuer: ${config.issuerUrl}`);
+  logger.info(`Certificate TTL: ${formatDuration(config.certTtlMs)}`);
+  logger.info(`Roles: ${list(config.roles)}`);
+  logger.info(`Endpoints: ${list(config.endpoints)}`);
+}
+
+function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
