@@ -49,7 +49,8 @@ export function parseTalosconfig(text: string, path = "talosconfig"): Document.P
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line;
-    throw broken(path, `${line ? ` at line ${line}` : ""}: ${first.message.split("\n")[0]}`, first);
+    const where = line ? ` at line ${line}` : lineOf(text, first.pos?.[0]);
+    throw broken(path, `${where}: ${first.message.split("\n")[0]}`, first);
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return doc;
