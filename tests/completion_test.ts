@@ -2,13 +2,15 @@
 
 import { COMMANDS } from "../main.ts";
 import { type CommandTable, completionCommand } from "../client/commands/completion.ts";
+import { doctorCommand } from "../client/commands/doctor.ts";
 import type { CommandContext } from "../shared/cli.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
 
-/** The real command table, with the completion command itself added the way main.ts wires it. */
+/** The real command table, with this issue's commands added the way main.ts wires them. */
 function table(): CommandTable {
   const t: CommandTable = {
     ...COMMANDS,
+    doctor: { summary: "Check everything", load: () => Promise.resolve(doctorCommand) },
     completion: { summary: "Print a shell completion script", load: () => Promise.resolve(completionCommand(t)) },
   };
   return t;
@@ -85,7 +87,7 @@ Deno.test("bash offers the shells after 'talosctl-oidc completion' and files aft
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/talosconfig-one`, "");
-    const got = await bashComplete(script, `talosctl-oidc status --talosconfig ${dir}/talosconfig-`);
+    const got = await bashComplete(script, `talosctl-oidc doctor --talosconfig ${dir}/talosconfig-`);
     assertEquals(got, [`${dir}/talosconfig-one`]);
   } finally {
     await Deno.remove(dir, { recursive: true });

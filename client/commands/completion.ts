@@ -150,20 +150,22 @@ complete -F _${FN} ${BIN}
 `;
 }
 
-/** Text inside a zsh single-quoted _arguments spec: escape quotes, brackets and colons. */
-const zq = (s: string) => s.replace(/'/g, `'\\''`).replace(/([\[\]:\\])/g, "\\$1");
+/** An _arguments explanation (inside `[...]`, single-quoted): escape quotes, brackets and backslashes. */
+const zq = (s: string) => s.replace(/([\[\]\\])/g, "\\$1").replace(/'/g, `'\\''`);
+/** An _arguments message (between colons): colons too. */
+const zm = (s: string) => zq(s).replace(/:/g, "\\:");
 
 function renderZsh(entries: CompletionEntry[]): string {
   const zshFlag = (f: FlagSpec): string[] => {
     const desc = `[${zq(f.description)}]`;
-    const value = f.type === "string" ? `:${zq((f.arg ?? "value").toLowerCase())}:${isFile(f) ? "_files" : ""}` : "";
+    const value = f.type === "string" ? `:${zm((f.arg ?? "value").toLowerCase())}:${isFile(f) ? "_files" : ""}` : "";
     const rep = f.multiple ? "*" : "";
     if (!f.short) return [`'${rep}--${f.name}${desc}${value}'`];
     const excl = f.multiple ? "" : `(-${f.short} --${f.name})`;
     return [`'${excl}${rep}'{-${f.short},--${f.name}}'${desc}${value}'`];
   };
   const cases = entries.map((e) => {
-    const pos = e.positionals.length ? [`'1:${zq(e.name)} subcommand:(${e.positionals.join(" ")})'`] : [];
+    const pos = e.positionals.length ? [`'1:${zm(e.name)} subcommand:(${e.positionals.join(" ")})'`] : [];
     const args = [...e.flags.flatMap(zshFlag), ...pos];
     return `    ${e.name})\n      _arguments -s \\\n        ${args.join(" \\\n        ")}\n      ;;`;
   });
@@ -186,7 +188,8 @@ ${entries.map((e) => `    '${e.name.replace(/:/g, "\\:")}:${e.summary.replace(/'
 ${cases.join("\n")}
   esac
 }
-if [[ "\${funcstack[1]}" == "_${FN}" ]]; then
+# Autoloaded from $fpath, this file runs as function _${BIN}: complete now. Sourced: register.
+if [[ "\${funcstack[1]}" == "_${BIN}" ]]; then
   _${FN} "$@"
 else
   compdef _${FN} ${BIN}
@@ -243,9 +246,12 @@ ${pos.join("\n")}
     return
   }
   $candidates = @()
-  if (-not $wordToComplete.StartsWith('-') -and $positionals.ContainsKey($cmd) -and
-      @($words | Where-Object { -not $_.StartsWith('-') }).Count -eq 1) { $candidates = $positionals[$cmd] }
-  elseif ($flags.ContainsKey($cmd)) { $candidates = $flags[$cmd] }
+  $npos = @($words | Where-Object { -not $_.StartsWith('-') }).Count
+  if (-not $wordToComplete.StartsWith('-') -and $positionals.ContainsKey($cmd) -and $npos -eq 1) {
+    $candidates = $positionals[$cmd]
+  } elseif ($flags.ContainsKey($cmd)) {
+    $candidates = $flags[$cmd]
+  }
   $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object { & $result $_ $_ }
 }
 `;
