@@ -161,3 +161,16 @@ export function compileIpSet(entries: readonly string[], what: string): IpSet {
     },
   });
 }
+
+/**
+ * The key a per-client limit should count under: an IPv4 address as is, an IPv6 address by its
+ * /64 (one subscriber usually holds a whole /64, so counting single IPv6 addresses would let one
+ * client rotate through 2^64 of them). Text that is not an address is returned unchanged.
+ */
+export function clientKey(text: string): string {
+  const ip = parseIp(text);
+  if (!ip || ip.v4) return ip ? formatIp(ip) : text;
+  const net = new Uint8Array(16);
+  net.set(ip.bytes.subarray(0, 8));
+  return `${formatIp({ bytes: net, v4: false })}/64`;
+}

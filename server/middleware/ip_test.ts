@@ -1,7 +1,7 @@
 /** @module Tests for IP/CIDR parsing, formatting and membership. */
 
 import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
-import { compileIpSet, normaliseIp, parseCidr, parseIp } from "./ip.ts";
+import { clientKey, compileIpSet, normaliseIp, parseCidr, parseIp } from "./ip.ts";
 
 Deno.test("normaliseIp() accepts IPv4 dotted quads and refuses malformed ones", () => {
   assertEquals(normaliseIp("192.168.1.10"), "192.168.1.10");
@@ -87,4 +87,11 @@ Deno.test("compileIpSet() throws RangeError naming every bad entry", () => {
   const err = assertThrows(() => compileIpSet(["10.0.0.0/8", "nope", "1.2.3.4/40"], "ip_allowlist"));
   assert(err instanceof RangeError);
   assertEquals(err.message, 'ip_allowlist: not an IP address or CIDR: "nope", "1.2.3.4/40"');
+});
+
+Deno.test("clientKey() counts IPv6 clients by /64 and IPv4 clients by address", () => {
+  assertEquals(clientKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  assertEquals(clientKey("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+  assertEquals(clientKey("::ffff:10.0.0.1"), "10.0.0.1");
+  assertEquals(clientKey("garbage"), "garbage");
 });

@@ -2,6 +2,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import type { AuditSink } from "../audit/types.ts";
+import { clientKey } from "./ip.ts";
 import { createSlidingWindow, type RateDecision, type SlidingWindowLimiter } from "./sliding_window.ts";
 
 /** Variables read here: `clientIp` from clientIp(), `requestId` when the app sets one. */
@@ -39,8 +40,8 @@ function buildLimiter(o: RateLimitOptions, what: string): SlidingWindowLimiter |
 export type RateLimitMiddleware = MiddlewareHandler<RateLimitEnv> & { entries(): number };
 
 /**
- * Per client IP sliding window on the routes it is mounted on (mount it after ipAllowlist(), so
- * refused addresses never use up slots). Over the limit → 429 `{"error": "rate limit exceeded"}`.
+ * Per client sliding window on the routes it is mounted on (mount it after ipAllowlist(), so
+ * refused addresses never use up slots). IPv4 addresses count one by one, IPv6 by /64 (clientKey). Over the limit → 429 `{"error": "rate limit exceeded"}`.
  * @throws {RangeError} when built with a negative or fractional limit or a window under 1 ms.
  */
 export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
@@ -48,7 +49,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   const handler = async function rateLimit(c: Context<RateLimitEnv>, next: () => Promise<void>) {
     if (!limiter) return await next();
     const ip = c.get("clientIp");
-    const d = limiter.hit(ip);
+    const d = limiter.hit(clientKey(ip));
     if (d.allowed) return await next();
     report(options, d, "ip", { client_ip: ip, "request.id": c.get("requestId") });
     return tooManyRequests(c, d.retryAfterMs);

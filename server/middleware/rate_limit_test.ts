@@ -99,3 +99,11 @@ Deno.test("rateLimit() and ipAllowlist() refuse bad options when built", () => {
   assertThrows(() => rateLimit({ requests: 5, windowMs: 0 }), (e) => e instanceof RangeError);
   assertThrows(() => ipAllowlist({ allow: ["10.0.0.0/8", "bogus"] }), (e) => e instanceof RangeError);
 });
+
+Deno.test("rateLimit() counts IPv6 clients by /64 so rotating addresses does not help", async () => {
+  const s = setup({ requests: 2 });
+  assertEquals((await s.send("2001:db8:1:2::1")).status, 200);
+  assertEquals((await s.send("2001:db8:1:2::2")).status, 200);
+  assertEquals((await s.send("2001:db8:1:2:ffff::3")).status, 429);
+  assertEquals((await s.send("2001:db8:1:3::1")).status, 200);
+});
