@@ -41,6 +41,11 @@ export interface CacheDescription {
 export interface LocalTokenCache extends TokenCache {
   readonly filePath: string;
   describe(): Promise<CacheDescription>;
+  /**
+   * The entry for `context` whatever its issuer and client (for status and logout, which do not know them):
+   * the later-expiring of the keychain and file entries, with where it came from.
+   */
+  peek(context: string): Promise<{ token: CachedToken; backend: CacheBackend } | null>;
   /** Lock for read-refresh-write of one key, so two logins never refresh (and rotate) the same token at once. */
   lock(key: CacheKey, options?: FileLockOptions): Promise<FileLock>;
 }
@@ -72,6 +77,21 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
     }
   };
 
+  const entries = async (context: string) => {
+    const found: Found[] = [];
+    if (await usable()) {
+      try {
+        const t = parseToken(await keychain!.get(context));
+        if (t) found.push({ token: t, backend: "keychain" });
+      } catch (err) {
+        logger.warn(`reading the OS keychain failed; trying the token file (${describe(err)})`);
+      }
+    }
+    const fromFile = parseToken((await file.read())[context]);
+    if (fromFile) found.push({ token: fromFile, backend: "file" });
+    return found;
+  };
+
   return {
     filePath,
     async backend() {
@@ -87,21 +107,13 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
       };
     },
     async get(key) {
-      const found: CachedToken[] = [];
-      if (await usable()) {
-        try {
-          const t = parseToken(await keychain!.get(key.context));
-          if (t) found.push(t);
-        } catch (err) {
-          logger.warn(`reading the OS keychain failed; trying the token file (${describe(err)})`);
-        }
-      }
-      const fromFile = parseToken((await file.read())[key.context]);
-      if (fromFile) found.push(fromFile);
-      const matching = found.filter((t) => sameIssuer(t.issuer, key.issuer) && t.client_id === key.clientId);
+      const found = await entries(key.context);
+      const matching = found.filter(({ token: t }) => sameIssuer(t.issuer, key.issuer) && t.client_id === key.clientId);
       if (matching.length < found.length) logger.debug("ignoring cached tokens of another issuer or client");
-      // Later expiry wins; on a tie the keychain entry (first) stays.
-      return matching.reduce<CachedToken | null>((best, t) => best === null || later(t, best) ? t : best, null);
+      return best(matching)?.token ?? null;
+    },
+    async peek(context) {
+      return best(await entries(context));
     },
     async put(key, token) {
       const value: CachedToken = { ...token, issuer: key.issuer, client_id: key.clientId };
@@ -149,8 +161,15 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
   };
 }
 
-function later(a: CachedToken, b: CachedToken): boolean {
-  return (tokenExpiry(a)?.getTime() ?? -Infinity) > (tokenExpiry(b)?.getTime() ?? -Infinity);
+interface Found {
+  token: CachedToken;
+  backend: CacheBackend;
+}
+
+/** The entry that expires last; on a tie the keychain entry (listed first) stays. */
+function best(found: Found[]): Found | null {
+  const exp = (f: Found) => tokenExpiry(f.token)?.getTime() ?? -Infinity;
+  return found.reduce<Found | null>((b, f) => b === null || exp(f) > exp(b) ? f : b, null);
 }
 
 function describe(err: unknown): string {
