@@ -62,11 +62,7 @@ async function importJwk(jwk: Record<string, unknown>): Promise<JwkEntry> {
       if (rsa.e < 3n || rsa.e >= 1n << 33n || rsa.e % 2n === 0n || rsa.n % 2n === 0n) {
         return { ...entry, unusable: "its RSA exponent or modulus is not sound" };
       }
-      return {
-        ...entry,
-        rsa,
-        keyObject: createPublicKey({ key: { kty, n: String(jwk.n), e: String(jwk.e) }, format: "jwk" }),
-      };
+      return { ...entry, rsa };
     }
     if (kty === "EC") {
       const cryptoKey = await crypto.subtle.importKey(

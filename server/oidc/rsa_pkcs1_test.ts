@@ -1,8 +1,9 @@
 /** @module Tests of the BigInt RSASSA-PKCS1-v1_5 path: agreement with node:crypto and refusal of known forgeries. */
 
 import { Buffer } from "node:buffer";
-import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { rawRsaSign } from "./testdata/forge.ts";
 import { modPow, type RsaHash, type RsaPublicKey, rsaPublicKey, toBigInt, verifyRsaPkcs1 } from "./rsa_pkcs1.ts";
 
 function publicOf(key: KeyObject): RsaPublicKey {
@@ -71,6 +72,26 @@ Deno.test("verifyRsaPkcs1() refuses a Bleichenbacher e=3 forgery with garbage af
   const recovered = m.toString(16).padStart(key.k * 2, "0");
   assert(recovered.startsWith(prefix), "the forgery fools a loose parser");
   assertEquals(verifyRsaPkcs1(key, "sha256", input, bigToBytes(s, key.k)), false);
+});
+
+Deno.test("verifyRsaPkcs1() refuses a block with any single bit wrong, as node:crypto does", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const key = publicOf(publicKey);
+  const input = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9";
+  const sig = sign("sha256", Buffer.from(input), privateKey);
+  const em = bigToBytes(modPow(toBigInt(sig), key.e, key.n), key.k);
+  assert(
+    verifyRsaPkcs1(key, "sha256", input, rawRsaSign(privateKey, em, key.k)),
+    "re-signing the untouched block verifies",
+  );
+  for (let i = 0; i < em.length; i++) {
+    const bad = Uint8Array.from(em);
+    bad[i]! ^= 1 << (i % 8);
+    if (toBigInt(bad) >= key.n) continue;
+    const forged = rawRsaSign(privateKey, bad, key.k);
+    assertEquals(verifyRsaPkcs1(key, "sha256", input, forged), false, `byte ${i}`);
+    assertEquals(verify("sha256", Buffer.from(input), publicKey, forged), false, `byte ${i}`);
+  }
 });
 
 Deno.test("modPow() agrees with repeated multiplication", () => {

@@ -2,6 +2,7 @@
 
 import { Buffer } from "node:buffer";
 import { constants, createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { modPow, toBigInt } from "../rsa_pkcs1.ts";
 
 /** base64url without padding of text, bytes, or JSON of an object. */
 export function b64u(value: string | Uint8Array | object): string {
@@ -103,4 +104,15 @@ export function startStaticIssuer(jwks: { keys: unknown[] }, discoveredIssuer?: 
       return new Response("not found", { status: 404 });
     });
   });
+}
+
+/** Raw RSA signature of an arbitrary k-byte encoded message (m^d mod n via CRT), to craft near-valid blocks. */
+export function rawRsaSign(privateKey: KeyObject, em: Uint8Array, k: number): Uint8Array {
+  const jwk = privateKey.export({ format: "jwk" });
+  const [p, q, dp, dq, qi] = [jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map((v) => toBigInt(Buffer.from(v!, "base64url")));
+  const m = toBigInt(em);
+  const m1 = modPow(m % p!, dp!, p!);
+  const m2 = modPow(m % q!, dq!, q!);
+  const s = m2 + q! * ((((m1 - m2) % p! + p!) * qi!) % p!);
+  return Buffer.from(s.toString(16).padStart(k * 2, "0"), "hex");
 }
