@@ -138,8 +138,9 @@ export async function signDevLeaf(ca: DevCa, opts: DevLeafOptions): Promise<{ ce
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension(opts.eku ?? [x509.ExtendedKeyUsage.clientAuth]),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert),
   ];
+  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  if (caSki) extensions.push(new x509.AuthorityKeyIdentifierExtension(caSki));
   if (opts.ips?.length) {
     extensions.push(
       new x509.SubjectAlternativeNameExtension(opts.ips.map((value) => ({ type: "ip" as const, value }))),
