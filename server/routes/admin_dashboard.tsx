@@ -1,0 +1,192 @@
+/** @module The /admin/ dashboard: token sign-in with lock-out, server-side sessions, CSRF-checked forms, strict CSP. */
+
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Secret } from "../../shared/secret.ts";
+import { createLockout, type LockoutOptions } from "../admin/lockout.ts";
+import { createSessionStore, randomToken, type SessionStoreOptions, tokensEqual } from "../admin/sessions.ts";
+import type { Tracker } from "../admin/tracker.ts";
+import type { AuditSink } from "../audit/types.ts";
+import { secretDigest, secretMatches } from "../middleware/bearer.ts";
+import { clientKey } from "../middleware/ip.ts";
+import { readAuditTail } from "./admin/audit_tail.ts";
+import { ADMIN_CSS } from "./admin/style.ts";
+import { ActiveTable, AuditTail, FailuresTable, Layout, LoginPage, MessagePage, Overview } from "./admin/views.tsx";
+
+export const SESSION_COOKIE = "talosctl_oidc_admin_session";
+export const CSRF_COOKIE = "talosctl_oidc_admin_csrf";
+export const ADMIN_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export type DashboardEnv = { Variables: { clientIp: string; requestId?: string } };
+
+export interface AdminDashboardOptions {
+  /** admin_token. Mount the dashboard only when it is set (otherwise /admin/ is 404). */
+  token: Secret;
+  tracker: Pick<Tracker, "stats" | "certs" | "issuanceSeries">;
+  audit?: Pick<AuditSink, "write">;
+  /** The audit log file, for the tail page ("-" = stdout, no tail). */
+  auditLogPath?: string;
+  /** Cookies carry `Secure` (false only in insecure/plain-HTTP mode). */
+  secureCookie: boolean;
+  /** Extra origins allowed to POST (e.g. the public URL when a proxy rewrites Host). */
+  allowedOrigins?: readonly string[];
+  lockout?: LockoutOptions;
+  sessions?: SessionStoreOptions;
+  /** Lines shown on the audit page (default 100). */
+  auditTailLines?: number;
+}
+
+/** A sub-app with absolute /admin paths: mount with `app.route("/", adminDashboardRoutes(...))`. */
+export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEnv> {
+  const digest = secretDigest(o.token);
+  const sessions = createSessionStore(o.sessions);
+  const lockout = createLockout(o.lockout);
+  const origins = new Set(o.allowedOrigins ?? []);
+  const cookie = { path: "/admin", httpOnly: true, secure: o.secureCookie, sameSite: "Strict" } as const;
+  const app = new Hono<DashboardEnv>();
+
+  app.use("/admin/*", async function adminHeaders(c, next) {
+    await next();
+    c.res.headers.set("Content-Security-Policy", ADMIN_CSP);
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    c.res.headers.set("Referrer-Policy", "no-referrer");
+    c.res.headers.set("X-Frame-Options", "DENY");
+    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+  });
+  app.use("/admin/*", bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text("request body too large", 413) }));
+
+  const session = (c: Context) => sessions.get(getCookie(c, SESSION_COOKIE));
+  const audit = (c: Context<DashboardEnv>, type: "admin_login" | "admin_login_failed", reason?: string) =>
+    o.audit?.write({
+      type,
+      subject: "admin-token",
+      client_ip: c.var.clientIp,
+      ...(reason ? { reason } : {}),
+      ...(c.var.requestId ? { "request.id": c.var.requestId } : {}),
+    });
+  const refuse = (c: Context, message: string) =>
+    c.html(<MessagePage title="Request refused" message={message} />, 403);
+  const loginPage = (c: Context, status: 200 | 401, error?: string) => {
+    const csrf = randomToken(24);
+    setCookie(c, CSRF_COOKIE, csrf, { ...cookie, maxAge: 3600 });
+    return c.html(<LoginPage csrf={csrf} error={error} />, status);
+  };
+
+  /** Same-origin POSTs only: Origin must name this host (or an allowed origin); without Origin, Sec-Fetch-Site must. */
+  const sameOrigin = (c: Context) => {
+    const origin = c.req.header("origin");
+    if (origin === undefined) return c.req.header("sec-fetch-site") === "same-origin";
+    try {
+      const u = new URL(origin);
+      return u.host === (c.req.header("host") ?? new URL(c.req.url).host) || origins.has(u.origin);
+    } catch {
+      return false;
+    }
+  };
+
+  app.get("/admin", (c) => c.redirect("/admin/", 301));
+  app.get("/admin/static/admin.css", (c) => c.body(ADMIN_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }));
+
+  const page =
+    (render: (c: Context<DashboardEnv>, csrf: string) => Promise<Response> | Response) =>
+    async (c: Context<DashboardEnv>) => {
+      const s = session(c);
+      if (!s) return c.req.path === "/admin/" ? loginPage(c, 200) : c.redirect("/admin/", 303);
+      return await render(c, s.csrf);
+    };
+  app.get(
+    "/admin/",
+    page((c, csrf) => {
+      const stats = o.tracker.stats();
+      const chart = o.tracker.issuanceSeries(3_600_000, 24);
+      return c.html(
+        <Layout tab="overview" csrf={csrf} stats={stats}>
+          <Overview stats={stats} chart={chart} active={o.tracker.certs()} />
+        </Layout>,
+      );
+    }),
+  );
+  app.get(
+    "/admin/active",
+    page((c, csrf) =>
+      c.html(
+        <Layout tab="active" csrf={csrf} stats={o.tracker.stats()}>
+          <ActiveTable certs={o.tracker.certs()} />
+        </Layout>,
+      )
+    ),
+  );
+  app.get(
+    "/admin/failures",
+    page((c, csrf) => {
+      const stats = o.tracker.stats();
+      return c.html(
+        <Layout tab="failures" csrf={csrf} stats={stats}>
+          <FailuresTable failures={stats.recent_failures} />
+        </Layout>,
+      );
+    }),
+  );
+  app.get(
+    "/admin/audit",
+    page(async (c, csrf) => {
+      const rows = await readAuditTail(o.auditLogPath ?? "-", o.auditTailLines ?? 100);
+      return c.html(
+        <Layout tab="audit" csrf={csrf} stats={o.tracker.stats()}>
+          <AuditTail rows={rows} />
+        </Layout>,
+      );
+    }),
+  );
+
+  app.post("/admin/login", async function adminLogin(c) {
+    if (!sameOrigin(c)) return refuse(c, "Cross-site request refused (Origin check failed)");
+    const key = clientKey(c.var.clientIp);
+    const locked = lockout.lockedFor(key);
+    if (locked > 0) {
+      const minutes = Math.ceil(locked / 60_000);
+      c.header("Retry-After", String(Math.ceil(locked / 1000)));
+      const message = `Too many failed attempts. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+      return c.html(<MessagePage title="Locked out" message={message} />, 429);
+    }
+    const form = await c.req.parseBody();
+    const csrf = typeof form.csrf === "string" ? form.csrf : "";
+    const expected = getCookie(c, CSRF_COOKIE) ?? "";
+    if (!csrf || !expected || !tokensEqual(csrf, expected)) {
+      return refuse(
+        c,
+        "The form has expired or was not sent by this page (CSRF token mismatch). Reload and try again.",
+      );
+    }
+    const token = typeof form.token === "string" ? form.token : "";
+    if (!token || !secretMatches(digest, token)) {
+      lockout.fail(key);
+      audit(c, "admin_login_failed", "wrong admin token");
+      return loginPage(c, 401, "Invalid admin token");
+    }
+    lockout.succeed(key);
+    const { id } = sessions.create();
+    deleteCookie(c, CSRF_COOKIE, cookie);
+    setCookie(c, SESSION_COOKIE, id, { ...cookie, maxAge: 86_400 });
+    audit(c, "admin_login");
+    return c.redirect("/admin/", 303);
+  });
+
+  app.post("/admin/logout", async function adminLogout(c) {
+    if (!sameOrigin(c)) return refuse(c, "Cross-site request refused (Origin check failed)");
+    const id = getCookie(c, SESSION_COOKIE);
+    const s = sessions.get(id);
+    if (s) {
+      const form = await c.req.parseBody();
+      if (typeof form.csrf !== "string" || !tokensEqual(form.csrf, s.csrf)) {
+        return refuse(c, "CSRF token mismatch: reload the dashboard and try again.");
+      }
+      sessions.destroy(id);
+    }
+    deleteCookie(c, SESSION_COOKIE, cookie);
+    return c.redirect("/admin/", 303);
+  });
+  return app;
+}
