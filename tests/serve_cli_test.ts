@@ -1,0 +1,154 @@
+/** @module `talosctl-oidc serve` as a real subprocess: --help, exit 2 on bad config, graceful shutdown on SIGTERM. */
+
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
+import { createDevCa } from "./helpers/dev_ca.ts";
+import { startTestIdp } from "./helpers/idp.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DENO = Deno.execPath();
+
+function spawnServe(env: Record<string, string>, args: string[] = []): Deno.ChildProcess {
+  return new Deno.Command(DENO, {
+    args: ["run", "-A", "main.ts", "serve", ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      RUST_BACKTRACE: "0",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Lines of a stream as they arrive; `until` resolves with the first line matching. */
+function lineReader(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const done = (async () => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        for (const w of [...waiters]) if (w.re.test(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
+      }
+    }
+    if (buf) lines.push(buf);
+    for (const w of waiters) w.resolve("");
+  })();
+  return {
+    lines,
+    done,
+    until(re: RegExp): Promise<string> {
+      const hit = lines.find((l) => re.test(l));
+      return hit !== undefined ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+  };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("serve --help lists the config flag, the environment variables and an example", async () => {
+  const out = await new Deno.Command(DENO, { args: ["run", "-A", "main.ts", "serve", "--help"], cwd: ROOT }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0);
+  assertStringIncludes(text, "-c, --config PATH");
+  assertStringIncludes(text, "env TALOSCTL_OIDC_CONFIG");
+  assertStringIncludes(text, "TALOSCTL_OIDC_ISSUER_URL");
+  assertStringIncludes(text, "Examples:\n  talosctl-oidc serve -c /etc/talosctl-oidc/config.yaml");
+});
+
+Deno.test("serve exits 2 listing every configuration problem and never listens", async () => {
+  const port = freePort();
+  const child = spawnServe({
+    TALOSCTL_OIDC_LISTEN: `127.0.0.1:${port}`,
+    TALOSCTL_OIDC_CLIENT_ID: "talosctl",
+    TALOSCTL_OIDC_CERT_TTL: "48h",
+    TALOSCTL_OIDC_ROLES: "os:admin,os:impersonator",
+    TALOSCTL_OIDC_TLS_CERT: "/etc/nonexistent.crt",
+    TALOSCTL_OIDC_INSECURE: "true",
+    TALOSCTL_OIDC_RATE_LIMIT_REQUESTS: "lots",
+  });
+  const { code, stderr, stdout } = await child.output();
+  const text = new TextDecoder().decode(stderr);
+  assertEquals(code, 2, text);
+  assertEquals(new TextDecoder().decode(stdout), "");
+  assertMatch(text, /^error: invalid configuration \(\d+ problems\):\n/);
+  for (
+    const key of [
+      "issuer_url",
+      "endpoints",
+      "cert_ttl",
+      "roles",
+      "tls_key",
+      "insecure",
+      "rate_limit_requests",
+      "talos_secrets",
+    ]
+  ) {
+    assertStringIncludes(text, `  - ${key} / TALOSCTL_OIDC_${key.toUpperCase()}: `);
+  }
+  assertStringIncludes(text, "talos-role gRPC metadata");
+  assert(!text.includes("listening"), text);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => (c.close(), true), () => false);
+  assertEquals(conn, false, "nothing listens on the configured port");
+});
+
+Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new connections and exits 0", async () => {
+  await using idp = await startTestIdp();
+  const ca = await createDevCa("ed25519");
+  const child = spawnServe({
+    TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
+    TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
+    TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
+    TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
+    TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
+    TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
+  });
+  const err = lineReader(child.stderr), out = lineReader(child.stdout);
+  const listening = JSON.parse(await err.until(/Cert exchange server listening on/));
+  const caLine = JSON.parse(await err.until(/Self-signed CA PEM/));
+  const caPem = caLine.msg.slice(caLine.msg.indexOf("-----BEGIN"));
+  using client = Deno.createHttpClient({ caCerts: [caPem], http2: false });
+  const url = `${listening.url}/exchange`;
+  assertEquals(await (await fetch(`${listening.url}/healthz`, { client })).text(), "ok");
+
+  // Start an exchange whose body is only half sent, then ask the server to stop.
+  const body = JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com" }) });
+  const parts = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = parts.writable.getWriter();
+  const pending = fetch(url, { method: "POST", body: parts.readable, client });
+  await writer.write(new TextEncoder().encode(body.slice(0, 20)));
+  await err.until(/"level":"info".*OIDC issuer keys loaded/);
+  child.kill("SIGTERM");
+  await err.until(/Received signal, shutting down/);
+  using fresh = Deno.createHttpClient({ caCerts: [caPem] });
+  const refused = await fetch(`${listening.url}/healthz`, { client: fresh }).then(() => false, () => true);
+  assert(refused, "a new connection after the signal is refused");
+  await writer.write(new TextEncoder().encode(body.slice(20)));
+  await writer.close();
+  const res = await pending;
+  assertEquals(res.status, 200);
+  assertMatch((await res.json()).cert, /BEGIN CERTIFICATE/);
+
+  const status = await child.status;
+  await Promise.all([err.done, out.done]);
+  assertEquals(status.code, 0, err.lines.join("\n"));
+  assert(err.lines.some((l) => l.includes("Server stopped gracefully.")));
+  const audit = out.lines.map((l) => JSON.parse(l));
+  assertEquals(audit.map((e) => e.type), ["auth_success", "cert_issued"]);
+});
