@@ -1,0 +1,206 @@
+/** @module `talosctl-oidc logout`: remove the cached tokens and the context (optionally revoking at the IdP first). */
+
+import {
+  type Command,
+  type CommandContext,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  parseFlags,
+  str,
+} from "../../shared/cli.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
+import { type Logger, textLogger } from "../../shared/log.ts";
+import { resolveTalosconfigPath } from "../paths.ts";
+import { deleteContext } from "../talosconfig/write.ts";
+import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
+import { sameIssuer } from "../token_cache/token.ts";
+import { discoverProvider } from "../oidc/discovery.ts";
+import { type Fetch, postForm } from "../oidc/http.ts";
+
+export const logoutSpec: CommandSpec = {
+  name: "logout",
+  summary: "Remove the cached tokens and the context this tool wrote",
+  usage: "talosctl-oidc logout [--context-name NAME] [--talosconfig PATH] [--revoke]",
+  description: `
+Deletes the context's cached tokens (OS keychain and token file) and removes the context from the talosconfig,
+keeping every other context and key. If it was the current context, "context:" becomes empty, as talosctl does:
+switching to another context silently could aim your next talosctl command at another cluster.
+With --revoke the refresh token (and access token) are first revoked at the IdP (RFC 7009), using the issuer and
+client id stored with the cached token; if revocation fails nothing is removed, so you can retry.
+The issued Talos certificate itself cannot be revoked (Talos has no CRL): it stays valid until it expires.`,
+  flags: [
+    {
+      name: "context-name",
+      type: "string",
+      default: "oidc",
+      env: "TALOSCTL_OIDC_CONTEXT",
+      arg: "NAME",
+      description: "talosconfig context and token cache entry to remove",
+    },
+    {
+      name: "talosconfig",
+      type: "string",
+      arg: "PATH",
+      description: "talosconfig to update (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
+    },
+    { name: "revoke", type: "boolean", description: "revoke the refresh token at the IdP first" },
+    {
+      name: "provider",
+      type: "string",
+      env: "TALOSCTL_OIDC_PROVIDER",
+      arg: "URL",
+      description: "only revoke if the cached token was issued by this issuer",
+    },
+    {
+      name: "client-id",
+      type: "string",
+      env: "TALOSCTL_OIDC_CLIENT_ID",
+      arg: "ID",
+      description: "only revoke if the cached token belongs to this client",
+    },
+    {
+      name: "client-secret",
+      type: "string",
+      env: "TALOSCTL_OIDC_CLIENT_SECRET",
+      arg: "SECRET",
+      description: "client secret for confidential clients (revocation request)",
+    },
+    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+  ],
+  examples: ["talosctl-oidc logout", "talosctl-oidc logout --context-name prod --revoke"],
+};
+
+export interface LogoutOptions {
+  contextName: string;
+  talosconfigPath: string;
+  revoke: boolean;
+  provider?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+export interface LogoutDeps {
+  stdio: CommandContext["stdio"];
+  logger: Logger;
+  tokenCache: Pick<LocalTokenCache, "peek" | "delete" | "describe">;
+  fetch?: Fetch;
+  signal?: AbortSignal;
+}
+
+/** What logout did (also returned for tests and callers). */
+export interface LogoutResult {
+  revoked: string[];
+  tokenRemovedFrom: ("keychain" | "file")[];
+  contextRemoved: boolean;
+  wasCurrent: boolean;
+}
+
+/** Revoke (optional), then remove the cached tokens and the context. Messages go to stderr. */
+export async function runLogout(o: LogoutOptions, d: LogoutDeps): Promise<LogoutResult> {
+  const say = (line: string) => d.stdio.stderr(line + "\n");
+  const result: LogoutResult = { revoked: [], tokenRemovedFrom: [], contextRemoved: false, wasCurrent: false };
+  if (o.revoke) result.revoked = await revoke(o, d, say);
+
+  result.tokenRemovedFrom = await d.tokenCache.delete(o.contextName);
+  const cache = await d.tokenCache.describe();
+  for (const where of result.tokenRemovedFrom) {
+    say(
+      `Removed the cached token of "${o.contextName}" from ${where === "keychain" ? cache.keychain : cache.filePath}`,
+    );
+  }
+
+  const removed = await deleteContext(o.talosconfigPath, o.contextName);
+  result.contextRemoved = removed.removed;
+  result.wasCurrent = removed.wasCurrent;
+  if (removed.removed) {
+    say(`Removed context "${o.contextName}" from ${o.talosconfigPath}`);
+    if (removed.wasCurrent) say(`It was the current context; no context is current now (talosctl config context NAME)`);
+  }
+  if (result.tokenRemovedFrom.length === 0 && !removed.removed) {
+    say(`Nothing to remove: no cached token and no context "${o.contextName}" in ${o.talosconfigPath}`);
+  }
+  return result;
+}
+
+/** RFC 7009 revocation of the cached refresh and access tokens. Returns the token types revoked. */
+async function revoke(o: LogoutOptions, d: LogoutDeps, say: (l: string) => void): Promise<string[]> {
+  const found = await d.tokenCache.peek(o.contextName);
+  if (!found || (!found.token.refresh_token && !found.token.access_token)) {
+    say(`No cached token for "${o.contextName}": nothing to revoke`);
+    return [];
+  }
+  const { token } = found;
+  if ((o.provider && !sameIssuer(o.provider, token.issuer)) || (o.clientId && o.clientId !== token.client_id)) {
+    throw new TalosOidcError(
+      "ERR_USAGE",
+      `logout: the cached token of "${o.contextName}" is not from that IdP/client`,
+      {
+        hint:
+          `it was issued by "${token.issuer}" to client "${token.client_id}"; drop --provider/--client-id or fix them`,
+      },
+    );
+  }
+  const http = { fetch: d.fetch, signal: d.signal };
+  const meta = await discoverProvider(token.issuer, http);
+  if (!meta.revocation_endpoint) {
+    d.logger.warn(
+      `"${token.issuer}" advertises no revocation_endpoint; the refresh token stays valid until it expires`,
+    );
+    return [];
+  }
+  const revoked: string[] = [];
+  // Refresh token first: revoking it usually revokes the access tokens of the same grant too (RFC 7009 §2.1).
+  for (const [hint, value] of [["refresh_token", token.refresh_token], ["access_token", token.access_token]] as const) {
+    if (!value) continue;
+    let res;
+    try {
+      res = await postForm(meta.revocation_endpoint, {
+        token: value,
+        token_type_hint: hint,
+        client_id: token.client_id,
+        client_secret: o.clientSecret,
+      }, http);
+    } catch (err) {
+      throw revokeFailed(token.issuer, err);
+    }
+    // RFC 7009 §2.2: 200 also for tokens that were already invalid.
+    if (res.status !== 200) throw revokeFailed(token.issuer, new Error(`HTTP ${res.status}`));
+    revoked.push(hint);
+  }
+  say(`Revoked the ${revoked.join(" and ").replaceAll("_", " ")} at ${token.issuer}`);
+  return revoked;
+}
+
+function revokeFailed(issuer: string, cause: unknown): TalosOidcError {
+  return new TalosOidcError("ERR_OIDC", `revoking the token at "${issuer}" failed; nothing was removed`, {
+    cause,
+    hint: "retry, or run logout without --revoke to remove the local tokens and context only",
+  });
+}
+
+export const logoutCommand: Command = {
+  spec: logoutSpec,
+  async run(ctx) {
+    const p = parseFlags(logoutSpec, ctx.args, ctx.env);
+    if (p.values.help) {
+      ctx.stdio.stdout(formatHelp(logoutSpec));
+      return EXIT.OK;
+    }
+    if (p.positionals.length > 0) {
+      throw new TalosOidcError("ERR_USAGE", `logout: unexpected argument "${p.positionals[0]}"`, {
+        hint: `run "talosctl-oidc logout --help" for the flags`,
+      });
+    }
+    const logger = textLogger({ verbose: Boolean(p.values.verbose), write: (l) => ctx.stdio.stderr(l + "\n") });
+    await runLogout({
+      contextName: str(p.values, "context-name") ?? "oidc",
+      talosconfigPath: resolveTalosconfigPath(str(p.values, "talosconfig"), ctx.env),
+      revoke: Boolean(p.values.revoke),
+      provider: str(p.values, "provider"),
+      clientId: str(p.values, "client-id"),
+      clientSecret: str(p.values, "client-secret"),
+    }, { stdio: ctx.stdio, logger, tokenCache: createTokenCache({ env: ctx.env, logger }), signal: ctx.signal });
+    return EXIT.OK;
+  },
+};

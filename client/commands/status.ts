@@ -1,0 +1,289 @@
+/** @module `talosctl-oidc status`: the context, its certificate (subject, roles, expiry) and the cached token; offline. */
+
+import {
+  type Command,
+  type CommandContext,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  parseFlags,
+  str,
+} from "../../shared/cli.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { formatDuration } from "../../shared/duration.ts";
+import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
+import { textLogger } from "../../shared/log.ts";
+import { expandHome, resolveTalosconfigPath } from "../paths.ts";
+import { readContextCert } from "../talosconfig/cert.ts";
+import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
+import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
+import { isTokenExpired, jwtExpiry, tokenExpiry } from "../token_cache/token.ts";
+
+export const statusSpec: CommandSpec = {
+  name: "status",
+  summary: "Show the context, its certificate and the cached token (offline)",
+  usage: "talosctl-oidc status [--context-name NAME] [--talosconfig PATH] [--output text|json] [--check]",
+  description: `
+Reads the talosconfig and the token cache only; nothing goes over the network unless --check is given, which then
+asks the exchange server's /healthz. Exit 0 when the report was printed, 1 when the talosconfig or the token cache
+cannot be read (or --check failed), 2 for bad flags.
+
+--output json prints one object with stable snake_case fields: context, talosconfig {path, exists},
+context_exists, current, current_context, endpoints, nodes, certificate {subject, common_name, roles, not_before,
+not_after, expired, seconds_left} | null, token {issuer, client_id, expires_at, expired, id_token_expires_at,
+refresh_token, store} | null, token_cache {backend, keychain, keychain_problem, file} and, with --check,
+server {url, healthy, status, error}.`,
+  flags: [
+    {
+      name: "context-name",
+      type: "string",
+      default: "oidc",
+      env: "TALOSCTL_OIDC_CONTEXT",
+      arg: "NAME",
+      description: "talosconfig context and token cache entry to show",
+    },
+    {
+      name: "talosconfig",
+      type: "string",
+      arg: "PATH",
+      description: "talosconfig to read (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
+    },
+    { name: "output", short: "o", type: "string", default: "text", arg: "FORMAT", description: "text or json" },
+    { name: "check", type: "boolean", description: "also probe the exchange server's /healthz" },
+    {
+      name: "server",
+      type: "string",
+      env: "TALOSCTL_OIDC_SERVER",
+      arg: "URL",
+      description: "exchange server (--check)",
+    },
+    { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the server (--check)" },
+    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+  ],
+  examples: ["talosctl-oidc status", "talosctl-oidc status --context-name prod -o json | jq .certificate.not_after"],
+};
+
+/** What `status --output json` prints. Field names are a stable interface for scripts. */
+export interface StatusReport {
+  context: string;
+  talosconfig: { path: string; exists: boolean };
+  context_exists: boolean;
+  current: boolean;
+  current_context: string;
+  endpoints: string[];
+  nodes: string[];
+  certificate: null | {
+    subject: string;
+    common_name: string | null;
+    roles: string[];
+    not_before: string;
+    not_after: string;
+    expired: boolean;
+    seconds_left: number;
+  };
+  token: null | {
+    issuer: string;
+    client_id: string;
+    expires_at: string | null;
+    expired: boolean;
+    id_token_expires_at: string | null;
+    refresh_token: boolean;
+    store: "keychain" | "file";
+  };
+  token_cache: { backend: "keychain" | "file"; keychain: string | null; keychain_problem: string | null; file: string };
+  /** Present with --check only. */
+  server?: { url: string; healthy: boolean; status: number | null; error: string | null };
+}
+
+export interface StatusOptions {
+  contextName: string;
+  talosconfigPath: string;
+  output: "text" | "json";
+  check?: { server: string; serverCaPem?: string };
+}
+
+export interface StatusDeps {
+  stdio: CommandContext["stdio"];
+  clock: Clock;
+  tokenCache: Pick<LocalTokenCache, "peek" | "describe">;
+  /** Only used with --check. */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+/**
+ * Collect the report. A broken talosconfig throws (ERR_TALOSCONFIG naming the path); a token cache that cannot be
+ * read throws ERR_TOKEN_CACHE.
+ */
+export async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<StatusReport> {
+  const now = d.clock.now();
+  const tc = await readTalosconfig(o.talosconfigPath);
+  const ctx = getContext(tc.doc, o.contextName);
+  const cert = readContextCert(tc.doc, o.contextName);
+  const cache = await d.tokenCache.describe();
+  const found = await d.tokenCache.peek(o.contextName);
+  const report: StatusReport = {
+    context: o.contextName,
+    talosconfig: { path: o.talosconfigPath, exists: tc.exists },
+    context_exists: ctx !== null,
+    current: currentContext(tc.doc) === o.contextName,
+    current_context: currentContext(tc.doc),
+    endpoints: ctx?.endpoints ?? [],
+    nodes: ctx?.nodes ?? [],
+    certificate: cert && {
+      subject: cert.subject,
+      common_name: cert.commonName ?? null,
+      roles: cert.roles,
+      not_before: cert.notBefore.toISOString(),
+      not_after: cert.notAfter.toISOString(),
+      expired: cert.notAfter.getTime() <= now.getTime(),
+      seconds_left: Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / 1000)),
+    },
+    token: found && {
+      issuer: found.token.issuer,
+      client_id: found.token.client_id,
+      expires_at: tokenExpiry(found.token)?.toISOString() ?? null,
+      expired: isTokenExpired(found.token, now),
+      id_token_expires_at: jwtExpiry(found.token.id_token)?.toISOString() ?? null,
+      refresh_token: Boolean(found.token.refresh_token),
+      store: found.backend,
+    },
+    token_cache: {
+      backend: cache.backend,
+      keychain: cache.keychain,
+      keychain_problem: cache.keychainProblem ?? null,
+      file: cache.filePath,
+    },
+  };
+  if (o.check) report.server = await checkServer(o.check.server, o.check.serverCaPem, d);
+  return report;
+}
+
+/** The human layout (stderr is for people, but this report is the command's data: it goes to stdout). */
+export function formatStatusText(r: StatusReport, now: Date): string {
+  const row = (k: string, v: string) => `${(k + ":").padEnd(13)}${v}`;
+  const out = [row("Context", r.context), row("Talosconfig", r.talosconfig.path), "", "--- Talosconfig ---"];
+  if (!r.talosconfig.exists) out.push(row("Status", "file does not exist"));
+  else if (!r.context_exists) out.push(row("Status", `context "${r.context}" not found`));
+  else {
+    out.push(row("Status", `context "${r.context}" exists`));
+    out.push(row("Active", r.current ? "yes (current context)" : `no (current context is "${r.current_context}")`));
+    out.push(row("Endpoints", r.endpoints.join(", ") || "(none)"), row("Nodes", r.nodes.join(", ") || "(none)"));
+    const c = r.certificate;
+    if (!c) out.push(row("Certificate", "missing"));
+    else {
+      out.push(row("Certificate", c.subject || "(empty subject)"));
+      out.push(row("Roles", c.roles.join(", ") || "(none: every Talos API call will be denied)"));
+      const left = c.expired
+        ? "expired"
+        : new Date(c.not_before) > now
+        ? "not yet valid (check this machine's clock)"
+        : `valid, ${formatDuration(c.seconds_left * 1000)} left`;
+      out.push(row("Not after", `${c.not_after} (${left})`));
+    }
+  }
+  out.push("", "--- OIDC token ---");
+  const cache = r.token_cache;
+  out.push(row("Store", cache.backend === "keychain" ? `keychain: ${cache.keychain}` : `file: ${cache.file}`));
+  if (cache.keychain_problem) out.push(row("Keychain", `not used (${cache.keychain_problem})`));
+  const t = r.token;
+  if (!t) out.push(row("Token", "no cached token"));
+  else {
+    out.push(row("Issuer", t.issuer), row("Client ID", t.client_id));
+    const exp = t.expires_at ? new Date(t.expires_at) : null;
+    out.push(row(
+      "Status",
+      !exp
+        ? "no expiry recorded"
+        : t.expired
+        ? `expired (at ${t.expires_at})`
+        : `valid (expires in ${formatDuration(exp.getTime() - now.getTime())})`,
+    ));
+    if (t.id_token_expires_at) out.push(row("ID token", `expires at ${t.id_token_expires_at}`));
+    out.push(row("Refresh", t.refresh_token ? "available" : "not available"));
+  }
+  if (r.server) {
+    const s = r.server;
+    out.push("", "--- Server ---", row("URL", s.url));
+    out.push(row("Health", s.healthy ? `ok (HTTP ${s.status})` : `FAILED (${s.error ?? `HTTP ${s.status}`})`));
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Print the report; exit 1 only when --check found the server unhealthy. */
+export async function runStatus(o: StatusOptions, d: StatusDeps): Promise<number> {
+  const report = await gatherStatus(o, d);
+  d.stdio.stdout(
+    o.output === "json" ? JSON.stringify(report, null, 2) + "\n" : formatStatusText(report, d.clock.now()),
+  );
+  return report.server && !report.server.healthy ? EXIT.FAILURE : EXIT.OK;
+}
+
+async function checkServer(
+  server: string,
+  caPem: string | undefined,
+  d: StatusDeps,
+): Promise<NonNullable<StatusReport["server"]>> {
+  const url = new URL("healthz", server.endsWith("/") ? server : server + "/").href;
+  const client = caPem ? Deno.createHttpClient({ caCerts: [caPem] }) : undefined;
+  const signal = AbortSignal.any([AbortSignal.timeout(5_000), ...(d.signal ? [d.signal] : [])]);
+  try {
+    const res = await (d.fetch ?? fetch)(url, { signal, ...(client ? { client } : {}) });
+    await res.body?.cancel();
+    return { url: server, healthy: res.ok, status: res.status, error: res.ok ? null : `HTTP ${res.status}` };
+  } catch (err) {
+    return { url: server, healthy: false, status: null, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    client?.close();
+  }
+}
+
+export const statusCommand: Command = {
+  spec: statusSpec,
+  async run(ctx) {
+    const p = parseFlags(statusSpec, ctx.args, ctx.env);
+    if (p.values.help) {
+      ctx.stdio.stdout(formatHelp(statusSpec));
+      return EXIT.OK;
+    }
+    const output = str(p.values, "output");
+    if (output !== "text" && output !== "json") {
+      throw new TalosOidcError("ERR_USAGE", `status: invalid --output "${output}"`, { hint: "use text or json" });
+    }
+    if (p.positionals.length > 0) {
+      throw new TalosOidcError("ERR_USAGE", `status: unexpected argument "${p.positionals[0]}"`, {
+        hint: `run "talosctl-oidc status --help" for the flags`,
+      });
+    }
+    let check: StatusOptions["check"];
+    if (p.values.check) {
+      const server = str(p.values, "server");
+      if (!server) {
+        throw new TalosOidcError("ERR_USAGE", "status: --check needs --server (or TALOSCTL_OIDC_SERVER)");
+      }
+      const caPath = str(p.values, "server-ca");
+      check = { server, serverCaPem: caPath ? await readCa(expandHome(caPath, ctx.env)) : undefined };
+    }
+    const logger = textLogger({ verbose: Boolean(p.values.verbose), write: (l) => ctx.stdio.stderr(l + "\n") });
+    return await runStatus({
+      contextName: str(p.values, "context-name") ?? "oidc",
+      talosconfigPath: resolveTalosconfigPath(str(p.values, "talosconfig"), ctx.env),
+      output,
+      check,
+    }, {
+      stdio: ctx.stdio,
+      clock: systemClock,
+      tokenCache: createTokenCache({ env: ctx.env, logger }),
+      signal: ctx.signal,
+    });
+  },
+};
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (isTalosOidcError(err)) throw err;
+    throw new TalosOidcError("ERR_CONFIG", `reading --server-ca "${path}"`, { cause: err });
+  }
+}
