@@ -1,0 +1,108 @@
+{{/* Chart name, truncated to the 63 characters a DNS label allows. */}}
+{{- define "talosctl-oidc.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: release-chart unless the release name already contains the chart name. */}}
+{{- define "talosctl-oidc.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "talosctl-oidc.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "talosctl-oidc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "talosctl-oidc.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "talosctl-oidc.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "talosctl-oidc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "talosctl-oidc.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding ca.crt, ca.key and the optional tokens: the user's, or the one this chart makes. */}}
+{{- define "talosctl-oidc.secretName" -}}
+{{- default (include "talosctl-oidc.fullname" .) .Values.existingSecret }}
+{{- end }}
+
+{{- define "talosctl-oidc.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* https unless the server runs in insecure mode behind a TLS-terminating proxy. */}}
+{{- define "talosctl-oidc.scheme" -}}
+{{- if eq .Values.tls.mode "insecure" }}http{{ else }}https{{ end }}
+{{- end }}
+
+{{/* Fail early on values that would only show up as a crash-looping pod. */}}
+{{- define "talosctl-oidc.validate" -}}
+{{- $_ := required "config.issuerUrl is required: the OIDC issuer URL" .Values.config.issuerUrl }}
+{{- $_ = required "config.clientId is required: the OIDC client id (expected aud)" .Values.config.clientId }}
+{{- if not .Values.config.endpoints }}
+{{- fail "config.endpoints is required: the Talos endpoints returned to clients" }}
+{{- end }}
+{{- if and (not .Values.existingSecret) (not (and .Values.talosCA.cert .Values.talosCA.key)) }}
+{{- fail "the Talos OS CA is required: set existingSecret, or talosCA.cert and talosCA.key with --set-file" }}
+{{- end }}
+{{- if not (has .Values.tls.mode (list "self-signed" "secret" "insecure")) }}
+{{- fail (printf "tls.mode must be self-signed, secret or insecure, got %q" .Values.tls.mode) }}
+{{- end }}
+{{- if and (eq .Values.tls.mode "secret") (not .Values.tls.secretName) }}
+{{- fail "tls.mode=secret needs tls.secretName (a kubernetes.io/tls Secret)" }}
+{{- end }}
+{{- end }}
+
+{{/* config.yaml for the server. Paths match the mounts in deployment.yaml. */}}
+{{- define "talosctl-oidc.config" -}}
+{{- $c := .Values.config }}
+{{- $fullname := include "talosctl-oidc.fullname" . }}
+{{- $cfg := dict "issuer_url" $c.issuerUrl "client_id" $c.clientId "endpoints" $c.endpoints }}
+{{- $_ := set $cfg "listen" (printf ":%v" .Values.service.port) }}
+{{- $_ = set $cfg "cert_ttl" $c.certTTL }}
+{{- $_ = set $cfg "ca_cert" "/etc/talosctl-oidc/ca/ca.crt" }}
+{{- $_ = set $cfg "ca_key" "/etc/talosctl-oidc/ca/ca.key" }}
+{{- $_ = set $cfg "data_dir" "/var/lib/talosctl-oidc" }}
+{{- $_ = set $cfg "audit_log" $c.auditLog }}
+{{- if $c.nodes }}{{ $_ = set $cfg "nodes" $c.nodes }}{{ end }}
+{{- if $c.roles }}{{ $_ = set $cfg "roles" $c.roles }}{{ end }}
+{{- if $c.rbac.rules }}{{ $_ = set $cfg "rbac" (dict "rules" $c.rbac.rules) }}{{ end }}
+{{- if $c.rateLimit.requests }}
+{{- $_ = set $cfg "rate_limit_requests" $c.rateLimit.requests }}
+{{- $_ = set $cfg "rate_limit_window" $c.rateLimit.window }}
+{{- end }}
+{{- if $c.rateLimit.perSubject }}{{ $_ = set $cfg "rate_limit_per_subject" $c.rateLimit.perSubject }}{{ end }}
+{{- if $c.ipAllowlist }}{{ $_ = set $cfg "ip_allowlist" $c.ipAllowlist }}{{ end }}
+{{- if $c.trustedProxies }}{{ $_ = set $cfg "trusted_proxies" $c.trustedProxies }}{{ end }}
+{{- if eq .Values.tls.mode "insecure" }}
+{{- $_ = set $cfg "insecure" true }}
+{{- else if eq .Values.tls.mode "secret" }}
+{{- $_ = set $cfg "tls_cert" "/etc/talosctl-oidc/tls/tls.crt" }}
+{{- $_ = set $cfg "tls_key" "/etc/talosctl-oidc/tls/tls.key" }}
+{{- else }}
+{{- $san := list $fullname (printf "%s.%s" $fullname .Release.Namespace) (printf "%s.%s.svc" $fullname .Release.Namespace) }}
+{{- if .Values.ingress.enabled }}{{ range .Values.ingress.hosts }}{{ $san = append $san .host }}{{ end }}{{ end }}
+{{- $_ = set $cfg "tls_san" (concat $san .Values.tls.san | uniq) }}
+{{- end }}
+{{- toYaml (merge (deepCopy $c.extra) $cfg) }}
+{{- end }}
