@@ -1,9 +1,9 @@
 /** @module Per-CA DER template of a Talos client certificate: everything constant is encoded once, at load. */
 
 import { sign } from "node:crypto";
-import { concat, hex, TAG, tlv } from "./der.ts";
+import { concat, type DerNode, encode, hex, node, TAG, tlv } from "./der.ts";
 import type { LoadedCa } from "./load.ts";
-import { encodeTime } from "./name.ts";
+import { timeNode } from "./name.ts";
 import type { CaKeyType } from "./types.ts";
 
 /** AlgorithmIdentifier DER and node:crypto digest for each CA key type (RFC 8410, RFC 5758, RFC 4055). */
@@ -54,22 +54,24 @@ export interface LeafFields {
   serial: Uint8Array;
   notBefore: Date;
   notAfter: Date;
-  subject: Uint8Array;
+  subject: DerNode;
   spki: Uint8Array;
 }
 
-/** DER of the signed certificate (RFC 5280 §4.1). */
+const ZERO = Uint8Array.of(0);
+
+/** DER of the signed certificate (RFC 5280 §4.1): two allocations, the TBS and the certificate. */
 export function buildCertificate(t: CertTemplate, f: LeafFields): Uint8Array {
-  const tbs = tlv(
+  const tbs = encode(node(
     TAG.SEQUENCE,
     VERSION_V3,
-    tlv(TAG.INTEGER, f.serial),
+    node(TAG.INTEGER, f.serial),
     t.algorithmAndIssuer,
-    tlv(TAG.SEQUENCE, encodeTime(f.notBefore), encodeTime(f.notAfter)),
+    node(TAG.SEQUENCE, timeNode(f.notBefore), timeNode(f.notAfter)),
     f.subject,
     f.spki,
     t.extensions,
-  );
+  ));
   const signature = t.sign(tbs);
-  return tlv(TAG.SEQUENCE, tbs, t.algorithm, tlv(TAG.BIT_STRING, Uint8Array.of(0), signature));
+  return encode(node(TAG.SEQUENCE, tbs, t.algorithm, node(TAG.BIT_STRING, ZERO, signature)));
 }

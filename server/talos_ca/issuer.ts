@@ -8,7 +8,7 @@ import { csrPublicKey } from "./csr.ts";
 import { toHex } from "./der.ts";
 import { generateLeafKey, leafKeyTypeFor } from "./leaf_key.ts";
 import type { LoadedCa } from "./load.ts";
-import { encodeSubject } from "./name.ts";
+import { subjectNode } from "./name.ts";
 import { toPem } from "./pem.ts";
 import type { CertIssuer, IssuedCert, IssueRequest } from "./types.ts";
 
@@ -46,7 +46,7 @@ export function createCertIssuer(ca: LoadedCa, options: CertIssuerOptions = {}):
         hint: "a certificate without roles is denied every call; os:impersonator is never issued",
       });
     }
-    const subject = encodeSubject(roles, req.commonName);
+    const subject = subjectNode(roles, req.commonName);
     const spkiAndKey = req.csrPem === undefined ? generateLeafKey(leafType) : { spki: csrPublicKey(req.csrPem) };
     const notBefore = new Date(Math.floor((now - backdateMs) / 1000) * 1000);
     const notAfter = new Date(Math.min(Math.floor((now + req.ttlMs) / 1000) * 1000, caNotAfter));
