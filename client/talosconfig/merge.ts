@@ -159,6 +159,12 @@ function spliceMerge(src: string, doc: Document, name: string, values: [string, 
         else missing.push(renderPair(k, v, keyIndent, layout));
       }
       if (missing.length > 0) edits.push(insertAfterMap(src, ctx, missing.join(layout.eol), layout));
+    } else if (isScalar(ctx) && ctx.value === null) {
+      // `name:` with nothing under it: fill it in place.
+      const edit = replacePair(src, ctxPair, "", layout);
+      const lines = values.map(([k, v]) => renderPair(k, v, ctxIndent + layout.step, layout));
+      if (edit) edit.text = `${edit.text.replace(/: ""$/, ":")}${layout.eol}${lines.join(layout.eol)}`;
+      edits.push(edit);
     } else return null;
   } else if ((isMap(contexts) && contexts.items.length === 0) || (isScalar(contexts) && contexts.value === null)) {
     const edit = replacePair(src, contextsPair, "", layout);

@@ -160,3 +160,12 @@ Deno.test("endpointHost() strips scheme, port and IPv6 brackets", () => {
   assertEquals(endpointHost("fd00::1"), "fd00::1");
   assertEquals(endpointHost("https://omni.example.com:443/x"), "omni.example.com");
 });
+
+Deno.test("mergeContext() fills an empty context entry in place and keeps CRLF line endings", () => {
+  const src = "context: a\ncontexts:\n  oidc:\n  a:\n    endpoints: [ x ]  # odd spacing kept\n";
+  const out = mergeContext(src, "oidc", CREDS);
+  assert(out.endsWith("  a:\n    endpoints: [ x ]  # odd spacing kept\n"), out);
+  assertEquals(parseDocument(out).toJS().contexts.oidc.endpoints, CREDS.endpoints);
+  const crlf = mergeContext("context: a\r\ncontexts:\r\n  a:\r\n    endpoints:\r\n      - x\r\n", "oidc", CREDS);
+  assert(!/[^\r]\n/.test(crlf), "a bare LF was written into a CRLF file");
+});

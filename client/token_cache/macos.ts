@@ -3,9 +3,10 @@
  *
  * Writing: the command line `add-generic-password -U -s … -a … -X <hex>` is fed to `security -i` on stdin, so the
  * secret is not in any argv (macOS `ps` shows every process's arguments). `security -i` truncates lines longer than
- * 4095 bytes, destroying the item; for a longer secret we fall back to `-w <secret>` in argv — visible in the process
- * list for the few milliseconds `security` runs (the same exposure zalando/go-keyring, and so the original tool,
- * always has). Reading: `find-generic-password -w` prints the secret (hex when it was not printable; decoded here).
+ * 4095 bytes, destroying the item; so a large token set is stored without its access token, then also without its
+ * ID token (both come back with the next refresh). Only if even that is too long do we fall back to `-w <secret>` in
+ * argv — visible in the process list for the few milliseconds `security` runs (the exposure zalando/go-keyring, and
+ * so the original tool, always has). Reading: `find-generic-password -w` prints the secret (hex when it was not printable; decoded here).
  * Untested in CI here (Linux only); the JSON shape is the same on every OS.
  */
 
@@ -36,13 +37,15 @@ export function macosKeychain(env: Env, command = SECURITY): KeychainBackend {
       return decodeStored(r.stdout.replace(/\n$/, ""));
     },
     async set(account, secret) {
-      const hex = Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0")).join("");
-      const line = `add-generic-password -U -s ${quote(KEYCHAIN_SERVICE)} -a ${quote(account)} -X ${hex}\n`;
-      const r = line.length <= MAX_INTERACTIVE_LINE
-        ? await run(["-i"], line)
+      const lineFor = (value: string) =>
+        `add-generic-password -U -s ${quote(KEYCHAIN_SERVICE)} -a ${quote(account)} -X ${toHex(value)}\n`;
+      // Prefer stdin even at the cost of the (re-obtainable) access and ID tokens; argv only as a last resort.
+      const value = shrink(secret).find((v) => lineFor(v).length <= MAX_INTERACTIVE_LINE);
+      const r = value !== undefined
+        ? await run(["-i"], lineFor(value))
         : await run(["add-generic-password", "-U", "-s", KEYCHAIN_SERVICE, "-a", account, "-w", secret]);
       // `security -i` exits 0 even when its command failed: read back to be sure.
-      if (r.code !== 0 || (await backend.get(account)) !== secret) throw failure("storing", account, r);
+      if (r.code !== 0 || (await backend.get(account)) !== (value ?? secret)) throw failure("storing", account, r);
     },
     async delete(account) {
       const r = await run(["delete-generic-password", "-s", KEYCHAIN_SERVICE, "-a", account]);
@@ -52,6 +55,24 @@ export function macosKeychain(env: Env, command = SECURITY): KeychainBackend {
     },
   };
   return backend;
+}
+
+/** The secret, then (for token JSON) without access_token, then also without id_token: refresh_token is what matters. */
+export function shrink(secret: string): string[] {
+  let token: Record<string, unknown>;
+  try {
+    token = JSON.parse(secret);
+  } catch {
+    return [secret];
+  }
+  if (token === null || typeof token !== "object") return [secret];
+  const { access_token: _a, ...noAccess } = token;
+  const { id_token: _i, ...noId } = noAccess;
+  return [secret, JSON.stringify(noAccess), JSON.stringify(noId)];
+}
+
+function toHex(value: string): string {
+  return Array.from(new TextEncoder().encode(value), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Undo the encodings `security` and go-keyring may have applied. */
