@@ -20,11 +20,11 @@ export interface JwksCacheOptions {
 }
 
 export interface JwksCache {
-  /** The key set, refreshed first when older than maxAgeMs; undefined when none could ever be fetched. */
+  /** The key set, refreshed first when older than maxAgeMs; undefined when none could be fetched yet. */
   current(): Promise<readonly JwkEntry[] | undefined>;
   /** Refresh because a kid was not found, unless one ran within the cool-down; the set after it. */
   refreshForUnknownKid(): Promise<readonly JwkEntry[] | undefined>;
-  /** Fetch now (joining a fetch in flight); true when a set is loaded afterwards. */
+  /** Fetch now (joining a fetch in flight); true when that fetch succeeded. */
   refreshNow(): Promise<boolean>;
   loaded(): boolean;
 }
@@ -57,7 +57,7 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
       if (keys) {
         o.logger.warn("refreshing the issuer JWKS failed; using the previous key set", { error, issuer: o.issuer });
       } else o.logger.error("fetching the issuer JWKS failed", { error, issuer: o.issuer });
-      return keys !== undefined;
+      return false;
     }).finally(() => {
       inFlight = undefined;
     });
@@ -67,9 +67,15 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
 
   return {
     async current() {
-      const stale = keys === undefined || now() - loadedAt >= o.maxAgeMs || now() < loadedAt;
-      if (inFlight) await inFlight;
-      else if (stale && mayAttempt()) await refresh();
+      if (keys === undefined) {
+        if (inFlight) await inFlight;
+        else if (mayAttempt()) await refresh();
+        return keys;
+      }
+      // With keys in hand nobody waits on someone else's fetch; only the request that notices the set is
+      // stale pays for the periodic refresh (bounded by the fetch timeout), and a failure keeps the old set.
+      const age = now() - loadedAt;
+      if (!inFlight && (age >= o.maxAgeMs || age < 0) && mayAttempt()) await refresh();
       return keys;
     },
     async refreshForUnknownKid() {

@@ -30,6 +30,8 @@ export type KeySelection =
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"];
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 16384;
+/** Real IdPs publish a handful; the cap bounds import work on each refresh. */
+const MAX_KEYS = 100;
 
 /** Import every member of a JWKS document. Members that cannot be used stay listed, marked `unusable`. */
 export async function importJwks(doc: unknown): Promise<JwkEntry[]> {
@@ -37,6 +39,7 @@ export async function importJwks(doc: unknown): Promise<JwkEntry[]> {
   if (typeof doc !== "object" || doc === null || !Array.isArray(keys)) {
     throw new TypeError('the JWKS is not a JSON object with a "keys" array');
   }
+  if (keys.length > MAX_KEYS) throw new TypeError(`the JWKS has ${keys.length} keys (at most ${MAX_KEYS} are read)`);
   const out: JwkEntry[] = [];
   for (const jwk of keys) {
     if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
