@@ -9,6 +9,13 @@ import { methodNotAllowed, notFound, onError, requestId } from "./errors_http.ts
 import { clientIp } from "./middleware/client_ip.ts";
 import { ipAllowlist } from "./middleware/ip_allowlist.ts";
 import { rateLimit, type SubjectLimiter } from "./middleware/rate_limit.ts";
+import { httpMetrics } from "./middleware/http_metrics.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
+import type { Tracker } from "./admin/tracker.ts";
+import { adminApiRoutes } from "./routes/admin_api.ts";
+import { adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { readyzRoute } from "./routes/readyz.ts";
 import type { IdTokenClaims, IdTokenVerifier } from "./oidc/types.ts";
 import type { RoleMapper } from "./rbac/types.ts";
 import { caRoute } from "./routes/ca.ts";
@@ -48,6 +55,12 @@ export interface AppDeps {
   /** Per-subject limit, checked by /exchange after the token is verified. */
   subjectLimiter?: SubjectLimiter;
   startedAt: Date;
+  /** Prometheus metrics (GET /metrics); fed by httpMetrics(), the limiters and the audit stream. */
+  metrics?: ServerMetrics;
+  /** Admin stats and issuance history (/admin/*), fed by the audit stream. */
+  tracker?: Tracker;
+  /** The audit chain head (AuditLog.lastHash), shown in /admin/stats as audit_head. */
+  auditHead?: () => string;
 }
 
 /** Build the app. Order matters: request id → client IP → per-route guards → handler → 405/404/500. */
@@ -55,13 +68,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
 
-  // 1. Every request: an id (for logs, audit and 500 bodies), then the client address.
+  // 1. Every request: counted (metrics), an id (for logs, audit and 500 bodies), then the client address.
+  if (deps.metrics) app.use("*", httpMetrics({ metrics: deps.metrics }));
   app.use("*", requestId());
   app.use("*", clientIp({ trustedProxies: config.trustedProxies }));
 
   // 2. /exchange guards: allowlist first (refused addresses use no rate-limit slot), then the per-IP limit.
-  app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit }));
-  app.use("/exchange", rateLimit({ ...config.rateLimit, audit: deps.audit }));
+  app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit, metrics: deps.metrics }));
+  const ipLimit = rateLimit({ ...config.rateLimit, audit: deps.audit, metrics: deps.metrics });
+  deps.metrics?.watchLimiter(ipLimit.entries);
+  app.use("/exchange", ipLimit);
 
   // 3. Route table: each path answers its method(s); any other method is a 405 JSON.
   app.post("/exchange", exchangeRoute(deps));
@@ -70,6 +86,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.all("/healthz", methodNotAllowed("GET"));
   app.get("/ca", caRoute(deps.tlsCaPem));
   app.all("/ca", methodNotAllowed("GET"));
+  const ready = { ca: () => Boolean(deps.issuer.ca.certPem), oidc: () => deps.verifier.ready() };
+  app.get("/readyz", readyzRoute({ checks: ready }));
+  app.all("/readyz", methodNotAllowed("GET"));
+  if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));
+  if (config.adminToken && deps.tracker) { // without admin_token every /admin path stays 404
+    const admin = { token: config.adminToken, tracker: deps.tracker };
+    app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead }));
+    const secureCookie = config.tls.mode !== "insecure";
+    app.route("/", adminDashboardRoutes({ ...admin, audit: deps.audit, auditLogPath: config.auditLog, secureCookie }));
+  }
 
   // 4. Everything else.
   app.notFound(notFound);

@@ -6,6 +6,11 @@ import type { AppDeps } from "./app.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
 import type { ServerConfig } from "./config.ts";
 import { subjectRateLimit } from "./middleware/rate_limit.ts";
+import { join } from "node:path";
+import { openCertStore } from "./admin/cert_store.ts";
+import { createTracker } from "./admin/tracker.ts";
+import { countJwksRefreshes } from "./metrics/jwks_fetch.ts";
+import { createServerMetrics } from "./metrics/server_metrics.ts";
 import { createIdTokenVerifier } from "./oidc/verifier.ts";
 import { compileRbac } from "./rbac/rbac.ts";
 import { createCertIssuer } from "./talos_ca/issuer.ts";
@@ -38,12 +43,13 @@ export interface ServerDeps extends AppDeps {
 export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
+  const metrics = createServerMetrics({ startedAt: clock.now() });
   const verifier = createIdTokenVerifier({
     issuer: config.issuerUrl,
     clientId: config.clientId,
     logger,
     now: () => clock.now(),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), metrics),
   });
   const issuer = createCertIssuer(options.ca);
   const roleMapper = config.rbacRules.length > 0
@@ -57,8 +63,15 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     logger,
   });
   const subjectLimiter = config.rateLimit.perSubject > 0
-    ? subjectRateLimit({ requests: config.rateLimit.perSubject, windowMs: config.rateLimit.windowMs, audit })
+    ? subjectRateLimit({ requests: config.rateLimit.perSubject, windowMs: config.rateLimit.windowMs, audit, metrics })
     : undefined;
+  // Issuance history survives restarts in data_dir/certs.jsonl (0600); without data_dir it is memory only.
+  const certStore = config.dataDir
+    ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
+    : undefined;
+  const tracker = createTracker({ now: () => clock.now(), history: certStore?.loaded, onRecord: certStore?.append });
+  tracker.follow(audit);
+  metrics.follow(audit);
   return {
     config,
     logger,
@@ -71,6 +84,9 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     tlsCaPem: () => tls.caPem(),
     ...(subjectLimiter ? { subjectLimiter } : {}),
     startedAt: clock.now(),
-    close: () => audit.close(),
+    metrics,
+    tracker,
+    auditHead: () => audit.lastHash(),
+    close: () => (certStore?.close(), audit.close()),
   };
 }

@@ -42,6 +42,8 @@ export interface ServerMetrics {
   jwksRefresh(outcome: "success" | "failure"): void;
   /** Count what the audit stream says: certificates by role, token failures by reason, denials, admin logins. */
   observeAudit(event: AuditEvent): void;
+  /** Read the per-IP limiter's table size at scrape time (set once the limiter exists). */
+  watchLimiter(entries: () => number): void;
   /** Subscribe `observeAudit` to a sink; returns the unsubscribe function. */
   follow(sink: Pick<AuditSink, "subscribe">): () => void;
   render(): string;
@@ -70,7 +72,8 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   const rbacDenied = r.counter(`${P}rbac_denied_total`, "Valid tokens that no RBAC rule granted a role");
   const certErrors = r.counter(`${P}cert_errors_total`, "Certificate signing failures");
   const logins = r.counter(`${P}admin_logins_total`, "Admin dashboard sign-ins, by outcome", ["outcome"]);
-  r.gauge(`${P}rate_limiter_entries`, "Client IPs currently tracked by the rate limiter", options.limiterEntries);
+  let limiterEntries = options.limiterEntries ?? (() => 0);
+  r.gauge(`${P}rate_limiter_entries`, "Clients currently tracked by the per-IP rate limiter", () => limiterEntries());
   const started = (options.startedAt ?? new Date()).getTime() / 1000;
   r.gauge(`${P}start_time_seconds`, "Unix time the server started", () => started);
 
@@ -101,6 +104,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     ipDenied: () => denied.inc(),
     jwksRefresh: (outcome) => jwks.inc({ outcome }),
     observeAudit: (e) => counterFor[e.type]?.(e),
+    watchLimiter: (entries) => void (limiterEntries = entries),
     follow: (sink) => sink.subscribe((e) => m.observeAudit(e)),
     render: () => r.render(),
   };

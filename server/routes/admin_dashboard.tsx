@@ -28,7 +28,11 @@ export interface AdminDashboardOptions {
   audit?: Pick<AuditSink, "write">;
   /** The audit log file, for the tail page ("-" = stdout, no tail). */
   auditLogPath?: string;
-  /** Cookies carry `Secure` (false only in insecure/plain-HTTP mode). */
+  /**
+   * Cookies always carry `Secure` when true (TLS mode). When false (plain-HTTP mode), they still do
+   * for requests that say `X-Forwarded-Proto: https` (TLS ended at an ingress): a client can only
+   * make its own cookie stricter with that header, so it needs no trust.
+   */
   secureCookie: boolean;
   /** Extra origins allowed to POST (e.g. the public URL when a proxy rewrites Host). */
   allowedOrigins?: readonly string[];
@@ -44,7 +48,12 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
   const sessions = createSessionStore(o.sessions);
   const lockout = createLockout(o.lockout);
   const origins = new Set(o.allowedOrigins ?? []);
-  const cookie = { path: "/admin", httpOnly: true, secure: o.secureCookie, sameSite: "Strict" } as const;
+  const cookieFor = (c: Context) => ({
+    path: "/admin",
+    httpOnly: true,
+    secure: o.secureCookie || c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() === "https",
+    sameSite: "Strict",
+  } as const);
   const app = new Hono<DashboardEnv>();
 
   app.use("/admin/*", async function adminHeaders(c, next) {
@@ -70,7 +79,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     c.html(<MessagePage title="Request refused" message={message} />, 403);
   const loginPage = (c: Context, status: 200 | 401, error?: string) => {
     const csrf = randomToken(24);
-    setCookie(c, CSRF_COOKIE, csrf, { ...cookie, maxAge: 3600 });
+    setCookie(c, CSRF_COOKIE, csrf, { ...cookieFor(c), maxAge: 3600 });
     return c.html(<LoginPage csrf={csrf} error={error} />, status);
   };
 
@@ -168,8 +177,8 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     }
     lockout.succeed(key);
     const { id } = sessions.create();
-    deleteCookie(c, CSRF_COOKIE, cookie);
-    setCookie(c, SESSION_COOKIE, id, { ...cookie, maxAge: 86_400 });
+    deleteCookie(c, CSRF_COOKIE, cookieFor(c));
+    setCookie(c, SESSION_COOKIE, id, { ...cookieFor(c), maxAge: 86_400 });
     audit(c, "admin_login");
     return c.redirect("/admin/", 303);
   });
@@ -185,7 +194,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       }
       sessions.destroy(id);
     }
-    deleteCookie(c, SESSION_COOKIE, cookie);
+    deleteCookie(c, SESSION_COOKIE, cookieFor(c));
     return c.redirect("/admin/", 303);
   });
   return app;
