@@ -1,4 +1,4 @@
-/** @module Where the talosconfig and the token file live, resolved from flags and an explicit env (never Deno.env). */
+/** @module Where the talosconfig and the token file live, resolved from flags and the env the command received. */
 
 import { isAbsolute, join } from "node:path";
 import { TalosOidcError } from "../shared/errors.ts";

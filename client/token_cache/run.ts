@@ -18,7 +18,7 @@ export interface RunOptions {
 }
 
 /**
- * Run `cmd args…` with exactly `env` (nothing inherited from Deno.env). A missing program resolves to code 127,
+ * Run `cmd args…` with exactly `env` (nothing inherited from the process environment). A missing program resolves to code 127,
  * a timeout to code 124, like a shell would report them.
  */
 export async function runProgram(cmd: string, args: string[], options: RunOptions): Promise<RunResult> {
