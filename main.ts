@@ -1,7 +1,7 @@
 /** @module The talosctl-oidc entrypoint: the command table, error printing, and the only Deno.exit. */
 
 import { type Command, type CommandContext, EXIT, type Stdio } from "./shared/cli.ts";
-import { describeCauses, isTalosOidcError } from "./shared/errors.ts";
+import { describeCauses, isTalosOidcError, TalosOidcError } from "./shared/errors.ts";
 import { redactText } from "./shared/log.ts";
 import { formatVersion } from "./shared/version.ts";
 
@@ -28,11 +28,51 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "Show the context, its certificate and the cached token (offline)",
     load: async () => (await import("./client/commands/status.ts")).statusCommand,
   },
+  setup: {
+    summary: "Connect a new IdP and server: discover, sign in, suggest RBAC rules, pin the server CA",
+    load: async () => (await import("./client/commands/setup.ts")).setupCommand,
+  },
+  doctor: {
+    summary: "Check talosconfig, certificate, server, IdP, token cache and keychain, with fixes",
+    load: async () => (await import("./client/commands/doctor.ts")).doctorCommand,
+  },
+  rbac: {
+    summary: "Dry-run RBAC rules: which roles would these claims get",
+    load: async () => (await import("./server/commands/rbac_test_cmd.ts")).rbacCommand,
+  },
+  audit: {
+    summary: "Verify the hash chain of an audit log",
+    load: async () => (await import("./server/commands/audit_verify_cmd.ts")).auditCommand,
+  },
+  completion: {
+    summary: "Print a shell completion script (bash, zsh, fish, powershell)",
+    load: async () => (await import("./client/commands/completion.ts")).completionCommand(COMMANDS),
+  },
+  demo: {
+    summary: "Run the local demo (built-in IdP, dev Talos CA, server, apid stand-in); source checkout only",
+    load: loadDemo,
+  },
   version: {
     summary: "Print version, commit and build date",
     load: () => Promise.resolve(versionCommand),
   },
 };
+
+/**
+ * The demo pulls in a whole OpenID Provider (npm oidc-provider). It is loaded through a computed specifier so
+ * `deno compile` and `deno bundle` never embed it; release binaries say where to find it instead.
+ */
+async function loadDemo(): Promise<Command> {
+  const specifier = ["./demo", "command.ts"].join("/");
+  try {
+    return (await import(specifier)).demoCommand as Command;
+  } catch (err) {
+    throw new TalosOidcError("ERR_USAGE", "the demo is only available in a source checkout", {
+      hint: "clone the repository and run: npm ci && npx deno task demo",
+      cause: err,
+    });
+  }
+}
 
 const versionCommand: Command = {
   spec: { name: "version", summary: "Print version, commit and build date", usage: "talosctl-oidc version", flags: [] },
