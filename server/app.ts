@@ -75,7 +75,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // 2. /exchange guards: allowlist first (refused addresses use no rate-limit slot), then the per-IP limit.
   app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit, metrics: deps.metrics }));
-  const ipLimit = rateLimit({ ...config.rateLimit, audit: deps.audit, metrics: deps.metrics });
+  const now = () => deps.clock.now().getTime();
+  const ipLimit = rateLimit({ ...config.rateLimit, audit: deps.audit, metrics: deps.metrics, now });
   deps.metrics?.watchLimiter(ipLimit.entries);
   app.use("/exchange", ipLimit);
 
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));
   if (config.adminToken && deps.tracker) { // without admin_token every /admin path stays 404
-    const admin = { token: config.adminToken, tracker: deps.tracker };
+    const admin = { token: config.adminToken, tracker: deps.tracker, lockout: { now }, sessions: { now } };
     app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead }));
     const secureCookie = config.tls.mode !== "insecure";
     app.route("/", adminDashboardRoutes({ ...admin, audit: deps.audit, auditLogPath: config.auditLog, secureCookie }));

@@ -63,7 +63,13 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     logger,
   });
   const subjectLimiter = config.rateLimit.perSubject > 0
-    ? subjectRateLimit({ requests: config.rateLimit.perSubject, windowMs: config.rateLimit.windowMs, audit, metrics })
+    ? subjectRateLimit({
+      requests: config.rateLimit.perSubject,
+      windowMs: config.rateLimit.windowMs,
+      audit,
+      metrics,
+      now: () => clock.now().getTime(),
+    })
     : undefined;
   // Issuance history survives restarts in data_dir/certs.jsonl (0600); without data_dir it is memory only.
   const certStore = config.dataDir
