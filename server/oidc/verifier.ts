@@ -59,7 +59,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
   const now = options.now ?? (() => new Date());
   const jwks = createJwksCache({
     issuer,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now,
     logger: options.logger ?? nullLogger,
     cooldownMs: duration(options.jwksCooldownMs, 30_000, "jwksCooldownMs"),
