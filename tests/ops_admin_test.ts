@@ -1,0 +1,133 @@
+/** @module Over real TLS: admin API, dashboard sign-in guards, /readyz, /metrics, and issuance history across a restart. */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
+import { startTestIdp } from "./helpers/idp.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+const ADMIN = "ops-admin-token-0123456789";
+
+function get(server: TestServer, path: string, init: RequestInit = {}) {
+  return fetch(`${server.url}${path}`, { ...init, client: server.client });
+}
+
+Deno.test("admin API: 404 without admin_token; 401, 403, then stats and certs with it", async () => {
+  await using idp = await startTestIdp();
+  await using off = await startTestServer({ idp });
+  for (const p of ["/admin/stats", "/admin/certs", "/admin/"]) {
+    const res = await get(off, p, { headers: { authorization: `Bearer ${ADMIN}` } });
+    assertEquals(res.status, 404, p);
+    await res.body?.cancel();
+  }
+  await using server = await startTestServer({ idp, config: { admin_token: ADMIN } });
+  assertEquals((await server.exchange({ id_token: await idp.mint({ email: "alice@example.com" }) })).status, 200);
+  assertEquals((await server.exchange({ id_token: "garbage" })).status, 401);
+  const missing = await get(server, "/admin/stats");
+  assertEquals([missing.status, (await missing.json()).error], [401, "missing Authorization header"]);
+  const wrong = await get(server, "/admin/stats", { headers: { authorization: "Bearer nope" } });
+  assertEquals([wrong.status, (await wrong.json()).error], [403, "invalid admin token"]);
+  const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+  const stats = await (await get(server, "/admin/stats", auth)).json();
+  assertEquals([stats.total_certs_issued, stats.active_certs, stats.total_auth_failures, stats.unique_users], [
+    1,
+    1,
+    1,
+    1,
+  ]);
+  assertEquals(stats.certs_by_role, { "os:admin": 1 });
+  assertEquals(stats.recent_failures[0].reason, "malformed");
+  assertMatch(stats.audit_head, /^[0-9a-f]{64}$/);
+  const [cert] = await (await get(server, "/admin/certs", auth)).json();
+  assertEquals([cert.subject, cert.email, cert.client_ip, cert.roles, cert.ttl], [
+    "alice",
+    "alice@example.com",
+    "127.0.0.1",
+    ["os:admin"],
+    "5m0s",
+  ]);
+  assertMatch(cert.serial, /^[0-9a-f]+$/);
+  assertMatch(cert.fingerprint, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("dashboard over TLS: cross-site sign-in refused, lock-out after 5 wrong tokens, audited", async () => {
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp, config: { admin_token: ADMIN } });
+  const loginPage = await get(server, "/admin/");
+  assertEquals(loginPage.headers.get("content-security-policy")?.includes("frame-ancestors 'none'"), true);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
+  const cookie = loginPage.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  assertStringIncludes(loginPage.headers.getSetCookie()[0]!, "Secure");
+  const login = (token: string, origin = server.url) =>
+    get(server, "/admin/login", {
+      method: "POST",
+      redirect: "manual",
+      headers: { origin, cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token, csrf }),
+    });
+  const cross = await login(ADMIN, "https://evil.example");
+  assertEquals(cross.status, 403);
+  assertStringIncludes(await cross.text(), "Cross-site request refused");
+  for (let i = 0; i < 5; i++) assertEquals((await login("wrong")).status, 401, `try ${i}`);
+  const locked = await login(ADMIN);
+  assertEquals(locked.status, 429);
+  await locked.body?.cancel();
+  assertEquals(server.audit.filter((e) => e.type === "admin_login_failed").length, 5);
+  assertEquals(server.audit.filter((e) => e.type === "admin_login").length, 0);
+});
+
+Deno.test("readyz is 503 until the issuer's keys are loaded, healthz stays 200", async () => {
+  await using idp = await startTestIdp();
+  await using down = await startTestServer({ idp: { issuer: "http://127.0.0.1:9", clientId: "talosctl" } });
+  const notReady = await get(down, "/readyz");
+  assertEquals([notReady.status, await notReady.json()], [503, {
+    status: "not ready",
+    checks: { ca: true, oidc: false },
+  }]);
+  assertEquals(await (await get(down, "/healthz")).text(), "ok");
+  await using up = await startTestServer({ idp });
+  assert(await up.server.deps.verifier.warmUp());
+  const ready = await get(up, "/readyz");
+  assertEquals([ready.status, (await ready.json()).status], [200, "ready"]);
+});
+
+Deno.test("metrics over TLS: names, counts by route, certs by role, failures by reason, optional bearer", async () => {
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp, config: { metrics_token: "scrape" } });
+  await server.exchange({ id_token: await idp.mint() });
+  await server.exchange({ id_token: await idp.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }) });
+  const denied = await get(server, "/metrics");
+  assertEquals(denied.status, 401);
+  await denied.body?.cancel();
+  const res = await get(server, "/metrics", { headers: { authorization: "Bearer scrape" } });
+  assertStringIncludes(res.headers.get("content-type")!, "version=0.0.4");
+  const text = await res.text();
+  for (
+    const name of ["http_requests_total", "exchange_duration_seconds", "certs_issued_total", "jwks_refreshes_total"]
+  ) {
+    assertStringIncludes(text, `# TYPE talosctl_oidc_${name} `);
+  }
+  assertStringIncludes(text, 'talosctl_oidc_http_requests_total{route="/exchange",method="POST",status="200"} 1');
+  assertStringIncludes(text, 'talosctl_oidc_http_requests_total{route="/exchange",method="POST",status="401"} 1');
+  assertStringIncludes(text, 'talosctl_oidc_certs_issued_total{role="os:admin"} 1');
+  assertStringIncludes(text, 'talosctl_oidc_token_validation_failures_total{reason="expired"} 1');
+  assertStringIncludes(text, "talosctl_oidc_exchange_duration_seconds_count 2");
+  assertMatch(text, /talosctl_oidc_jwks_refreshes_total\{outcome="success"\} [1-9]/);
+});
+
+Deno.test("issuance history in data_dir/certs.jsonl (0600) survives a restart", async () => {
+  await using idp = await startTestIdp();
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = { admin_token: ADMIN, data_dir: dir };
+    {
+      await using first = await startTestServer({ idp, config });
+      assertEquals((await first.exchange({ id_token: await idp.mint({ sub: "bob" }) })).status, 200);
+    }
+    assertEquals((await Deno.stat(`${dir}/certs.jsonl`)).mode! & 0o777, 0o600);
+    await using second = await startTestServer({ idp, config });
+    const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+    const all = await (await get(second, "/admin/certs?all=1", auth)).json();
+    assertEquals(all.map((c: { subject: string }) => c.subject), ["bob"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,61 @@
+/** @module Over real TLS: the server's audit log file verifies, and edited, deleted, reordered or truncated copies do not. */
+
+import type { CommandContext } from "../shared/cli.ts";
+import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
+import { assertEquals, assertMatch } from "./helpers/assert.ts";
+import { startTestIdp } from "./helpers/idp.ts";
+import { startTestServer } from "./helpers/server.ts";
+
+async function verify(path: string, ...flags: string[]): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const ctx: CommandContext = {
+    args: ["verify", path, ...flags],
+    env: {},
+    signal: new AbortController().signal,
+    stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
+  };
+  return { code: await auditCommand.run(ctx), out: out.join("") };
+}
+
+Deno.test("audit verify: the live server's log is intact; each kind of tampering names its first broken line", async () => {
+  await using idp = await startTestIdp();
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = `${dir}/audit.log`;
+    let head: string;
+    {
+      await using server = await startTestServer({ idp, config: { audit_log: log, admin_token: "t0ken-admin-ops" } });
+      for (const sub of ["alice", "bob", "mallory"]) await server.exchange({ id_token: await idp.mint({ sub }) });
+      await server.exchange({ id_token: "garbage" });
+      const stats = await fetch(`${server.url}/admin/stats`, {
+        headers: { authorization: "Bearer t0ken-admin-ops" },
+        client: server.client,
+      });
+      head = (await stats.json()).audit_head;
+    }
+    const lines = (await Deno.readTextFile(log)).split("\n").filter(Boolean);
+    assertEquals(lines.length, 7, "3 × (auth_success + cert_issued) + auth_failure");
+    const ok = await verify(log, "--expect-hash", head);
+    assertEquals([ok.code, ok.out.split("\n")[0]], [0, "OK: 7 lines, chain intact"]);
+
+    const tampered = async (name: string, text: string, ...flags: string[]) => {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+      return await verify(`${dir}/${name}`, ...flags);
+    };
+    const joined = (ls: string[]) => ls.map((l) => l + "\n").join("");
+    const edited = [...lines];
+    edited[3] = edited[3]!.replace('"os:admin"', '"os:reader"');
+    assertMatch((await tampered("edited", joined(edited))).out, /^BROKEN: line 4: edited/);
+    const deleted = lines.filter((_, i) => i !== 2);
+    assertMatch((await tampered("deleted", joined(deleted))).out, /^BROKEN: line 3: deleted/);
+    const reordered = [lines[0]!, lines[2]!, lines[1]!, ...lines.slice(3)];
+    assertMatch((await tampered("reordered", joined(reordered))).out, /^BROKEN: line 2: reordered/);
+    const cut = await tampered("cut", joined(lines).slice(0, -30));
+    assertEquals(cut.code, 1);
+    assertMatch(cut.out, /^BROKEN: line 7: truncated/);
+    const shortened = await tampered("short", joined(lines.slice(0, 5)), "--expect-hash", head);
+    assertMatch(shortened.out, /^BROKEN: line 5: truncated/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
