@@ -170,3 +170,82 @@ Deno.test("openssl parses an issued certificate and verifies it for client authe
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The `go` binary on PATH, if any: the Go check runs only where Go is installed. */
+function findGo(): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/go`).isFile) return `${dir}/go`;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const GO = findGo();
+
+Deno.test({
+  name: "Go's crypto/tls, as in apid and talosctl, loads the issued key pairs, verifies them and reads the roles",
+  ignore: GO === undefined,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    try {
+      const expect: Record<string, Record<string, unknown>> = {};
+      for (const kind of ["ed25519", "ecdsa", "rsa"] as const) {
+        const { dev, issuer } = await setup(kind);
+        const dir = `${root}/${kind}`;
+        await Deno.mkdir(dir);
+        await Deno.writeTextFile(`${dir}/ca.pem`, dev.certPem);
+        const now = new Date();
+        const pairs: Array<[{ certPem: string; keyPem: string }, Record<string, unknown>]> = [];
+        const own = await issuer.issue({ roles: ["os:reader", "os:admin"], commonName: "alice", ttlMs: HOUR, now });
+        pairs.push([{ certPem: own.certPem, keyPem: own.keyPem! }, { roles: ["os:admin", "os:reader"], cn: "alice" }]);
+        const { keyPem, csrPem } = await opensslCsr(kind);
+        const csr = await issuer.issue({ roles: ["os:operator"], commonName: "bob", ttlMs: HOUR, now, csrPem });
+        pairs.push([{ certPem: csr.certPem, keyPem }, { roles: ["os:operator"], cn: "bob" }]);
+        if (kind === "ed25519") {
+          const both = await signDevLeaf(dev, {
+            subject: [{ O: ["os:admin"] }],
+            eku: ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"],
+          });
+          pairs.push([both, { eku: "refused" }]);
+          const old = await issuer.issue({
+            roles: ["os:admin"],
+            commonName: "a",
+            ttlMs: HOUR,
+            now: new Date(Date.now() - 2 * HOUR),
+          });
+          pairs.push([{ certPem: old.certPem, keyPem: old.keyPem! }, { verify: "refused", handshake: "refused" }]);
+        }
+        for (const [i, [pair, want]] of pairs.entries()) {
+          await Deno.writeTextFile(`${dir}/${i}.crt`, pair.certPem);
+          await Deno.writeTextFile(`${dir}/${i}.key`, pair.keyPem); // as written: Talos's ED25519 PRIVATE KEY label
+          expect[`${kind}/${i}`] = want;
+        }
+      }
+      const source = new URL("../server/talos_ca/testdata/go_apid.go", import.meta.url).pathname;
+      const out = await new Deno.Command(GO!, {
+        args: ["run", source, `${root}/ed25519`, `${root}/ecdsa`, `${root}/rsa`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      const results = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+      assertEquals(results.length, Object.keys(expect).length);
+      for (const r of results) {
+        const want = expect[`${r.dir}/${r.index}`]!;
+        const label = `${r.dir}/${r.index}: ${JSON.stringify(r)}`;
+        assertEquals(r.keypair, "ok", label);
+        if (want.roles) {
+          assertEquals([r.verify, r.eku, r.handshake], ["ok", "ok", "ok"], label);
+          assertEquals([r.roles, r.peer_roles, r.cn], [want.roles, want.roles, want.cn], label);
+        }
+        if (want.eku) assertStringIncludes(r.eku, "exactly [clientAuth]", label);
+        if (want.verify) assert(r.verify !== "ok" && r.handshake !== "ok", label);
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
