@@ -2,18 +2,12 @@
 
 import { COMMANDS } from "../main.ts";
 import { type CommandTable, completionCommand } from "../client/commands/completion.ts";
-import { doctorCommand } from "../client/commands/doctor.ts";
 import type { CommandContext } from "../shared/cli.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
 
-/** The real command table, with this commands added the way main.ts wires them. */
+/** The real command table, as main.ts passes it to the completion command. */
 function table(): CommandTable {
-  const t: CommandTable = {
-    ...COMMANDS,
-    doctor: { summary: "Check everything", load: () => Promise.resolve(doctorCommand) },
-    completion: { summary: "Print a shell completion script", load: () => Promise.resolve(completionCommand(t)) },
-  };
-  return t;
+  return COMMANDS;
 }
 
 async function generate(shell: string): Promise<string> {

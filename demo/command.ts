@@ -1,0 +1,143 @@
+/**
+ * @module `talosctl-oidc demo`: the whole flow on this machine with nothing to configure. Not part of release builds:
+ * main.ts loads this file through a non-literal import and the build stages only shared/, server/ and client/.
+ */
+
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type Command,
+  type CommandContext,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  parseFlags,
+  str,
+} from "../shared/cli.ts";
+import { TalosOidcError } from "../shared/errors.ts";
+import { nullLogger } from "../shared/log.ts";
+import { resolveTalosconfigPath } from "../client/paths.ts";
+import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
+import { createTokenCache } from "../client/token_cache/token_cache.ts";
+import { runHeadless } from "./headless.ts";
+import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS, type DemoStack, startDemoStack } from "./stack.ts";
+import { whoami } from "./whoami.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+const spec: CommandSpec = {
+  name: "demo",
+  summary: "Run the whole flow locally: demo IdP, dev Talos CA, exchange server and an apid stand-in",
+  usage: "talosctl-oidc demo [whoami] [--headless [--user NAME]] [--talosconfig PATH]",
+  description: `
+Starts everything on 127.0.0.1 under one temp directory and prints the two commands to run: "login" (your browser
+opens the demo IdP, whose page lists its users) and "demo whoami", which calls the apid stand-in over mTLS with the
+new talosconfig context. alice is in talos-admins (os:admin), bob in talos-readers (os:reader), mallory in guests
+(no RBAC rule: refused). Passwords are the user names. Ctrl-C stops everything and deletes the temp directory.
+--headless signs in by itself (a scripted browser) and exits 0 when the round trip worked.`,
+  flags: [
+    { name: "headless", type: "boolean", description: "sign in with a scripted browser and exit" },
+    { name: "user", type: "string", default: "alice", arg: "NAME", description: "demo user for --headless" },
+    { name: "talosconfig", type: "string", arg: "PATH", description: "talosconfig for whoami" },
+    { name: "context", type: "string", arg: "NAME", description: "context for whoami (default: current)" },
+  ],
+  examples: ["deno task demo", "deno task demo --headless --user bob", "talosctl-oidc demo whoami --talosconfig PATH"],
+};
+
+export const demoCommand: Command = {
+  spec,
+  async run(ctx) {
+    const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
+    if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+    if (positionals[0] === "whoami") {
+      const id = await whoami(resolveTalosconfigPath(str(values, "talosconfig"), ctx.env), str(values, "context"));
+      ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
+      return EXIT.OK;
+    }
+    if (positionals.length > 0) {
+      throw new TalosOidcError("ERR_USAGE", `demo: unknown argument "${positionals[0]}"`, {
+        hint: 'run "talosctl-oidc demo" or "talosctl-oidc demo whoami"',
+      });
+    }
+    const user = str(values, "user") ?? "alice";
+    if (values.headless && !DEMO_USERS.some((u) => u.sub === user)) {
+      throw new TalosOidcError("ERR_USAGE", `demo: no demo user "${user}"`, {
+        hint: `pick one of ${DEMO_USERS.map((u) => u.sub).join(", ")}`,
+      });
+    }
+    const dir = await Deno.makeTempDir({ prefix: "talosctl-oidc-demo-" });
+    let stack: DemoStack | undefined;
+    try {
+      stack = await startDemoStack(dir);
+      printBanner(ctx, stack, values.headless === true);
+      if (values.headless) {
+        const id = await runHeadless(stack, user, ctx);
+        ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
+        return EXIT.OK;
+      }
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) return resolve();
+        ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      ctx.stdio.stderr("\nStopping the demo...\n");
+      await forgetDemoTokens(ctx, stack);
+      return EXIT.OK;
+    } finally {
+      await stack?.[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (!values.headless) ctx.stdio.stderr(`Removed ${dir}\n`);
+    }
+  },
+};
+
+/** How to run this CLI the way the demo itself was started (npx deno from the repo, or deno on PATH). */
+export function cliPrefix(cwd = Deno.cwd(), execPath = Deno.execPath()): string {
+  const main = cwd === ROOT.replace(/\/$/, "") ? "main.ts" : join(ROOT, "main.ts");
+  const deno = execPath.startsWith(ROOT) ? (main === "main.ts" ? "npx deno" : execPath) : "deno";
+  return `${deno} run -A ${main}`;
+}
+
+function printBanner(ctx: CommandContext, s: DemoStack, headless: boolean): void {
+  const cli = cliPrefix();
+  const p = s.paths;
+  const rel = (path: string) => (path.startsWith(p.dir) ? `$DEMO/${relative(p.dir, path)}` : path);
+  const users = DEMO_USERS.map((u) => `${u.sub} (${(u.groups ?? []).join(", ")})`).join(", ");
+  const login = [
+    `${cli} login`,
+    `--provider ${s.idp.issuer} --client-id ${s.idp.clientId}`,
+    `--server ${s.server.url} --server-ca ${p.serverCa}`,
+    `--talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}`,
+    `--scopes ${DEMO_SCOPES}`,
+  ].join(" \\\n      ");
+  ctx.stdio.stderr(`talosctl-oidc demo: everything runs on 127.0.0.1, with its files in DEMO=${p.dir}
+
+  demo IdP (oidc-provider)  ${s.idp.issuer}   users: ${users}; password = user name
+  exchange server           ${s.server.url}   config ${rel(p.serverConfig)}, log ${rel(p.serverLog)}
+                            RBAC: talos-admins -> os:admin, talos-readers -> os:reader, anyone else refused
+  Talos OS CA (Ed25519)     ${rel(p.talosSecrets)}
+  apid stand-in (mTLS)      ${s.apid.url}   trusts only the Talos CA; answers with your identity and roles
+${
+    headless ? "\nSigning in headless (a scripted browser plays the user)...\n" : `
+1. Sign in. Your browser opens the demo IdP; its page lists the users (try alice, then bob and mallory):
+
+    ${login}
+
+2. Ask the apid stand-in who you are, with the context login just wrote:
+
+    ${cli} demo whoami --talosconfig ${p.talosconfig}
+
+   To switch user: ${cli} logout --talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}, then step 1.
+
+Ctrl-C stops the demo and deletes ${p.dir}.
+`
+  }`);
+}
+
+/** Remove the token the printed login cached in the OS keychain or token file (only if a login happened). */
+async function forgetDemoTokens(ctx: CommandContext, s: DemoStack): Promise<void> {
+  try {
+    const { doc } = await readTalosconfig(s.paths.talosconfig);
+    if (!getContext(doc, DEMO_CONTEXT)) return;
+    await createTokenCache({ env: ctx.env, logger: nullLogger }).delete(DEMO_CONTEXT);
+  } catch { /* best effort: nothing else to clean */ }
+}

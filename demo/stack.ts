@@ -1,0 +1,103 @@
+/**
+ * @module The demo's moving parts on 127.0.0.1, all files under one temp dir: the embedded IdP (npm oidc-provider),
+ * a dev Talos-style Ed25519 OS CA (as secrets.yaml), the exchange server started from a real config file in
+ * self-signed TLS mode with RBAC, and an mTLS apid stand-in that trusts only the Talos CA.
+ */
+
+import { join } from "node:path";
+import { jsonLogger } from "../shared/log.ts";
+import { loadServerConfig } from "../server/config_loader.ts";
+import { type RunningServer, startServer } from "../server/serve.ts";
+import { type FakeApid, startFakeApid } from "../tests/helpers/apid.ts";
+import { createDevCa, writeTalosSecretsYaml } from "../tests/helpers/dev_ca.ts";
+import { DEFAULT_USERS, type IdpUser, startTestIdp, type TestIdp } from "../tests/helpers/idp.ts";
+
+/** alice → talos-admins (os:admin), bob → talos-readers (os:reader), mallory → guests (no rule: refused). */
+export const DEMO_USERS: IdpUser[] = DEFAULT_USERS;
+export const DEMO_CLIENT_ID = "talosctl";
+export const DEMO_CONTEXT = "talosctl-oidc-demo";
+/** The demo IdP releases `groups` only for the "groups" scope (as Pocket ID and Dex do). */
+export const DEMO_SCOPES = "openid,profile,email,offline_access,groups";
+
+export interface DemoPaths {
+  dir: string;
+  talosconfig: string;
+  serverConfig: string;
+  serverCa: string;
+  talosSecrets: string;
+  serverLog: string;
+  auditLog: string;
+}
+
+export interface DemoStack extends AsyncDisposable {
+  idp: TestIdp;
+  server: RunningServer;
+  apid: FakeApid;
+  paths: DemoPaths;
+}
+
+/** The exchange server's config, written as a file so people can read what a deployment needs. */
+export function demoServerConfig(o: { issuer: string; apidPort: number; dir: string; secrets: string }): string {
+  return `# The demo exchange server's config: the same keys a real deployment uses (docs/configuration.md).
+issuer_url: ${o.issuer}
+client_id: ${DEMO_CLIENT_ID}
+endpoints: ["127.0.0.1:${o.apidPort}"]   # the apid stand-in; real clusters list control-plane IPs
+nodes: ["127.0.0.1"]
+listen: 127.0.0.1:0                    # any free port (the demo prints it)
+talos_secrets: ${o.secrets}            # a dev Talos OS CA, as in "talosctl gen secrets"
+data_dir: ${join(o.dir, "server-data")}         # self-signed TLS CA and leaf live here
+audit_log: ${join(o.dir, "audit.log")}
+cert_ttl: 5m
+roles: []                              # nobody gets anything unless a rule matches
+rbac:
+  rules:
+    - { claim: groups, value: talos-admins, roles: [os:admin] }
+    - { claim: groups, value: talos-readers, roles: [os:reader] }
+`;
+}
+
+/** Start everything; `dir` must exist and be empty. Dispose to stop it all (files are left to the caller). */
+export async function startDemoStack(dir: string): Promise<DemoStack> {
+  const paths: DemoPaths = {
+    dir,
+    talosconfig: join(dir, "talosconfig"),
+    serverConfig: join(dir, "server.yaml"),
+    serverCa: join(dir, "server-ca.pem"),
+    talosSecrets: join(dir, "secrets.yaml"),
+    serverLog: join(dir, "server.log"),
+    auditLog: join(dir, "audit.log"),
+  };
+  const stack: Partial<DemoStack> = {};
+  const log = await Deno.open(paths.serverLog, { append: true, create: true, mode: 0o600 });
+  const close = async () => {
+    await stack.server?.close();
+    await stack.apid?.[Symbol.asyncDispose]();
+    await stack.idp?.close();
+    log.close();
+  };
+  try {
+    stack.idp = await startTestIdp({ users: DEMO_USERS, clients: [{ client_id: DEMO_CLIENT_ID }] });
+    const ca = await createDevCa("ed25519");
+    await writeTalosSecretsYaml(dir, ca);
+    stack.apid = await startFakeApid({ caPem: ca.certPem, caKeyPem: ca.keyPem });
+    const config = demoServerConfig({
+      issuer: stack.idp.issuer,
+      apidPort: stack.apid.port,
+      dir,
+      secrets: paths.talosSecrets,
+    });
+    await Deno.writeTextFile(paths.serverConfig, config, { mode: 0o600 });
+    const loaded = await loadServerConfig({ path: paths.serverConfig, env: {} });
+    if (loaded.problems.length > 0 || !loaded.ca) {
+      throw new Error(`the demo's server config has problems:\n${loaded.problems.join("\n")}`);
+    }
+    const enc = new TextEncoder();
+    const logger = jsonLogger({ level: "debug", write: (line) => void log.writeSync(enc.encode(line + "\n")) });
+    stack.server = await startServer({ config: loaded.config, ca: loaded.ca }, { logger });
+    await Deno.writeTextFile(paths.serverCa, stack.server.deps.tls.caPem()!, { mode: 0o644 });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { ...(stack as Omit<DemoStack, "paths" | typeof Symbol.asyncDispose>), paths, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,96 @@
+/** @module The demo, run as people run it (`deno run -A main.ts demo`), from a fresh temp HOME: the round trip works. */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
+import { browserCommand, makeHome, runCli } from "./helpers/cli.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const ENTRY = "main.ts";
+
+function demo(args: string[], home: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, "demo", ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      TALOSCTL_OIDC_KEYCHAIN: "off",
+      NO_COLOR: "1",
+      RUST_BACKTRACE: "0",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function finish(child: Deno.ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await child.output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+function demoDir(stderr: string): string {
+  return stderr.match(/with its files in DEMO=(\S+)/)?.[1] ?? `(no DEMO= in:\n${stderr})`;
+}
+
+Deno.test("demo --headless signs alice in through the demo IdP and the apid stand-in answers os:admin", async () => {
+  await using home = await makeHome();
+  const r = await finish(demo(["--headless"], home.path));
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout, "you are alice@example.com, roles os:admin\n");
+  assertStringIncludes(r.stderr, "RBAC: talos-admins -> os:admin, talos-readers -> os:reader, anyone else refused");
+  assertMatch(r.stderr, /Talosconfig updated|Config written to/);
+  assert(!(await exists(demoDir(r.stderr))), "the demo removed its temp dir");
+  assertEquals([...Deno.readDirSync(home.path)].map((e) => e.name), [], "nothing written to HOME");
+});
+
+Deno.test("demo --headless --user mallory fails: no RBAC rule matches her groups", async () => {
+  await using home = await makeHome();
+  const r = await finish(demo(["--headless", "--user", "mallory"], home.path));
+  assertEquals(r.code, 1, r.stderr);
+  assertEquals(r.stdout, "");
+  assertMatch(r.stderr, /error: .*403.*no roles assigned/);
+  assert(!(await exists(demoDir(r.stderr))), "the demo removed its temp dir");
+});
+
+Deno.test("the commands the interactive demo prints work as printed, and Ctrl-C stops it and removes its files", async () => {
+  await using home = await makeHome();
+  const child = demo([], home.path);
+  const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let banner = "";
+  while (!banner.includes("Ctrl-C stops the demo")) {
+    const { value, done } = await err.read();
+    if (done) throw new Error(`demo exited early:\n${banner}`);
+    banner += value;
+  }
+  const commands = banner.replace(/ \\\n\s+/g, " ").split("\n").map((l) => l.trim())
+    .filter((l) => / run -A main\.ts (login|demo whoami) /.test(l)).map((l) => l.split(/ run -A main\.ts /)[1]!);
+  assertEquals(commands.length, 2, banner);
+  const argv = (line: string) => line.split(" ").filter(Boolean);
+  await using user = await makeHome();
+  const login = await runCli([
+    ...argv(commands[0]!),
+    ...["--browser-command", browserCommand("walk", { user: "bob" }), "--callback-port", "0"],
+  ], { home: user.path });
+  assertEquals(login.code, 0, login.stderr);
+  const who = await runCli(argv(commands[1]!), { home: user.path });
+  assertEquals([who.code, who.stdout], [0, "you are bob@example.com, roles os:reader\n"], who.stderr);
+
+  child.kill("SIGINT");
+  let rest = "";
+  for (let r = await err.read(); !r.done; r = await err.read()) rest += r.value;
+  const { code } = await child.status;
+  await child.stdout.cancel();
+  assertEquals(code, 0, rest);
+  assertStringIncludes(rest, "Stopping the demo");
+  assert(!(await exists(demoDir(banner))), "Ctrl-C removed the demo's temp dir");
+});
