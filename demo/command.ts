@@ -126,7 +126,9 @@ ${
 
     ${cli} demo whoami --talosconfig ${p.talosconfig}
 
-   To switch user: ${cli} logout --talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}, then step 1.
+   To switch user: open ${s.idp.issuer}/session/end in the browser (signs you out of the demo IdP), run
+    ${cli} logout --talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}
+   and repeat step 1.
 
 Ctrl-C stops the demo and deletes ${p.dir}.
 `
