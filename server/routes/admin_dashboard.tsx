@@ -83,10 +83,14 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     return c.html(<LoginPage csrf={csrf} error={error} />, status);
   };
 
-  /** Same-origin POSTs only: Origin must name this host (or an allowed origin); without Origin, Sec-Fetch-Site must. */
+  /**
+   * Same-origin POSTs only: Origin must name this host (or an allowed origin). Under Referrer-Policy
+   * no-referrer browsers send `Origin: null` even for same-origin form posts (Fetch §3.2.5), so then
+   * the browser-set Sec-Fetch-Site must say same-origin; a request with neither is refused.
+   */
   const sameOrigin = (c: Context) => {
     const origin = c.req.header("origin");
-    if (origin === undefined) return c.req.header("sec-fetch-site") === "same-origin";
+    if (origin === undefined || origin === "null") return c.req.header("sec-fetch-site") === "same-origin";
     try {
       const u = new URL(origin);
       return u.host === (c.req.header("host") ?? new URL(c.req.url).host) || origins.has(u.origin);

@@ -35,7 +35,10 @@ function setup() {
     const csrf = /name="csrf" value="([^"]+)"/.exec(await res.text())![1]!;
     return { csrf, cookie: `${CSRF_COOKIE}=${csrf}` };
   };
-  const login = async (token: string, o: { origin?: string | null; peer?: string; csrf?: string } = {}) => {
+  const login = async (
+    token: string,
+    o: { origin?: string | null; peer?: string; csrf?: string; site?: string } = {},
+  ) => {
     const pair = await csrfPair(o.peer);
     const headers: Record<string, string> = {
       cookie: pair.cookie,
@@ -43,6 +46,7 @@ function setup() {
     };
     if (o.origin !== null) headers.origin = o.origin ?? ORIGIN;
     if (o.peer) headers["x-test-peer"] = o.peer;
+    if (o.site) headers["sec-fetch-site"] = o.site;
     const body = new URLSearchParams({ token, csrf: o.csrf ?? pair.csrf });
     return req("/admin/login", { method: "POST", headers, body });
   };
@@ -119,10 +123,16 @@ Deno.test("dashboard refuses cross-site and token-less POSTs (CSRF)", async () =
   const { login, events } = setup();
   assertEquals((await login(TOKEN, { origin: "https://evil.example" })).status, 403);
   assertEquals((await login(TOKEN, { origin: null })).status, 403);
+  assertEquals((await login(TOKEN, { origin: "null", site: "cross-site" })).status, 403);
   const res = await login(TOKEN, { csrf: "forged" });
   assertEquals(res.status, 403);
   assertStringIncludes(await res.text(), "CSRF token mismatch");
   assertEquals(events.length, 0);
+});
+
+Deno.test("dashboard accepts Origin: null from a same-origin form (Referrer-Policy no-referrer) via Sec-Fetch-Site", async () => {
+  const { login } = setup();
+  assertEquals((await login(TOKEN, { origin: "null", site: "same-origin" })).status, 303);
 });
 
 Deno.test("dashboard logout needs the session's CSRF token and ends the session", async () => {
