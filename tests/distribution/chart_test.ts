@@ -44,8 +44,13 @@ Deno.test("the Deployment runs hardened: non-root, read-only root, no privilege 
   assert(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
   assertEquals([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.scheme], ["/healthz", "HTTPS"]);
   assertEquals([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.scheme], ["/readyz", "HTTPS"]);
-  const ca = pod.volumes.find((v: { name: string }) => v.name === "talos-ca");
-  assertEquals(ca.secret.defaultMode, 0o440, "the CA key is not world-readable");
+  // The CA travels as env from the Secret: a secret volume with fsGroup is group-readable, which the server refuses.
+  const caEnv = c.env.filter((e: { name: string }) => /^TALOSCTL_OIDC_CA_(CERT|KEY)_DATA$/.test(e.name));
+  assertEquals(caEnv.map((e: { valueFrom: { secretKeyRef: { key: string } } }) => e.valueFrom.secretKeyRef.key), [
+    "ca.crt",
+    "ca.key",
+  ]);
+  assertEquals(pod.volumes.filter((v: { secret?: unknown }) => v.secret), []);
   assertEquals(pod.volumes.find((v: { name: string }) => v.name === "data").emptyDir, {});
 });
 
@@ -59,21 +64,24 @@ Deno.test("the ConfigMap's config.yaml is accepted by the server's config parser
     ) => [e.name, e.value]),
   );
   assertEquals(env.TALOSCTL_OIDC_CONFIG, "/etc/talosctl-oidc/config.yaml");
-  const config = checkServerConfig(only(objects, "ConfigMap"), { ...env, TALOSCTL_OIDC_ADMIN_TOKEN: "from-secret" });
+  const secret = only(objects, "Secret");
+  const fromSecret = {
+    TALOSCTL_OIDC_CA_CERT_DATA: atob(secret.data["ca.crt"]),
+    TALOSCTL_OIDC_CA_KEY_DATA: atob(secret.data["ca.key"]),
+  };
+  const config = checkServerConfig(only(objects, "ConfigMap"), {
+    ...env,
+    ...fromSecret,
+    TALOSCTL_OIDC_ADMIN_TOKEN: "x",
+  });
   assertEquals(config.issuerUrl, "https://auth.example.com");
   assertEquals(config.listen.port, 8443);
-  assertEquals(config.ca, {
-    kind: "pem",
-    cert: { path: "/etc/talosctl-oidc/ca/ca.crt" },
-    key: { path: "/etc/talosctl-oidc/ca/ca.key" },
-  });
+  assert(config.ca.kind === "pem" && "inline" in config.ca.cert && "inline" in config.ca.key, "CA from the Secret");
   assertEquals(config.tls.mode, "self-signed");
   assert(config.tls.mode === "self-signed" && config.tls.san.includes("talosctl-oidc.talos-system.svc"));
   const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
-  for (const p of ["/etc/talosctl-oidc/config.yaml", "/etc/talosctl-oidc/ca", config.dataDir, "/tmp"]) {
-    assert(mounts.includes(p), `${p} is mounted`);
-  }
-  const secret = only(objects, "Secret");
+  for (const p of ["/etc/talosctl-oidc/config.yaml", "/var/lib/talosctl-oidc", "/tmp"]) assert(mounts.includes(p), p);
+  assert(config.dataDir?.startsWith("/var/lib/talosctl-oidc/"), "data_dir is a subdirectory the server can own");
   assertEquals(Object.keys(secret.data).sort(), ["ca.crt", "ca.key"]);
   assertStringIncludes(atob(secret.data["ca.key"]), "BEGIN ED25519 PRIVATE KEY");
 });
@@ -100,11 +108,8 @@ Deno.test("the chart with ingress, ServiceMonitor, an existing Secret and persis
   assertEquals(pod.volumes.find((v: { name: string }) => v.name === "data").persistentVolumeClaim, {
     claimName: "talos-sso",
   });
-  assertEquals(
-    pod.volumes.find((v: { name: string }) => v.name === "talos-ca").secret.secretName,
-    "talos-sso-credentials",
-  );
   const tokenRefs = pod.containers[0].env.filter((e: { valueFrom?: unknown }) => e.valueFrom);
+  assertEquals(tokenRefs.length, 4, "CA cert, CA key, admin token, metrics token");
   for (const e of tokenRefs) assertEquals(e.valueFrom.secretKeyRef.name, "talos-sso-credentials");
   const pvc = only(r.objects, "PersistentVolumeClaim");
   assertEquals([pvc.spec.storageClassName, pvc.spec.resources.requests.storage], ["fast", "128Mi"]);
@@ -122,7 +127,10 @@ Deno.test("the chart with ingress, ServiceMonitor, an existing Secret and persis
   assertEquals([ep.port, ep.path, ep.scheme], [svc.spec.ports[0].name, "/metrics", "https"]);
   assertEquals(ep.bearerTokenSecret, { name: "talos-sso-credentials", key: "metrics-token", optional: true });
 
-  const config = checkServerConfig(only(r.objects, "ConfigMap"), {});
+  const config = checkServerConfig(only(r.objects, "ConfigMap"), {
+    TALOSCTL_OIDC_CA_CERT_DATA: "c",
+    TALOSCTL_OIDC_CA_KEY_DATA: "k",
+  });
   assertEquals(config.rbacRules.length, 2);
   assertEquals(config.certTtlMs, 15 * 60_000);
   assertEquals(config.trustedProxies, ["10.42.0.0/16"]);

@@ -163,9 +163,11 @@ Deno.test("the example ExtensionServiceConfig configures a server the config par
   const configPath = env.TALOSCTL_OIDC_CONFIG as string;
   assertEquals(configPath, "/etc/talosctl-oidc/config.yaml");
   const config = parse(files.get(configPath)!);
-  for (const key of ["ca_cert", "ca_key"]) {
-    assert(files.has(config[key]), `${key} "${config[key]}" is one of the configFiles`);
-  }
+  assert(files.has(config.ca_cert), `ca_cert "${config.ca_cert}" is one of the configFiles`);
+  // Talos writes configFiles 0644 and the server refuses a CA key file others may read: the key travels as data.
+  assertEquals(config.ca_key, undefined);
+  assert(![...files.values()].some((c) => c.includes("PRIVATE KEY")), "no private key in a configFile");
+  assert(env.TALOSCTL_OIDC_CA_KEY_DATA, "the CA key comes in through the environment");
   const spec = parse(
     await Deno.readTextFile(join(ROOT, "extension/rootfs/usr/local/etc/containers/talosctl-oidc.yaml")),
   );
@@ -175,4 +177,5 @@ Deno.test("the example ExtensionServiceConfig configures a server the config par
   assertEquals(parsed.warnings, []);
   assertEquals(parsed.config.dataDir, "/var/lib/talosctl-oidc");
   assertEquals(parsed.config.rbacRules.length, 3);
+  assertEquals(parsed.config.ca.kind === "pem" && "inline" in parsed.config.ca.key, true);
 });

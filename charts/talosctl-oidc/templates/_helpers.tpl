@@ -73,16 +73,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* config.yaml for the server. Paths match the mounts in deployment.yaml. */}}
+{{/*
+config.yaml for the server. Paths match the mounts in deployment.yaml. The Talos CA is not in here: it comes from
+the Secret as TALOSCTL_OIDC_CA_CERT_DATA / TALOSCTL_OIDC_CA_KEY_DATA (a secret volume with fsGroup is group-readable,
+and the server refuses a CA key file that group or others may read).
+*/}}
 {{- define "talosctl-oidc.config" -}}
 {{- $c := .Values.config }}
 {{- $fullname := include "talosctl-oidc.fullname" . }}
 {{- $cfg := dict "issuer_url" $c.issuerUrl "client_id" $c.clientId "endpoints" $c.endpoints }}
 {{- $_ := set $cfg "listen" (printf ":%v" .Values.service.port) }}
 {{- $_ = set $cfg "cert_ttl" $c.certTTL }}
-{{- $_ = set $cfg "ca_cert" "/etc/talosctl-oidc/ca/ca.crt" }}
-{{- $_ = set $cfg "ca_key" "/etc/talosctl-oidc/ca/ca.key" }}
-{{- $_ = set $cfg "data_dir" "/var/lib/talosctl-oidc" }}
+{{- /* A subdirectory of the volume: the server creates it 0700 as its own user (it cannot chmod the volume root). */}}
+{{- $_ = set $cfg "data_dir" "/var/lib/talosctl-oidc/state" }}
 {{- $_ = set $cfg "audit_log" $c.auditLog }}
 {{- if $c.nodes }}{{ $_ = set $cfg "nodes" $c.nodes }}{{ end }}
 {{- if $c.roles }}{{ $_ = set $cfg "roles" $c.roles }}{{ end }}
