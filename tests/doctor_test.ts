@@ -5,10 +5,14 @@ import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { writeProfile } from "../client/profiles.ts";
 import type { CommandContext } from "../shared/cli.ts";
+import { fixedClock } from "../shared/clock.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { createDevCa, type DevCa, signDevLeaf } from "./helpers/dev_ca.ts";
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+
+/** Every test looks at the same instant, so durations in messages are exact. */
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 
 async function doctor(home: string, args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
@@ -18,12 +22,12 @@ async function doctor(home: string, args: string[]): Promise<{ code: number; out
     stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
     signal: new AbortController().signal,
   };
-  const code = await createDoctorCommand().run(ctx);
+  const code = await createDoctorCommand({ clock: fixedClock(NOW) }).run(ctx);
   return { code, out };
 }
 
 /** A temp HOME with a talosconfig holding context "oidc" with a certificate valid in [notBefore, notAfter]. */
-async function homeWithContext(notAfter: Date, notBefore = new Date(Date.now() - 60_000)) {
+async function homeWithContext(notAfter: Date, notBefore = new Date(NOW.getTime() - 60_000)) {
   const home = await Deno.makeTempDir();
   const creds = await mintTestCredentials({ roles: ["os:reader"], commonName: "alice", notBefore, notAfter });
   const path = `${home}/.talos/config`;
@@ -67,7 +71,7 @@ Deno.test("doctor fails on a talosconfig that does not parse, naming the file an
 });
 
 Deno.test("doctor reports a certificate that expired, with its roles and a login hint", async () => {
-  await using h = await homeWithContext(new Date(Date.now() - 3_600_000), new Date(Date.now() - 7_200_000));
+  await using h = await homeWithContext(new Date(NOW.getTime() - 3_600_000), new Date(NOW.getTime() - 7_200_000));
   const r = await doctor(h.home, []);
   assertEquals(r.code, 1);
   assertMatch(line(r.out, "certificate"), /^fail .*expired 1h0m ago .*roles os:reader/);
@@ -76,17 +80,17 @@ Deno.test("doctor reports a certificate that expired, with its roles and a login
 });
 
 Deno.test("doctor warns about a group-readable talosconfig and passes a valid certificate", async () => {
-  await using h = await homeWithContext(new Date(Date.now() + 3_600_000));
+  await using h = await homeWithContext(new Date(NOW.getTime() + 3_600_000));
   await Deno.chmod(h.path, 0o644);
   const r = await doctor(h.home, []);
   assertEquals(r.code, 0, r.out);
   assertMatch(line(r.out, "permissions"), /^warn .*0644/);
   assertMatch(r.out, /fix: chmod 600 /);
-  assertMatch(line(r.out, "certificate"), /^ok +certificate +valid for 59m\d*s? more, roles os:reader, CN alice/);
+  assertMatch(line(r.out, "certificate"), /^ok +certificate +valid for 1h0m more, roles os:reader, CN alice$/);
 });
 
 Deno.test("doctor fails server TLS when the server's certificate is signed by another CA than the pinned one", async () => {
-  await using h = await homeWithContext(new Date(Date.now() + 3_600_000));
+  await using h = await homeWithContext(new Date(NOW.getTime() + 3_600_000));
   const serverCa = await createDevCa("ecdsa");
   const otherCa = await createDevCa("ecdsa");
   await using srv = await tlsServer(serverCa);
@@ -98,7 +102,7 @@ Deno.test("doctor fails server TLS when the server's certificate is signed by an
 });
 
 Deno.test("doctor trusts the server through a profile's pinned CA and checks the clock against its Date header", async () => {
-  await using h = await homeWithContext(new Date(Date.now() + 3_600_000));
+  await using h = await homeWithContext(new Date(NOW.getTime() + 3_600_000));
   const serverCa = await createDevCa("ecdsa");
   await using srv = await tlsServer(serverCa);
   const env = { HOME: h.home, XDG_CONFIG_HOME: `${h.home}/.config` };
@@ -116,7 +120,7 @@ Deno.test("doctor trusts the server through a profile's pinned CA and checks the
 });
 
 Deno.test("doctor fails a pinned CA file whose fingerprint no longer matches the profile", async () => {
-  await using h = await homeWithContext(new Date(Date.now() + 3_600_000));
+  await using h = await homeWithContext(new Date(NOW.getTime() + 3_600_000));
   const env = { HOME: h.home, XDG_CONFIG_HOME: `${h.home}/.config` };
   const ca = await createDevCa("ecdsa");
   const path = await writeProfile(
