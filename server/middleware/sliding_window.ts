@@ -15,10 +15,14 @@ export interface SlidingWindowOptions {
 }
 
 interface Entry {
+  key: string;
   /** Accepted request times, oldest first; never longer than `limit`. */
   times: number[];
   /** When this key was last refused and that refusal reported (audit throttling); -Infinity when never. */
   reportedAt: number;
+  /** Neighbours in recency order: `newer` towards the most recently seen, `older` towards the least. */
+  newer?: Entry;
+  older?: Entry;
 }
 
 export interface SlidingWindowLimiter {
@@ -29,9 +33,10 @@ export interface SlidingWindowLimiter {
 }
 
 /**
- * Memory is bounded: at most `maxEntries` keys × `limit` timestamps. Keys live in a Map in
- * least-recently-seen order; each call first drops keys whose newest request has left the
- * window (they would allow everything anyway), then, when full, evicts the least recently seen.
+ * Memory is bounded: at most `maxEntries` keys × `limit` timestamps. Keys sit in a Map plus a
+ * doubly linked recency list (every operation O(1); the Map is never iterated, so deleted slots
+ * cannot slow it down). Each call first drops least-recently-seen keys whose requests have all
+ * left the window (they would allow everything anyway), then, when full, evicts the least recent.
  * Trade-off: a flood of more than `maxEntries` distinct addresses makes the limiter forget the
  * oldest ones, so it errs towards letting a forgotten client through, never towards blocking
  * an innocent one; someone holding that many addresses can dodge a per-IP limit regardless,
@@ -47,25 +52,41 @@ export function createSlidingWindow(options: SlidingWindowOptions): SlidingWindo
   if (!(windowMs >= 1)) throw new RangeError(`rate limit window must be at least 1 ms, got ${windowMs}`);
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
   const entries = new Map<string, Entry>();
+  let newest: Entry | undefined, oldest: Entry | undefined;
 
-  const sweep = (t: number) => {
-    for (const [k, e] of entries) {
-      if (e.times.length > 0 && e.times[e.times.length - 1]! > t - windowMs) break;
-      if (e.reportedAt > t - windowMs) break;
-      entries.delete(k);
-    }
+  const unlink = (e: Entry) => {
+    if (e.newer) e.newer.older = e.older;
+    else newest = e.older;
+    if (e.older) e.older.newer = e.newer;
+    else oldest = e.newer;
+    e.newer = e.older = undefined;
   };
+  const pushNewest = (e: Entry) => {
+    e.older = newest;
+    if (newest) newest.newer = e;
+    newest = e;
+    oldest ??= e;
+  };
+  const drop = (e: Entry) => {
+    unlink(e);
+    entries.delete(e.key);
+  };
+  const idle = (e: Entry, t: number) =>
+    (e.times.length === 0 || e.times[e.times.length - 1]! <= t - windowMs) && e.reportedAt <= t - windowMs;
 
   return {
     hit(key) {
       const t = now();
-      sweep(t);
+      while (oldest && idle(oldest, t)) drop(oldest);
       let e = entries.get(key);
-      if (e) entries.delete(key);
-      else e = { times: [], reportedAt: Number.NEGATIVE_INFINITY };
-      entries.set(key, e); // most recently seen goes last
+      if (e) unlink(e);
+      else {
+        e = { key, times: [], reportedAt: Number.NEGATIVE_INFINITY };
+        entries.set(key, e);
+      }
+      pushNewest(e);
       while (e.times.length > 0 && e.times[0]! <= t - windowMs) e.times.shift();
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      if (entries.size > maxEntries && oldest && oldest !== e) drop(oldest);
       if (e.times.length < limit) {
         e.times.push(t);
         return { allowed: true, remaining: limit - e.times.length };
