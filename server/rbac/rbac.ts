@@ -47,7 +47,11 @@ export function validateRbacRules(rules: unknown): string[] {
     else if (r.claim.split(".").length > MAX_CLAIM_PATH_SEGMENTS) {
       problems.push(`${at}.claim: more than ${MAX_CLAIM_PATH_SEGMENTS} dotted segments`);
     }
-    if (typeof r.value !== "string" || r.value === "") problems.push(`${at}.value: must be a non-empty string`);
+    // YAML reads `value: 42` or `value: true` as a number or boolean; they match the stringified claim.
+    const scalar = typeof r.value === "number" ? Number.isFinite(r.value) : typeof r.value === "boolean";
+    if (!scalar && (typeof r.value !== "string" || r.value === "")) {
+      problems.push(`${at}.value: must be a non-empty string (or a number or boolean)`);
+    }
     problems.push(...validateRoles(r.roles, `${at}.roles`));
     if (r.issuer !== undefined && (typeof r.issuer !== "string" || r.issuer === "")) {
       problems.push(`${at}.issuer: must be a non-empty string when set`);
@@ -101,7 +105,7 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
     claim: r.claim.trim(),
     issuer: r.issuer === undefined ? undefined : trimSlash(r.issuer),
     roles: r.roles.map((x) => x.trim()),
-    test: compileMatcher(r.value, r.match ?? "exact"),
+    test: compileMatcher(String(r.value), r.match ?? "exact"),
   }));
   const defaults = sortRoles(options.defaultRoles.map((x) => x.trim()));
   const log = options.debug ? (options.logger ?? jsonLogger({ level: "debug" })) : nullLogger;
