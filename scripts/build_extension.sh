@@ -107,7 +107,7 @@ if [ -n "$interp" ]; then
 fi
 chmod -R go-w "$img"
 
-umoci repack "${rootless[@]}" --image "$layout:$name" "$work/bundle" >/dev/null
+umoci repack --image "$layout:$name" "$work/bundle" >/dev/null
 umoci config --image "$layout:$name" --architecture "$arch" --os linux \
   --config.label "org.opencontainers.image.title=$name" \
   --config.label "org.opencontainers.image.version=$version" \
