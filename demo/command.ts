@@ -19,8 +19,9 @@ import { nullLogger } from "../shared/log.ts";
 import { resolveTalosconfigPath } from "../client/paths.ts";
 import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
+import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS } from "./constants.ts";
 import { runHeadless } from "./headless.ts";
-import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS, type DemoStack, startDemoStack } from "./stack.ts";
+import type { DemoStack } from "./stack.ts";
 import { whoami } from "./whoami.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -68,7 +69,9 @@ export const demoCommand: Command = {
     const dir = await Deno.makeTempDir({ prefix: "talosctl-oidc-demo-" });
     let stack: DemoStack | undefined;
     try {
-      stack = await startDemoStack(dir);
+      // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
+      const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
+      stack = await withoutProviderWarnings(() => startDemoStack(dir));
       printBanner(ctx, stack, values.headless === true);
       if (values.headless) {
         const id = await runHeadless(stack, user, ctx);
@@ -133,6 +136,23 @@ ${
 Ctrl-C stops the demo and deletes ${p.dir}.
 `
   }`);
+}
+
+/**
+ * Run `fn` without oidc-provider's "Unsupported runtime" and "development-only adapter" warnings: true for a real
+ * deployment, noise for a demo on Deno whose IdP lives for minutes. Every other warning still prints.
+ */
+async function withoutProviderWarnings<T>(fn: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING")) return;
+    warn(...args);
+  };
+  try {
+    return await fn();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** Remove the token the printed login cached in the OS keychain or token file (only if a login happened). */

@@ -7,7 +7,8 @@ import { runLogin } from "../client/commands/login.ts";
 import { createLoginDeps } from "../client/commands/login_deps.ts";
 import { loginSpec, toLoginOptions } from "../client/commands/login_options.ts";
 import { walkLogin } from "../tests/helpers/browser_walker.ts";
-import { DEMO_CONTEXT, DEMO_SCOPES, type DemoStack } from "./stack.ts";
+import { DEMO_CONTEXT, DEMO_SCOPES } from "./constants.ts";
+import type { DemoStack } from "./stack.ts";
 import { type Identity, whoami } from "./whoami.ts";
 
 /** The login argv for the demo stack (what the interactive demo prints, minus the CLI prefix). */

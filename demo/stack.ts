@@ -10,14 +10,8 @@ import { loadServerConfig } from "../server/config_loader.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
 import { type FakeApid, startFakeApid } from "../tests/helpers/apid.ts";
 import { createDevCa, writeTalosSecretsYaml } from "../tests/helpers/dev_ca.ts";
-import { DEFAULT_USERS, type IdpUser, startTestIdp, type TestIdp } from "../tests/helpers/idp.ts";
-
-/** alice → talos-admins (os:admin), bob → talos-readers (os:reader), mallory → guests (no rule: refused). */
-export const DEMO_USERS: IdpUser[] = DEFAULT_USERS;
-export const DEMO_CLIENT_ID = "talosctl";
-export const DEMO_CONTEXT = "talosctl-oidc-demo";
-/** The demo IdP releases `groups` only for the "groups" scope (as Pocket ID and Dex do). */
-export const DEMO_SCOPES = "openid,profile,email,offline_access,groups";
+import { startTestIdp, type TestIdp } from "../tests/helpers/idp.ts";
+import { DEMO_CLIENT_ID, DEMO_USERS } from "./constants.ts";
 
 export interface DemoPaths {
   dir: string;
