@@ -15,16 +15,19 @@ async function release(binary = BINARY, checksumOf = BINARY, asset = ASSET) {
   return serveFakeRelease(TAG, { [ASSET]: binary, "checksums.txt": sums });
 }
 
-/** A PATH dir holding only the given tools (symlinks to the real ones), plus optional shell shims. */
+/**
+ * A PATH dir holding only the given tools (symlinks to the real ones) and the shell shims, which replace tools of
+ * the same name. Shims are created new (`createNew`), so a write can never go through a symlink to a real tool.
+ */
 async function toolDir(root: string, tools: string[], shims: Record<string, string> = {}): Promise<string> {
   const dir = join(root, "bin");
   await Deno.mkdir(dir);
-  for (const t of tools) {
+  for (const t of tools.filter((t) => !(t in shims))) {
     const which = await runProgram("sh", ["-c", `command -v ${t}`]);
     await Deno.symlink(which.stdout.trim(), join(dir, t));
   }
   for (const [name, body] of Object.entries(shims)) {
-    await Deno.writeTextFile(join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    await Deno.writeTextFile(join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755, createNew: true });
   }
   return dir;
 }
