@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-test}
 
 # Debian packages the tests use: a real browser, a real keychain, real OpenSSL and the packaging tools.
-TEST_APT=(chromium gnome-keyring libsecret-tools dbus dbus-x11 openssl shellcheck yamllint ruby umoci skopeo
+TEST_APT=(chromium gnome-keyring libsecret-tools dbus dbus-x11 openssl shellcheck yamllint ruby umoci skopeo zsh fish
   golang-go wrk hyperfine curl wget systemd)
 
 if [ "$mode" = test ]; then
