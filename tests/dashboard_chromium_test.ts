@@ -1,4 +1,4 @@
-/** @module The admin dashboard in real headless Chromium over real TLS: sign in, see an issued cert, log out; a wrong token errs. */
+/** @module The admin dashboard in headless Chromium over real TLS: wrong token, sign in, issued cert, log out. */
 
 import { createHash, X509Certificate } from "node:crypto";
 import { chromium } from "playwright-core";

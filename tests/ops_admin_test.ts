@@ -1,4 +1,4 @@
-/** @module Over real TLS: admin API, dashboard sign-in guards, /readyz, /metrics, and issuance history across a restart. */
+/** @module Over real TLS: admin API, dashboard sign-in guards, /readyz, /metrics, issuance history across restarts. */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";

@@ -1,4 +1,4 @@
-/** @module Over real TLS: the server's audit log file verifies, and edited, deleted, reordered or truncated copies do not. */
+/** @module Over real TLS: the server's audit log verifies; edited, deleted, reordered or truncated copies do not. */
 
 import type { CommandContext } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
@@ -17,7 +17,7 @@ async function verify(path: string, ...flags: string[]): Promise<{ code: number;
   return { code: await auditCommand.run(ctx), out: out.join("") };
 }
 
-Deno.test("audit verify: the live server's log is intact; each kind of tampering names its first broken line", async () => {
+Deno.test("audit verify passes the live server's log and names the first broken line of each tampering", async () => {
   await using idp = await startTestIdp();
   const dir = await Deno.makeTempDir();
   try {

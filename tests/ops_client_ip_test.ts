@@ -1,4 +1,4 @@
-/** @module Over real TLS: the client address behind (and without) trusted proxies, IPv6, the allowlist, in the audit log. */
+/** @module Over real TLS: the client address with and without trusted proxies, IPv6, allowlist, audit log. */
 
 import { assertEquals } from "./helpers/assert.ts";
 import { startTestIdp, type TestIdp } from "./helpers/idp.ts";
@@ -17,7 +17,7 @@ async function post(server: TestServer, idp: TestIdp, xff?: string): Promise<Res
 
 const issuedTo = (s: TestServer) => s.audit.filter((e) => e.type === "cert_issued").map((e) => e.client_ip);
 
-Deno.test("without trusted proxies a spoofed X-Forwarded-For changes nothing: audit and allowlist see the TCP peer", async () => {
+Deno.test("without trusted proxies a spoofed X-Forwarded-For changes nothing for audit or allowlist", async () => {
   await using idp = await startTestIdp();
   await using server = await startTestServer({ idp, config: { ip_allowlist: ["127.0.0.1"] } });
   assertEquals((await post(server, idp, "203.0.113.9")).status, 200);

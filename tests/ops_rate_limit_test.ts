@@ -16,7 +16,7 @@ async function post(server: TestServer, token: string, xff?: string) {
   return { status: res.status, retryAfter: res.headers.get("retry-after"), body };
 }
 
-Deno.test("the per-IP limit answers 429 with Retry-After = seconds until the oldest request leaves the window", async () => {
+Deno.test("the per-IP limit answers 429 with Retry-After counting down to when the oldest request leaves", async () => {
   await using idp = await startTestIdp();
   const clock = fixedClock(new Date());
   await using server = await startTestServer({

@@ -1,4 +1,4 @@
-/** @module The CertRecord JSON shape (names from the original tool, plus serial) and its mapping from cert_issued events. */
+/** @module The CertRecord JSON shape (the original tool's names plus serial), built from cert_issued events. */
 
 import type { AuditEvent } from "../audit/types.ts";
 

@@ -1,4 +1,4 @@
-/** @module Explain an audit chain check: the first broken line and what happened to it (edited, deleted, reordered, truncated). */
+/** @module Explain an audit chain check: the first broken line and why (edited, deleted, reordered, truncated). */
 
 import { type ChainReport, GENESIS_HASH, verifyAuditChain } from "../audit/audit_log.ts";
 

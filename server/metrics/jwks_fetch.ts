@@ -1,4 +1,4 @@
-/** @module Count issuer discovery + JWKS refreshes by watching the verifier's fetch, so server/oidc needs no metrics hook. */
+/** @module Count discovery + JWKS refreshes by watching the verifier's fetch (server/oidc needs no hook). */
 
 import type { ServerMetrics } from "./server_metrics.ts";
 

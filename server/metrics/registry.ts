@@ -1,4 +1,4 @@
-/** @module A tiny Prometheus registry (counters, gauges, histograms) rendered in text exposition format 0.0.4, no deps. */
+/** @module A tiny Prometheus registry (counters, gauges, histograms) in text exposition format 0.0.4. */
 
 export type Labels = Readonly<Record<string, string>>;
 

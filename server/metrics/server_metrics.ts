@@ -1,4 +1,4 @@
-/** @module The server's metric set (names prefixed talosctl_oidc_), fed by the HTTP middleware, limiters and the audit stream. */
+/** @module The server's talosctl_oidc_* metrics, fed by the HTTP middleware, the limiters and the audit stream. */
 
 import { ISSUABLE_ROLES } from "../../shared/roles.ts";
 import type { AuditEvent, AuditSink } from "../audit/types.ts";

@@ -1,4 +1,4 @@
-/** @module Bearer-token guard for machine endpoints (/admin/stats, /admin/certs, /metrics): constant-time, digest-compared. */
+/** @module Bearer-token guard for /admin/stats, /admin/certs and /metrics: digests compared in constant time. */
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";

@@ -1,4 +1,4 @@
-/** @module Client address middleware: the TCP peer, or X-Forwarded-For read right to left when the peer is a trusted proxy. */
+/** @module Client address: the TCP peer, or X-Forwarded-For read right to left when the peer is a trusted proxy. */
 
 import type { Context, MiddlewareHandler } from "hono";
 import { compileIpSet, type IpSet, normaliseIp } from "./ip.ts";

@@ -14,7 +14,10 @@ export interface Cidr {
   readonly base: IpAddress;
   /** Prefix length over the 16-byte form (an IPv4 /24 is 120). */
   readonly bits: number;
-  /** An IPv4 (or v4-mapped) network: holds only IPv4 addresses. Other networks hold only IPv6 ones, so `::/0` is not "everything". */
+  /**
+   * An IPv4 (or v4-mapped) network holds only IPv4 addresses; other networks hold only IPv6
+   * ones, so `::/0` does not mean "everything".
+   */
   readonly v4: boolean;
 }
 

@@ -10,7 +10,7 @@ export type IpAllowlistEnv = { Variables: { clientIp: string; requestId?: string
 export interface IpAllowlistOptions {
   /** IPs and CIDRs (v4, v6). Empty = everyone allowed (the middleware passes everything). */
   allow: readonly string[];
-  /** Receives `ip_denied`, at most one per address per `auditEveryMs` (default 60 s) so a flood cannot fill the disk. */
+  /** Receives `ip_denied`, at most one per address per `auditEveryMs` (default 60 s): a flood cannot fill the disk. */
   audit?: Pick<AuditSink, "write">;
   auditEveryMs?: number;
   metrics?: { ipDenied(): void };

@@ -41,7 +41,8 @@ export type RateLimitMiddleware = MiddlewareHandler<RateLimitEnv> & { entries():
 
 /**
  * Per client sliding window on the routes it is mounted on (mount it after ipAllowlist(), so
- * refused addresses never use up slots). IPv4 addresses count one by one, IPv6 by /64 (clientKey). Over the limit → 429 `{"error": "rate limit exceeded"}`.
+ * refused addresses never use up slots). IPv4 addresses count one by one, IPv6 by /64 (clientKey).
+ * Over the limit → 429 `{"error": "rate limit exceeded"}`.
  * @throws {RangeError} when built with a negative or fractional limit or a window under 1 ms.
  */
 export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {

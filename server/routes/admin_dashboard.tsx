@@ -16,8 +16,14 @@ import { ActiveTable, AuditTail, FailuresTable, Layout, LoginPage, MessagePage, 
 
 export const SESSION_COOKIE = "talosctl_oidc_admin_session";
 export const CSRF_COOKIE = "talosctl_oidc_admin_csrf";
-export const ADMIN_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const ADMIN_CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
 
 export type DashboardEnv = { Variables: { clientIp: string; requestId?: string } };
 

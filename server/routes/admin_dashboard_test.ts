@@ -130,7 +130,7 @@ Deno.test("dashboard refuses cross-site and token-less POSTs (CSRF)", async () =
   assertEquals(events.length, 0);
 });
 
-Deno.test("dashboard accepts Origin: null from a same-origin form (Referrer-Policy no-referrer) via Sec-Fetch-Site", async () => {
+Deno.test("dashboard accepts Origin null (no-referrer policy) only with Sec-Fetch-Site same-origin", async () => {
   const { login } = setup();
   assertEquals((await login(TOKEN, { origin: "null", site: "same-origin" })).status, 303);
 });

@@ -45,7 +45,7 @@ Deno.test("metrics exposes every talosctl_oidc_ family with HELP and TYPE", asyn
   assertStringIncludes(text, "talosctl_oidc_rate_limiter_entries 7");
 });
 
-Deno.test("metrics counts requests by route pattern and status, times /exchange, and follows the audit stream", async () => {
+Deno.test("metrics counts requests by route and status, times /exchange, and follows the audit stream", async () => {
   const { app, metrics } = setup();
   await app.request("/exchange", { method: "POST" });
   await app.request("/nope/../../etc");

@@ -1,4 +1,4 @@
-/** @module Benchmark: the per-IP rate limiter under a flood of distinct forged client IPs (memory bound, req/s cost). */
+/** @module Benchmark: the per-IP rate limiter under a flood of distinct forged client IPs (memory, req/s). */
 
 import { nullLogger } from "../../shared/log.ts";
 import { createSlidingWindow } from "../../server/middleware/sliding_window.ts";
@@ -147,7 +147,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       `${CONCURRENCY} concurrent HTTP/2 requests over TLS on 127.0.0.1; X-Forwarded-For forged from a trusted proxy;`,
       `with and without the limiter measured in ${ROUNDS} alternating rounds (run-to-run noise is about ±10%).`,
       `Statuses with the limiter: ${statuses(on1)} then ${statuses(on2)}; without: ${statuses(off)}.`,
-      "Memory bound: at most 10,000 tracked clients × rate_limit_requests timestamps; expired clients are swept first.",
+      "Memory bound: at most 10,000 tracked clients × rate_limit_requests timestamps;",
+      "clients whose requests all left the window are swept first.",
     ],
   }];
 }
