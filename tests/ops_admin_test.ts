@@ -72,6 +72,8 @@ Deno.test("dashboard over TLS: cross-site sign-in refused, lock-out after 5 wron
   await locked.body?.cancel();
   assertEquals(server.audit.filter((e) => e.type === "admin_login_failed").length, 5);
   assertEquals(server.audit.filter((e) => e.type === "admin_login").length, 0);
+  const everything = [...server.logs, ...server.auditText].join("\n");
+  assert(!everything.includes(ADMIN) && !everything.includes(csrf), "no admin token or CSRF token in logs or audit");
 });
 
 Deno.test("readyz is 503 until the issuer's keys are loaded, healthz stays 200", async () => {
