@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # talosctl-oidc server image: the prebuilt linux binary (deno compile output, glibc-linked) on distroless/cc,
 # which carries glibc, libgcc and CA certificates and nothing else (no shell, no package manager).
-# Build after `deno task compile:linux-amd64` / `compile:linux-arm64` (buildx picks the binary by TARGETARCH):
+# Build after `deno run -A scripts/compile.ts linux-amd64 linux-arm64` (buildx picks the binary by TARGETARCH):
 #   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/<owner>/talosctl-oidc:<tag> .
 # An empty data_dir owned by nonroot, made on the build platform (no emulation for the other architecture), so a
 # volume mounted there starts out writable by the server.

@@ -76,7 +76,7 @@ Deno.test("release runs on v* tags: tests, compiles, publishes checksums.txt and
   const runs = (job: string) => wf.jobs[job]!.steps.map((s) => s.run ?? "").join("\n");
   assert(runs("test").includes("bash scripts/test.sh"));
   assertEquals(wf.jobs.build!.needs, "test");
-  assert(runs("build").includes("deno task bundle") && runs("build").includes("deno task compile\n"));
+  assert(runs("build").includes("deno run -A scripts/bundle.ts") && runs("build").includes("scripts/compile.ts\n"));
   assert(runs("release").includes("sha256sum -- * > checksums.txt"));
   assert(runs("release").includes('gh release create "$TAG"'));
   const writers = Object.entries(wf.jobs).filter(([, j]) => j.permissions?.contents === "write").map(([n]) => n);
