@@ -33,7 +33,7 @@ export interface AppVariables {
   claims?: IdTokenClaims;
 }
 
-/** `c.env` is what Deno.serve passes as handler info (remoteAddr); app.request() tests may omit it. */
+/** `c.env` is the handler info the listener passes (remoteAddr, the Deno.serve shape); app.request() tests may omit it. */
 export type AppEnv = { Variables: AppVariables; Bindings: Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> };
 
 /**

@@ -110,7 +110,7 @@ export async function startServer(
   const app = createApp(deps);
   let listener: Listener;
   try {
-    listener = startListener({
+    listener = await startListener({
       hostname: config.listen.hostname,
       port: config.listen.port,
       handler: (req, info) => app.fetch(req, info),
@@ -144,9 +144,14 @@ export async function startServer(
     async close() {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), SHUTDOWN_DEADLINE_MS)));
-      const result = await Promise.race([listener.shutdown(), deadline]);
+      const stopped = listener.shutdown();
+      const result = await Promise.race([stopped, deadline]);
       clearTimeout(timer);
-      if (result === "timeout") logger.warn("in-flight requests did not finish within 10s; closing anyway");
+      if (result === "timeout") {
+        logger.warn("in-flight requests did not finish within 10s; closing their connections");
+        listener.closeAll();
+        await stopped;
+      }
       await warm;
       await deps.close();
     },

@@ -1,9 +1,9 @@
-/** @module Tests for the listener: real TLS, provided-certificate reload without dropping in-flight requests. */
+/** @module Tests for the listener: real TLS, live certificate swap, body cap, peer address, headers. */
 
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { nullLogger } from "../../shared/log.ts";
-import { startListener } from "./listener.ts";
+import { MAX_REQUEST_BODY, startListener } from "./listener.ts";
 import { generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
 import { createTlsSource } from "./source.ts";
 
@@ -18,7 +18,7 @@ async function get(url: string, caPem: string, init?: RequestInit): Promise<stri
   return await res.text();
 }
 
-Deno.test("startListener() serves the provided pair and swaps to new files on checkNow()", async () => {
+Deno.test("startListener() serves the provided pair and swaps to new files on checkNow() without a restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "listener-test-" });
   try {
     const certPath = join(dir, "tls.crt"), keyPath = join(dir, "tls.key");
@@ -27,7 +27,7 @@ Deno.test("startListener() serves the provided pair and swaps to new files on ch
     await Deno.writeTextFile(keyPath, a.leaf.keyPem, { mode: 0o600 });
     const tls = await createTlsSource({ mode: "provided", certPath, keyPath }, "127.0.0.1", nullLogger, new Date());
     const gate = Promise.withResolvers<void>(), entered = Promise.withResolvers<void>();
-    const listener = startListener({
+    const listener = await startListener({
       hostname: "127.0.0.1",
       port: 0,
       tls,
@@ -45,11 +45,10 @@ Deno.test("startListener() serves the provided pair and swaps to new files on ch
     await entered.promise;
     await Deno.writeTextFile(certPath, b.leaf.certPem);
     await Deno.writeTextFile(keyPath, b.leaf.keyPem);
-    const swapped = listener.checkNow();
+    assertEquals(await listener.checkNow(), true);
     gate.resolve();
-    assertEquals(await swapped, true);
-    assertEquals(await slow, "ok", "the in-flight request finished on the old listener");
-    assertEquals(listener.restarts, 1);
+    assertEquals(await slow, "ok", "the in-flight request finished on its connection");
+    assertEquals(listener.reloads, 1);
     assertEquals(await get(`${url}/`, b.ca.certPem), "ok");
     await assertRejects(() => get(`${url}/`, a.ca.certPem));
     await listener.shutdown();
@@ -68,7 +67,13 @@ Deno.test("startListener() keeps serving the loaded pair when the new files are 
     const warnings: string[] = [];
     const logger = { ...nullLogger, warn: (m: string) => void warnings.push(m) };
     const tls = await createTlsSource({ mode: "provided", certPath, keyPath }, "127.0.0.1", logger, new Date());
-    const listener = startListener({ hostname: "127.0.0.1", port: 0, tls, logger, handler: () => new Response("ok") });
+    const listener = await startListener({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls,
+      logger,
+      handler: () => new Response("ok"),
+    });
     await Deno.writeTextFile(keyPath, b.leaf.keyPem); // key of another certificate
     assertEquals(await listener.checkNow(), false);
     assert(warnings.some((w) => /does not match.*continuing with the loaded certificate/.test(w)), warnings.join());
@@ -79,16 +84,59 @@ Deno.test("startListener() keeps serving the loaded pair when the new files are 
   }
 });
 
-Deno.test("startListener() serves plain HTTP in insecure mode", async () => {
+Deno.test("startListener() serves plain HTTP in insecure mode and gives the handler the peer address", async () => {
   const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = startListener({
+  const listener = await startListener({
     hostname: "127.0.0.1",
     port: 0,
     tls,
     logger: nullLogger,
-    handler: () => new Response("plain"),
+    handler: async (req, info) => new Response(`${req.method} ${await req.text()} from ${info.remoteAddr.hostname}`),
+  });
+  const res = await fetch(`http://127.0.0.1:${listener.addr.port}/x`, { method: "POST", body: "hello" });
+  assertEquals(await res.text(), "POST hello from 127.0.0.1");
+  await listener.shutdown();
+});
+
+Deno.test("startListener() answers 413 for a body over 1 MiB before the handler runs", async () => {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  let called = false;
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: nullLogger,
+    handler: () => (called = true, new Response("no")),
+  });
+  const url = `http://127.0.0.1:${listener.addr.port}/exchange`;
+  const declared = await fetch(url, { method: "POST", body: new Uint8Array(MAX_REQUEST_BODY + 1) });
+  assertEquals([declared.status, (await declared.json()).code], [413, "ERR_BODY_TOO_LARGE"]);
+  const chunks = ReadableStream.from(Array.from({ length: 20 }, () => new Uint8Array(64 * 1024)));
+  const streamed = await fetch(url, { method: "POST", body: chunks });
+  assertEquals(streamed.status, 413);
+  await streamed.body?.cancel();
+  assertEquals(called, false);
+  await listener.shutdown();
+});
+
+Deno.test("startListener() sends fixed bodies with a Content-Length and keeps Set-Cookie headers apart", async () => {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: nullLogger,
+    handler: () => {
+      const h = new Headers({ "content-type": "application/json" });
+      h.append("set-cookie", "a=1; Path=/");
+      h.append("set-cookie", "b=2; Path=/");
+      return new Response('{"ok":true}', { status: 201, headers: h });
+    },
   });
   const res = await fetch(`http://127.0.0.1:${listener.addr.port}/`);
-  assertEquals(await res.text(), "plain");
+  assertEquals(res.status, 201);
+  assertEquals(res.headers.get("content-length"), "11");
+  assertEquals(res.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/"]);
+  assertEquals(await res.json(), { ok: true });
   await listener.shutdown();
 });
