@@ -1,0 +1,99 @@
+/** @module Tests for the browser flow against the real IdP, driven by the redirect-following walker. */
+
+import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
+import { startTestIdp } from "../../tests/helpers/idp.ts";
+import { walkLogin, type WalkResult } from "../../tests/helpers/browser_walker.ts";
+import { denyLogin } from "../../tests/helpers/cli.ts";
+import { systemClock } from "../../shared/clock.ts";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import { nullLogger } from "../../shared/log.ts";
+import { buildAuthorizationUrl, runAuthCodeFlow } from "./auth_code.ts";
+import { discoverProvider } from "./discovery.ts";
+import { createIdTokenVerifier } from "./id_token.ts";
+
+async function setup() {
+  const idp = await startTestIdp();
+  const metadata = await discoverProvider(idp.issuer);
+  const verifier = await createIdTokenVerifier({
+    issuer: metadata.issuer,
+    clientId: idp.clientId,
+    jwksUri: metadata.jwks_uri,
+    clock: systemClock,
+  });
+  const base = {
+    metadata,
+    client: { clientId: idp.clientId },
+    scopes: ["openid", "email", "offline_access"],
+    listenAddresses: ["127.0.0.1:0"],
+    logger: nullLogger,
+    signal: new AbortController().signal,
+    verifyIdToken: (t: string, nonce: string) => verifier.verify(t, { nonce }),
+  };
+  return { idp, base };
+}
+
+Deno.test("runAuthCodeFlow() signs in through the real IdP and answers the browser only after verifying", async () => {
+  const { idp, base } = await setup();
+  await using _ = idp;
+  let walk: Promise<WalkResult> | undefined;
+  let authUrl = "";
+  const tokens = await runAuthCodeFlow({
+    ...base,
+    presentUrl(url) {
+      authUrl = url;
+      walk = walkLogin(url, "alice");
+    },
+  });
+  const page = await walk!;
+  assert(tokens.id_token && tokens.refresh_token);
+  assertMatch(page.finalUrl, /^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+  assertEquals(page.status, 200);
+  assertMatch(page.body, /Authentication Successful/);
+  const u = new URL(authUrl);
+  assertEquals(u.searchParams.get("code_challenge_method"), "S256");
+  assertMatch(u.searchParams.get("nonce") ?? "", /^[\w-]{22}$/);
+  assertMatch(u.searchParams.get("state") ?? "", /^[\w-]{22}$/);
+});
+
+Deno.test("runAuthCodeFlow() shows the IdP's access_denied as is, in the terminal and the browser", async () => {
+  const { idp, base } = await setup();
+  await using _ = idp;
+  let deny: Promise<number> | undefined;
+  const err = await assertRejects(() =>
+    runAuthCodeFlow({ ...base, presentUrl: (url) => void (deny = denyLogin(idp, url)) })
+  );
+  assert(isTalosOidcError(err, "ERR_OIDC"));
+  assertEquals(err.message, "the IdP refused the login: access_denied: The user denied the request");
+  assertEquals(await deny!, 400);
+});
+
+Deno.test("runAuthCodeFlow() stops waiting when its signal aborts and still shuts the listener down", async () => {
+  const { idp, base } = await setup();
+  await using _ = idp;
+  const ctl = new AbortController();
+  let port = 0;
+  const err = await assertRejects(() =>
+    runAuthCodeFlow({
+      ...base,
+      signal: ctl.signal,
+      presentUrl(url) {
+        port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
+        ctl.abort(new Error("cancelled"));
+      },
+    })
+  );
+  assertEquals((err as Error).message, "cancelled");
+  const l = Deno.listen({ hostname: "127.0.0.1", port }); // the port is free again
+  l.close();
+});
+
+Deno.test("buildAuthorizationUrl() asks for consent and offline access only with offline_access", async () => {
+  await using idp = await startTestIdp();
+  const md = await discoverProvider(idp.issuer);
+  const p = { clientId: "c", redirectUri: "http://127.0.0.1:1/callback", state: "s", nonce: "n", challenge: "x" };
+  const online = new URL(buildAuthorizationUrl(md, { ...p, scopes: ["openid"] }));
+  assertEquals(online.searchParams.get("prompt"), null);
+  assertEquals(online.searchParams.get("scope"), "openid");
+  const offline = new URL(buildAuthorizationUrl(md, { ...p, scopes: ["openid", "offline_access"] }));
+  assertEquals(offline.searchParams.get("prompt"), "consent");
+});
