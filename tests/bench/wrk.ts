@@ -1,0 +1,112 @@
+/** @module Load generation and baselines for the benches: wrk with Lua scripts, /proc CPU time, openssl speed. */
+
+export interface WrkResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export const DONE = `
+function done(s, lat, req)
+  local e = s.errors
+  io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"errors":%d,"non2xx":%d}\\n',
+    s.requests, s.duration, lat:percentile(50), lat:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+`;
+
+/** wrk Lua for /exchange: a different token per request, optional fixed pause per connection (steady rate). */
+export const EXCHANGE_LUA = `
+local bodies, i, pause = {}, 0, 0
+function setup(thread) thread:set("seed", math.random(1, 1000000)) end
+function init(args)
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  i = seed or 0
+  pause = tonumber(args[2] or "0")
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function request() i = i + 1; return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1]) end
+-- uniform jitter around the mean pause, so the connections never fire in step (no synchronized bursts)
+function delay() if pause <= 0 then return 0 end return math.floor(pause * (0.5 + math.random())) end
+${DONE}`;
+
+/** Run wrk with a Lua script and read the RESULT line its done() prints. */
+export async function wrk(
+  url: string,
+  conns: number,
+  seconds: number,
+  script: string,
+  args: string[] = [],
+): Promise<WrkResult> {
+  const cmd = new Deno.Command("wrk", {
+    args: [
+      "-t",
+      String(Math.min(2, conns)),
+      "-c",
+      String(conns),
+      "-d",
+      `${seconds}s`,
+      "-s",
+      script,
+      url,
+      "--",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output().catch((err) => {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Error("wrk is not installed: run scripts/setup.sh test (apt-get install wrk)");
+    }
+    throw err;
+  });
+  const text = new TextDecoder().decode(out.stdout);
+  const m = text.match(/RESULT (\{.*\})/);
+  if (!m) throw new Error(`wrk gave no result (exit ${out.code}): ${text}${new TextDecoder().decode(out.stderr)}`);
+  const r = JSON.parse(m[1]!);
+  const secs = r.us / 1e6;
+  return {
+    requests: r.requests,
+    seconds: secs,
+    rps: r.requests / secs,
+    p50: r.p50 / 1000,
+    p99: r.p99 / 1000,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
+}
+
+/** CPU seconds (user + system) the process has used, from /proc (Linux). */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const f = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `openssl speed` for RSA-2048 verify and Ed25519 sign: µs per operation on one core. */
+export async function opensslBaseline(): Promise<{ rsaVerifyUs?: number; ed25519SignUs?: number }> {
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: ["speed", "-seconds", "1", "rsa2048", "ed25519"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const rsa = text.match(/rsa\s+2048 bits\s+\S+s\s+\S+s\s+[\d.]+\s+([\d.]+)/);
+    const ed = text.match(/EdDSA \(Ed25519\)\s+\S+s\s+\S+s\s+([\d.]+)/);
+    return {
+      ...(rsa ? { rsaVerifyUs: 1e6 / Number(rsa[1]) } : {}),
+      ...(ed ? { ed25519SignUs: 1e6 / Number(ed[1]) } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
