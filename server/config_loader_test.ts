@@ -3,6 +3,8 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotMatch, assertStringIncludes } from "../tests/helpers/assert.ts";
 import { createDevCa, writeTalosSecretsYaml } from "../tests/helpers/dev_ca.ts";
+import { parse } from "yaml";
+import { parseConfig } from "./config.ts";
 import { loadServerConfig } from "./config_loader.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
@@ -129,4 +131,11 @@ Deno.test("loadServerConfig() checks that the provided TLS key matches its certi
   });
   assertEquals(loaded.problems.length, 1);
   assertMatch(loaded.problems[0]!, /^tls_cert \/ TALOSCTL_OIDC_TLS_CERT: the TLS key ".*" does not match/);
+});
+
+Deno.test("config.example.yaml parses without problems or warnings", async () => {
+  const text = await Deno.readTextFile(new URL("../config.example.yaml", import.meta.url));
+  const { problems, warnings, config } = parseConfig(parse(text), {});
+  assertEquals([problems, warnings], [[], []]);
+  assert(config.rbacRules.length > 0 && config.tls.mode === "self-signed");
 });
