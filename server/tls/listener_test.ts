@@ -1,10 +1,11 @@
 /** @module Tests for the listener: real TLS, live certificate swap, body cap, peer address, headers. */
 
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { nullLogger } from "../../shared/log.ts";
 import { MAX_REQUEST_BODY, startListener } from "./listener.ts";
-import { generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
+import { certFacts, generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
 import { createTlsSource } from "./source.ts";
 
 async function pairFromNewCa(): Promise<{ ca: PemPair; leaf: PemPair }> {
@@ -140,3 +141,47 @@ Deno.test("startListener() sends fixed bodies with a Content-Length and keeps Se
   assertEquals(await res.json(), { ok: true });
   await listener.shutdown();
 });
+
+Deno.test("startListener() renews a due self-signed leaf from the same CA and serves it on the live listener", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "listener-test-" });
+  try {
+    let now = new Date();
+    const tls = await createTlsSource({ mode: "self-signed", san: [], dataDir: dir }, "127.0.0.1", nullLogger, now);
+    const caPem = tls.caPem()!;
+    const listener = await startListener({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls,
+      logger: nullLogger,
+      now: () => now,
+      handler: () => new Response("ok"),
+    });
+    const first = await servedCert(listener.addr.port);
+    assertEquals(await listener.checkNow(), false, "a fresh leaf is kept");
+    now = new Date(certFacts(tls.current()!.certPem).notAfter.getTime() - 3_600_000); // one hour left
+    assertEquals(await listener.checkNow(), true);
+    const second = await servedCert(listener.addr.port);
+    assert(second.serialNumber !== first.serialNumber, "a new leaf is served");
+    assert(second.checkIssued(new X509Certificate(caPem)) && second.verify(new X509Certificate(caPem).publicKey));
+    assertEquals(tls.caPem(), caPem, "the CA clients pinned is unchanged");
+    assertEquals(await Deno.readTextFile(join(dir, "server.crt")), tls.current()!.certPem);
+    await listener.shutdown();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The certificate the server presents, from a fresh `openssl s_client` handshake (no session reuse). */
+async function servedCert(port: number): Promise<X509Certificate> {
+  const out = await new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", "localhost"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const pem = new TextDecoder().decode(out.stdout).match(
+    /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/,
+  );
+  if (!pem) throw new Error("openssl s_client printed no certificate");
+  return new X509Certificate(pem[0]);
+}
