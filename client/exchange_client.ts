@@ -116,7 +116,7 @@ async function postExchange(
     });
   } catch (err) {
     if (signal.aborted) throw err;
-    const tls = /certificate|tls|ssl|handshake|UnknownIssuer/i.test(String(err));
+    const tls = /certificate|tls|ssl|handshake|UnknownIssuer/i.test(causeChain(err));
     throw new TalosOidcError("ERR_EXCHANGE", `connecting to the exchange server "${o.server.origin}" failed`, {
       cause: err,
       hint: tls
@@ -172,6 +172,12 @@ function parseResponse(body: unknown): Omit<ExchangeResult, "keySource" | "key">
     ...(strings(b.nodes) && b.nodes!.length ? { nodes: b.nodes } : {}),
     ttlSeconds: typeof b.ttl_seconds === "number" ? b.ttl_seconds : 0,
   };
+}
+
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, i = 0; e !== undefined && i < 5; e = (e as Error).cause, i++) parts.push(String(e));
+  return parts.join(" <- ");
 }
 
 function createClient(caPem: string): Deno.HttpClient {

@@ -2,14 +2,16 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotMatch, assertStringIncludes } from "./helpers/assert.ts";
-import { browserCommand, runCli, startBrowserRelay } from "./helpers/cli.ts";
-import { denyLogin } from "./helpers/cli.ts";
+import { approveDeviceLogin, browserCommand, denyLogin, runCli, spawnCli, startBrowserRelay } from "./helpers/cli.ts";
+import { contextNames, readTalosconfig } from "../client/talosconfig/read.ts";
+import { createTokenCache } from "../client/token_cache/token_cache.ts";
+import { nullLogger } from "../shared/log.ts";
 import { EXISTING_TALOSCONFIG, startLoginWorld } from "./login_e2e_fixture.ts";
 
 const zeroMarker = (home: string) => join(home, "zero-browser-opened");
 const assertNoBrowser = async (home: string) =>
   assertEquals(await Deno.stat(zeroMarker(home)).then(() => true, () => false), false, "a browser was opened");
-const assertNoSecrets = (text: string) => assertNotMatch(text, /eyJ[\w-]{10,}|PRIVATE KEY|code=/);
+const assertNoSecrets = (text: string) => assertNotMatch(text, /eyJ[\w-]{10,}|PRIVATE KEY|[?&]code=/);
 
 Deno.test("login signs in through the browser, writes a context apid accepts, and keeps the rest of the file", async () => {
   await using w = await startLoginWorld();
@@ -27,7 +29,10 @@ Deno.test("login signs in through the browser, writes a context apid accepts, an
   assertStringIncludes(text, "      - 10.0.0.1 # the VIP\n");
   assertStringIncludes(text, "identity: me@example.com");
   assertEquals((await Deno.stat(w.talosconfig)).mode! & 0o777, 0o600);
-  assertEquals(await w.callApidAs("oidc"), { status: 200, body: { subject_cn: "alice@example.com", roles: ["os:admin"] } });
+  assertEquals(await w.callApidAs("oidc"), {
+    status: 200,
+    body: { subject_cn: "alice@example.com", roles: ["os:admin"] },
+  });
 
   const again = await runCli(w.args("--browser-command", browserCommand("zero", { marker: zeroMarker(w.home) })), {
     home: w.home,
@@ -48,7 +53,10 @@ Deno.test("login reuses the cached ID token for another talosconfig without open
   assertEquals(r.code, 0, r.stderr);
   assertStringIncludes(r.stderr, "Using the cached ID token");
   await assertNoBrowser(w.home);
-  assertEquals(await w.callApidAs("oidc", other), { status: 200, body: { subject_cn: "alice@example.com", roles: ["os:admin"] } });
+  assertEquals(await w.callApidAs("oidc", other), {
+    status: 200,
+    body: { subject_cn: "alice@example.com", roles: ["os:admin"] },
+  });
 });
 
 Deno.test("an expired ID token is renewed with the rotated refresh token, without a browser", async () => {
@@ -135,4 +143,62 @@ Deno.test("login --help lists the flags with their defaults, env vars and exampl
   }
   assertStringIncludes(r.stdout, "default openid,profile,email,offline_access");
   assertStringIncludes(r.stdout, "Examples:");
+});
+
+Deno.test("the device flow prints the URL and code, and finishes when the user approves elsewhere", async () => {
+  await using w = await startLoginWorld();
+  await using cli = spawnCli(w.args("--device-code"), { home: w.home });
+  const [, url] = await cli.waitForStderr(/Open this URL on any device to sign in:\n {2}(\S+)\n/);
+  await cli.waitForStderr(/If it asks for a code, enter: \S+/);
+  await approveDeviceLogin(url!, "bob");
+  const r = await cli.result;
+  assertEquals(r.code, 0, r.stderr);
+  assertNoSecrets(r.stderr);
+  assertEquals(await w.callApidAs("oidc"), {
+    status: 200,
+    body: { subject_cn: "bob@example.com", roles: ["os:reader"] },
+  });
+});
+
+Deno.test("20 concurrent logins to different contexts leave one valid talosconfig holding all 20", async () => {
+  await using w = await startLoginWorld();
+  const cache = createTokenCache({
+    env: { HOME: w.home, XDG_CONFIG_HOME: join(w.home, ".config") },
+    logger: nullLogger,
+    keychain: null,
+  });
+  const names = Array.from({ length: 20 }, (_, i) => `cluster-${i}`);
+  const now = Math.floor(Date.now() / 1000);
+  for (const context of names) {
+    const id_token = await w.idp.mint({ groups: ["talos-admins"], email: "alice@example.com", exp: now + 3600 });
+    await cache.put({ context, issuer: w.idp.issuer, clientId: w.idp.clientId }, {
+      id_token,
+      issuer: w.idp.issuer,
+      client_id: w.idp.clientId,
+    });
+  }
+  const zero = browserCommand("zero", { marker: zeroMarker(w.home) });
+  const runs = await Promise.all(
+    names.map((n) => runCli(w.args("--context-name", n, "--browser-command", zero), { home: w.home })),
+  );
+  for (const r of runs) assertEquals(r.code, 0, r.stderr);
+  await assertNoBrowser(w.home);
+  const { doc } = await readTalosconfig(w.talosconfig);
+  assertEquals(contextNames(doc).sort(), [...names].sort());
+  for (const n of [names[0]!, names[19]!]) {
+    assertEquals(await w.callApidAs(n), {
+      status: 200,
+      body: { subject_cn: "alice@example.com", roles: ["os:admin"] },
+    });
+  }
+});
+
+Deno.test("two concurrent logins to the same context open one browser", async () => {
+  await using w = await startLoginWorld();
+  const count = join(w.home, "opened");
+  const args = w.args("--browser-command", browserCommand("count", { marker: count }));
+  const [a, b] = await Promise.all([runCli(args, { home: w.home }), runCli(args, { home: w.home })]);
+  assertEquals([a.code, b.code], [0, 0], a.stderr + b.stderr);
+  assertEquals((await Deno.readTextFile(count)).split("\n").filter(Boolean).length, 1);
+  assertMatch(a.stderr + b.stderr, /still valid until/);
 });
