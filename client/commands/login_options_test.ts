@@ -1,0 +1,57 @@
+/** @module Tests for login flag parsing, the automatic device-flow choice and the watch backoff. */
+
+import { assert, assertEquals, assertMatch, assertThrows } from "../../tests/helpers/assert.ts";
+import { parseFlags } from "../../shared/cli.ts";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import type { LoginDeps } from "./login_deps.ts";
+import { chooseDeviceFlow } from "./login_interactive.ts";
+import { loginSpec, toLoginOptions } from "./login_options.ts";
+import { backoffDelay } from "./login_watch.ts";
+
+const parse = (args: string[], env: Record<string, string> = {}) => toLoginOptions(parseFlags(loginSpec, args, env));
+const REQUIRED = ["--provider", "https://idp", "--client-id", "c", "--server", "https://s"];
+
+Deno.test("toLoginOptions() names every missing required flag and its env var at once", () => {
+  const err = assertThrows(() => parse([]));
+  assert(isTalosOidcError(err, "ERR_USAGE"));
+  assertMatch(
+    err.message,
+    /--provider \(or TALOSCTL_OIDC_PROVIDER\), --client-id .*, --server \(or TALOSCTL_OIDC_SERVER\)/,
+  );
+});
+
+Deno.test("toLoginOptions() takes env vars, defaults, and adds openid to the scopes", () => {
+  const o = parse(["--scopes", "email,groups"], {
+    TALOSCTL_OIDC_PROVIDER: "https://idp",
+    TALOSCTL_OIDC_CLIENT_ID: "c",
+    TALOSCTL_OIDC_SERVER: "https://s",
+  });
+  assertEquals(o.scopes, ["openid", "email", "groups"]);
+  assertEquals(o.listenAddresses, ["127.0.0.1:8900"]);
+  assertEquals(o.contextName, "oidc");
+  assertEquals(o.explicitCallback, false);
+  assertEquals(parse(REQUIRED).scopes, ["openid", "profile", "email", "offline_access"]);
+});
+
+Deno.test("--listen-address overrides --callback-port; a bad port is a usage error", () => {
+  const o = parse([...REQUIRED, "--callback-port", "9000", "--listen-address", "[::1]:0,127.0.0.1:18000"]);
+  assertEquals(o.listenAddresses, ["[::1]:0", "127.0.0.1:18000"]);
+  assert(o.explicitCallback);
+  assertEquals(parse([...REQUIRED, "--callback-port", "0"]).listenAddresses, ["127.0.0.1:0"]);
+  assertThrows(() => parse([...REQUIRED, "--callback-port", "70000"]), (e) => isTalosOidcError(e, "ERR_USAGE"));
+});
+
+Deno.test("chooseDeviceFlow() picks the device flow when asked, or headless with an IdP that offers it", () => {
+  const headless = { platform: { os: "linux", env: {}, wsl: false } } as unknown as LoginDeps;
+  const desktop = { platform: { os: "linux", env: { DISPLAY: ":0" }, wsl: false } } as unknown as LoginDeps;
+  assert(chooseDeviceFlow(parse([...REQUIRED, "--device-code"]), desktop, false));
+  assert(chooseDeviceFlow(parse(REQUIRED), headless, true));
+  assert(!chooseDeviceFlow(parse(REQUIRED), headless, false));
+  assert(!chooseDeviceFlow(parse(REQUIRED), desktop, true));
+  assert(!chooseDeviceFlow(parse([...REQUIRED, "--skip-open-browser"]), headless, true));
+  assert(!chooseDeviceFlow(parse([...REQUIRED, "--browser-command", "x"]), headless, true));
+});
+
+Deno.test("backoffDelay() doubles from 10 s and stops at 5 minutes", () => {
+  assertEquals([1, 2, 3, 4, 5, 6, 7, 20].map(backoffDelay), [10e3, 20e3, 40e3, 80e3, 160e3, 300e3, 300e3, 300e3]);
+});
