@@ -202,3 +202,26 @@ Deno.test("two concurrent logins to the same context open one browser", async ()
   assertEquals((await Deno.readTextFile(count)).split("\n").filter(Boolean).length, 1);
   assertMatch(a.stderr + b.stderr, /still valid until/);
 });
+
+Deno.test("on a machine without a display or browser, login picks the device flow by itself", async () => {
+  await using w = await startLoginWorld();
+  const args = w.args();
+  args.splice(args.indexOf("--callback-port"), 2); // as a user would run it: no callback flags
+  await using cli = spawnCli(args, { home: w.home }); // the CLI's env has no DISPLAY, WAYLAND_DISPLAY or BROWSER
+  const [, url] = await cli.waitForStderr(/Open this URL on any device to sign in:\n {2}(\S+)\n/);
+  await approveDeviceLogin(url!, "alice");
+  const r = await cli.result;
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stderr, "(device flow)");
+});
+
+Deno.test("Ctrl-C while waiting for the browser ends login with exit 1, closing the callback listener", async () => {
+  await using w = await startLoginWorld();
+  await using cli = spawnCli(w.args("--browser-command", "true"), { home: w.home });
+  await cli.waitForStderr(/Waiting for the browser login/);
+  cli.kill("SIGINT");
+  const r = await cli.result;
+  assertEquals(r.code, 1, r.stderr);
+  assertMatch(r.stderr, /login interrupted\n$/);
+  assertEquals(await Deno.stat(w.talosconfig).then(() => true, () => false), false);
+});
