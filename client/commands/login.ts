@@ -34,6 +34,9 @@ export async function runLogin(o: Readonly<LoginOptions>, d: LoginDeps): Promise
 /** Check --server (refusing http:// without --insecure), read --server-ca, resolve the talosconfig path. */
 async function resolveTarget(o: Readonly<LoginOptions>, d: LoginDeps): Promise<LoginTarget> {
   const server = checkServerUrl(o.server, o.insecure);
+  if (o.insecure && server.protocol === "https:") {
+    d.logger.warn("--insecure only allows http:// server URLs; the TLS certificate of the server is still verified");
+  }
   let serverCaPem: string | undefined;
   if (o.serverCa) {
     const path = expandHome(o.serverCa, d.env);
