@@ -17,7 +17,7 @@ Deno.test("login signs in through the browser, writes a context apid accepts, an
   await using w = await startLoginWorld();
   await Deno.mkdir(join(w.home, ".talos"), { recursive: true });
   await Deno.writeTextFile(w.talosconfig, EXISTING_TALOSCONFIG);
-  const r = await runCli(w.args("--browser-command", browserCommand("walk")), { home: w.home });
+  const r = await runCli(w.args("-v", "--browser-command", browserCommand("walk")), { home: w.home });
   assertEquals(r.code, 0, r.stderr);
   assertEquals(r.stdout, "");
   assertStringIncludes(r.stderr, `Talosconfig updated: context "oidc" set with endpoints [127.0.0.1]`);
@@ -67,6 +67,7 @@ Deno.test("an expired ID token is renewed with the rotated refresh token, withou
   const before = JSON.parse(await Deno.readTextFile(cacheFile)).oidc.refresh_token;
   const r = await runCli(
     w.args(
+      "-v",
       "--talosconfig",
       join(w.home, "b.yaml"),
       "--browser-command",
@@ -76,6 +77,7 @@ Deno.test("an expired ID token is renewed with the rotated refresh token, withou
   );
   assertEquals(r.code, 0, r.stderr);
   assertStringIncludes(r.stderr, "Refreshed the ID token.");
+  assertNoSecrets(r.stderr);
   await assertNoBrowser(w.home);
   const after = JSON.parse(await Deno.readTextFile(cacheFile)).oidc.refresh_token;
   assert(after && after !== before, "the rotated refresh token was stored");
