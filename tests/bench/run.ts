@@ -2,7 +2,8 @@
  * @module Run every tests/bench/*_bench.ts module's run() and write bench/REPORT.md (machine, versions, one table per section).
  *
  *   deno task bench              every module, about 5 minutes at most
- *   deno task bench exchange     only modules whose file name contains "exchange"
+ *   deno task bench exchange     only modules whose file name contains "exchange"; the other modules'
+ *                                sections stay as they were (each shows when and at which commit it ran)
  */
 
 import { basename, join } from "node:path";
@@ -34,13 +35,17 @@ async function machine(): Promise<[string, string][]> {
     ["CPU model", cpuinfo.match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch],
     ["memory", mem ? `${(mem / 1024 / 1024).toFixed(1)} GiB` : "unknown"],
     ["OS", `${Deno.build.os} ${Deno.build.arch} ${Deno.osRelease()}`],
-    ["load average at start", (await readOr("/proc/loadavg", "unknown")).split(" ").slice(0, 3).join(" ")],
+    ["load average at start", await loadAverage()],
     ["Deno / V8 / TypeScript", `${Deno.version.deno} / ${Deno.version.v8} / ${Deno.version.typescript}`],
     ["OpenSSL", (await text("openssl", ["version"])).split("\n")[0]!],
     ["wrk", (await text("wrk", ["-v"])).split("\n")[0]!.replace(/ \[.*$/, "")],
     ["commit", await text("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"])],
     ["date", new Date().toISOString()],
   ];
+}
+
+async function loadAverage(): Promise<string> {
+  return (await readOr("/proc/loadavg", "unknown")).split(" ").slice(0, 3).join(" ");
 }
 
 function cell(v: unknown): string {
@@ -64,12 +69,33 @@ function table(rows: BenchRow[]): string[] {
   return out;
 }
 
-/** Render the report: machine table, then each module's sections (or its error). */
-export function renderReport(
-  info: [string, string][],
-  results: { file: string; seconds: number; sections?: BenchSection[]; error?: string }[],
-  totalSeconds: number,
-): string {
+/** One module's outcome, kept (as JSON in the report) so that a filtered run only replaces its own modules. */
+export interface ModuleResult {
+  file: string;
+  seconds: number;
+  sections?: BenchSection[];
+  error?: string;
+  /** When and at which commit, and how busy the machine was. */
+  ranAt: string;
+  commit: string;
+  loadAverage: string;
+}
+
+const DATA_MARK = "<!-- bench-data ";
+
+/** Results stored in an earlier report (empty when there is none or it cannot be read). */
+export function storedResults(report: string): ModuleResult[] {
+  const at = report.lastIndexOf(DATA_MARK);
+  if (at < 0) return [];
+  try {
+    return JSON.parse(report.slice(at + DATA_MARK.length, report.indexOf(" -->", at)).replaceAll("--\\>", "-->"));
+  } catch {
+    return [];
+  }
+}
+
+/** Render the report: machine table, then each module's sections (or its error), then the data block. */
+export function renderReport(info: [string, string][], results: ModuleResult[], totalSeconds: number): string {
   const lines = [
     "# Benchmark report",
     "",
@@ -79,13 +105,15 @@ export function renderReport(
   lines.push("| | |", "|---|---|", ...info.map(([k, v]) => `| ${k} | ${cell(v)} |`), "");
   for (const r of results) {
     lines.push(`## ${r.file} (${r.seconds.toFixed(1)} s)`, "");
+    lines.push(`Ran ${r.ranAt} at commit ${r.commit}, load average ${r.loadAverage}.`, "");
     if (r.error) lines.push(`Failed: \`${cell(r.error)}\``, "");
     for (const s of r.sections ?? []) {
       lines.push(`### ${s.title}`, "", ...table(s.rows), "");
       if (s.notes?.length) lines.push(...s.notes.map((n) => `- ${n}`), "");
     }
   }
-  lines.push(`Whole run: ${totalSeconds.toFixed(1)} s.`, "");
+  lines.push(`Last run: ${totalSeconds.toFixed(1)} s.`, "");
+  lines.push(`${DATA_MARK}${JSON.stringify(results).replaceAll("-->", "--\\>")} -->`, "");
   return lines.join("\n");
 }
 
@@ -96,12 +124,16 @@ if (import.meta.main) {
   const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith("_bench.ts"))
     .filter((n) => !filter || n.includes(filter)).sort();
   const info = await machine();
-  const results: { file: string; seconds: number; sections?: BenchSection[]; error?: string }[] = [];
+  const reportPath = join(ROOT, "bench", "REPORT.md");
+  const previous = filter ? storedResults(await readOr(reportPath)).filter((r) => !files.includes(r.file)) : [];
+  const commit = info.find(([k]) => k === "commit")![1];
+  const results: ModuleResult[] = [];
   for (const [i, file] of files.entries()) {
     const left = TOTAL_BUDGET_S - (performance.now() - started) / 1000;
     const budgetSeconds = Math.max(10, Math.floor(left / (files.length - i)));
     console.error(`bench: ${file} (budget ${budgetSeconds} s)`);
     const t = performance.now();
+    const stamp = { ranAt: new Date().toISOString(), commit, loadAverage: await loadAverage() };
     try {
       const mod = await import(join(dir, file)) as BenchModule;
       const sections = await mod.run({
@@ -110,19 +142,21 @@ if (import.meta.main) {
         budgetSeconds,
         log: (line) => console.error(`  ${basename(file, ".ts")}: ${line}`),
       });
-      results.push({ file, seconds: (performance.now() - t) / 1000, sections });
+      results.push({ file, seconds: (performance.now() - t) / 1000, sections, ...stamp });
     } catch (err) {
       console.error(`bench: ${file} failed: ${err instanceof Error ? err.stack : err}`);
       results.push({
         file,
         seconds: (performance.now() - t) / 1000,
         error: err instanceof Error ? err.message : String(err),
+        ...stamp,
       });
     }
   }
   const total = (performance.now() - started) / 1000;
   await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
-  await Deno.writeTextFile(join(ROOT, "bench", "REPORT.md"), renderReport(info, results, total));
+  const all = [...previous, ...results].sort((a, b) => a.file.localeCompare(b.file));
+  await Deno.writeTextFile(reportPath, renderReport(info, all, total));
   console.error(`bench: wrote bench/REPORT.md (${files.length} modules, ${total.toFixed(1)} s)`);
   if (results.some((r) => r.error)) Deno.exitCode = 1;
 }
