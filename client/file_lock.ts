@@ -2,13 +2,14 @@
  * @module Advisory cross-process lock: `<path>.lock` created exclusively, broken only when its owner is gone.
  *
  * The lock file holds `{pid, host, token, created}`. It is stale when its owner runs on this host and that pid no
- * longer exists (Linux: /proc; elsewhere pid checks are skipped), or when it is older than `staleMs`. Breaking a stale
+ * longer exists (/proc on Linux, else signal 0; Windows skips pid checks), or when it is older than `staleMs`. Breaking a stale
  * lock happens under a second short-lived `<path>.lock.break` lock and re-checks the content, so two waiters never
  * both break it and one of them steal a fresh lock.
  */
 
 import { hostname } from "node:os";
 import { TalosOidcError } from "../shared/errors.ts";
+import process from "node:process";
 
 export interface FileLockOptions {
   /** Give up after this long (default 15 s). */
@@ -148,16 +149,29 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
   }
 }
 
-/** Whether a process exists on this host. Only Linux can tell cheaply (/proc); elsewhere assume alive. */
+/**
+ * Whether a process exists on this host. Only Linux can tell cheaply (/proc); elsewhere assume alive.
+ * Only "no such process" counts as dead: a /proc read we may not make (Deno needs --allow-all for /proc) proves
+ * nothing, and breaking a live lock would let two writers interleave.
+ */
 async function pidAlive(pid: number): Promise<boolean> {
-  if (Deno.build.os !== "linux") return true;
+  if (Deno.build.os === "windows") return true;
   if (pid === Deno.pid) return true;
+  if (Deno.build.os === "linux") {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+      // A zombie ("Z") has exited; its lock is stale.
+      return !/^\d+ \(.*\) Z /s.test(stat);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+    }
+  }
+  // /proc is closed to us (Deno wants --allow-all for it): signal 0 asks the kernel; only ESRCH means gone.
   try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // A zombie ("Z") has exited; its lock is stale.
-    return !/^\d+ \(.*\) Z /s.test(stat);
-  } catch {
-    return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code !== "ESRCH";
   }
 }
 
