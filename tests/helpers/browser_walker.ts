@@ -59,8 +59,9 @@ function formAction(html: string, base: URL): { action: URL; fields: Record<stri
   const form = html.match(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i);
   if (!form) return undefined;
   const fields: Record<string, string> = {};
-  for (const m of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*?(?:value="([^"]*)")?[^>]*>/gi)) {
-    fields[m[1]!] = m[2] ?? "";
+  for (const [tag] of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
+    const name = tag.match(/\bname="([^"]*)"/i)?.[1];
+    if (name) fields[name] = (tag.match(/\bvalue="([^"]*)"/i)?.[1] ?? "").replace(/&amp;/g, "&");
   }
   return { action: new URL(form[1]!.replace(/&amp;/g, "&"), base), fields };
 }

@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as jose from "jose";
 import { startTestIdp } from "./idp.ts";
-import { walkLogin } from "./browser_walker.ts";
+import { walkDeviceLogin, walkLogin } from "./browser_walker.ts";
 
 Deno.test("startTestIdp() serves discovery and a JWKS holding RS256, ES256 and EdDSA keys", async () => {
   await using idp = await startTestIdp();
@@ -67,4 +67,25 @@ Deno.test("walkLogin() completes an authorization code + PKCE flow and the IdP i
   assertEquals(claims.groups, ["talos-admins", "devs"]);
   cb.closeAllConnections();
   await new Promise((r) => cb.close(r));
+});
+
+Deno.test("walkDeviceLogin() approves a device authorization so the polling client gets an ID token", async () => {
+  await using idp = await startTestIdp();
+  const disc = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  const dev = await (await fetch(disc.device_authorization_endpoint, {
+    method: "POST",
+    body: new URLSearchParams({ client_id: idp.clientId, scope: "openid email groups" }),
+  })).json();
+  const walked = await walkDeviceLogin(dev.verification_uri_complete, "bob");
+  assert(walked.status < 400, walked.body);
+  const tok = await (await fetch(disc.token_endpoint, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      device_code: dev.device_code,
+      client_id: idp.clientId,
+    }),
+  })).json();
+  assert(tok.id_token, JSON.stringify(tok));
+  assertEquals(jose.decodeJwt(tok.id_token).sub, "bob");
 });
