@@ -1,6 +1,6 @@
 /** @module The adapters `login` runs with (stdio, clock, logger, token cache, browser, sleep) and how to build them. */
 
-import type { CommandContext, Stdio } from "../../shared/cli.ts";
+import type { CommandContext } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
 import type { FileLock, FileLockOptions } from "../file_lock.ts";
@@ -9,6 +9,7 @@ import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWs
 import { createTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
 import type { LoginOptions } from "./login_options.ts";
+import { type ProgressStdio, withProgress } from "./login_progress.ts";
 
 /** A token cache that can also lock one key for read-refresh-write (H5's LocalTokenCache). */
 export interface LockingTokenCache extends TokenCache {
@@ -16,7 +17,8 @@ export interface LockingTokenCache extends TokenCache {
 }
 
 export interface LoginDeps {
-  stdio: Stdio;
+  /** Every write of the run goes through here (logger included), so the spinner never garbles a line. */
+  stdio: ProgressStdio;
   env: CommandContext["env"];
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
@@ -50,10 +52,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The real adapters for a CLI run. */
 export async function createLoginDeps(ctx: CommandContext, o: Readonly<LoginOptions>): Promise<LoginDeps> {
-  const logger = textLogger({ verbose: o.verbose, write: (line) => ctx.stdio.stderr(line + "\n") });
+  const stdio = withProgress(ctx.stdio);
+  const logger = textLogger({ verbose: o.verbose, write: (line) => stdio.stderr(line + "\n") });
   const platform: BrowserPlatform = { os: Deno.build.os, env: ctx.env, wsl: await detectWsl(Deno.build.os) };
   return {
-    stdio: ctx.stdio,
+    stdio,
     env: ctx.env,
     signal: ctx.signal,
     clock: systemClock,

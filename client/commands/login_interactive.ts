@@ -10,7 +10,6 @@ import { TalosOidcError } from "../../shared/errors.ts";
 import { isHeadless } from "../browser.ts";
 import type { LoginDeps } from "./login_deps.ts";
 import type { LoginOptions } from "./login_options.ts";
-import { startWaiting } from "./login_progress.ts";
 import type { OidcSession } from "./login_session.ts";
 
 /** Whether this run may open a browser tab by itself. Watch mode spends it and earns it back per failed refresh. */
@@ -55,7 +54,7 @@ export async function signInInteractively(
             } else {
               d.stdio.stderr(`Open ${p.verification_uri} on any device and enter the code: ${p.user_code}\n\n`);
             }
-            waiting = startWaiting(d.stdio, "Waiting for the login to be approved");
+            waiting = d.stdio.startWaiting("Waiting for the login to be approved");
           },
         });
         if (!tokens.id_token) {
@@ -77,7 +76,7 @@ export async function signInInteractively(
         verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),
         presentUrl: async (url) => {
           await presentUrl(o, d, url, budget);
-          waiting = startWaiting(d.stdio, "Waiting for the browser login");
+          waiting = d.stdio.startWaiting("Waiting for the browser login");
         },
       });
     });

@@ -9,7 +9,7 @@ import { startTestIdp, type TestIdp } from "../../tests/helpers/idp.ts";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
 import { walkLogin } from "../../tests/helpers/browser_walker.ts";
 import { makeHome } from "../../tests/helpers/cli.ts";
-import { parseFlags, type Stdio } from "../../shared/cli.ts";
+import { parseFlags } from "../../shared/cli.ts";
 import { type Clock, fixedClock } from "../../shared/clock.ts";
 import { textLogger } from "../../shared/log.ts";
 import { createTokenCache } from "../token_cache/token_cache.ts";
@@ -20,6 +20,7 @@ import { runLogin } from "./login.ts";
 import type { LoginDeps } from "./login_deps.ts";
 import { renewalTime } from "./login_once.ts";
 import { loginSpec, toLoginOptions } from "./login_options.ts";
+import { withProgress } from "./login_progress.ts";
 
 interface Harness {
   deps: LoginDeps;
@@ -33,7 +34,7 @@ function harness(home: string, clock: Clock, browser: (url: string) => void, sle
   const opened: string[] = [];
   const controller = new AbortController();
   const env = { HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
-  const stdio: Stdio = { isTerminal: false, stdout: () => {}, stderr: (t) => void stderr.push(t) };
+  const stdio = withProgress({ isTerminal: false, stdout: () => {}, stderr: (t) => void stderr.push(t) });
   const logger = textLogger({ write: (l) => void stderr.push(l + "\n") });
   const opener: BrowserOpener = {
     open(url) {
