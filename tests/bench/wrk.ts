@@ -1,4 +1,7 @@
-/** @module Load generation and baselines for the benches: wrk with Lua scripts, /proc CPU time, openssl speed. */
+/** @module Measurement helpers for the benches: wrk with Lua scripts, tokens, /proc CPU time, openssl speed, GC pauses. */
+
+import { createSign } from "node:crypto";
+import type { TestIdp } from "../helpers/idp.ts";
 
 export interface WrkResult {
   requests: number;
@@ -109,4 +112,57 @@ export async function opensslBaseline(): Promise<{ rsaVerifyUs?: number; ed25519
   } catch {
     return {};
   }
+}
+
+/** Pause times (ms) from V8 --trace-gc lines: `..., 1.81 / 0.00 ms ...`. */
+export function gcPauses(lines: string[]): { scavenges: number[]; full: number[] } {
+  const ms = (l: string) => Number(l.match(/MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/)?.[1] ?? NaN);
+  const ok = (v: number) => Number.isFinite(v);
+  return {
+    scavenges: lines.filter((l) => l.includes("Scavenge")).map(ms).filter(ok),
+    full: lines.filter((l) => !l.includes("Scavenge")).map(ms).filter(ok),
+  };
+}
+
+export function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : 0;
+}
+
+/** Wall time per call of `op` in microseconds, after a short warm-up. */
+export async function perOpUs(n: number, op: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(200, n); i++) await op(i);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await op(i);
+  return ((performance.now() - t) / n) * 1000;
+}
+
+/** Round to `digits` decimals (for report cells). */
+export function round(v: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** Distinct RS256 ID tokens signed with the IdP's real key (node:crypto; jose would take longer). */
+export function mintTokens(idp: TestIdp, n: number): string[] {
+  const { kid, privateKey } = idp.keys.RS256;
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const header = b64({ alg: "RS256", kid, typ: "JWT" });
+  const now = Math.floor(Date.now() / 1000);
+  return Array.from({ length: n }, (_, i) => {
+    const claims = {
+      iss: idp.issuer,
+      aud: idp.clientId,
+      sub: `user-${i}`,
+      email: `user-${i}@example.com`,
+      iat: now,
+      exp: now + 3600,
+    };
+    const input = `${header}.${b64(claims)}`;
+    return `${input}.${createSign("RSA-SHA256").update(input).sign(privateKey).toString("base64url")}`;
+  });
 }
