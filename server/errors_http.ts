@@ -2,7 +2,7 @@
 
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isTalosOidcError, type TalosOidcError } from "../shared/errors.ts";
+import { type ErrorCode, isTalosOidcError, type TalosOidcError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ErrorBody } from "../shared/protocol.ts";
 
@@ -25,7 +25,7 @@ export function requestId(): MiddlewareHandler<RequestIdEnv> {
 }
 
 /** The JSON error response: `{"error": message, "code": "ERR_..."}`, plus `request_id` on 5xx. */
-export function errorJson(c: Context, status: number, error: string, code: string): Response {
+export function errorJson(c: Context, status: number, error: string, code: ErrorCode): Response {
   const body: ErrorBody = { error, code };
   if (status >= 500) body.request_id = (c.var as { requestId?: string }).requestId;
   return c.json(body, status as ContentfulStatusCode);

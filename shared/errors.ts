@@ -24,7 +24,8 @@ export type ErrorCode =
   | "ERR_TALOSCONFIG" // talosconfig unreadable, unparsable or unwritable
   | "ERR_TOKEN_CACHE" // token cache unreadable or unwritable
   | "ERR_AUDIT" // audit log broken or unwritable
-  | "ERR_IO"; // other file or network I/O
+  | "ERR_IO" // other file or network I/O
+  | "ERR_INTERNAL"; // a bug or an unexpected failure (HTTP 500 with a request id; details only in the log)
 
 /** HTTP status for each code; anything not listed is a 500. */
 export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
