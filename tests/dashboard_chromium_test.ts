@@ -3,12 +3,12 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { chromium } from "playwright-core";
 import { assert, assertEquals, assertStringIncludes } from "./helpers/assert.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from "./helpers/chromium.ts";
 import { startTestIdp } from "./helpers/idp.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 const ADMIN = "dashboard-admin-token-7c1e9a";
 const ARTIFACTS = new URL("../test-artifacts/dashboard/", import.meta.url).pathname;
-const CHROMIUM = "/usr/bin/chromium";
 
 /** Chromium trusts exactly this server key (SPKI pin), nothing else is ignored. */
 function spkiPin(certPem: string): string {
@@ -18,7 +18,7 @@ function spkiPin(certPem: string): string {
 
 Deno.test({
   name: "dashboard in Chromium: wrong token shows an error, sign-in shows the issued cert, logout ends the session",
-  ignore: !(await Deno.stat(CHROMIUM).then(() => true, () => false)),
+  ignore: !hasChromium(),
   async fn() {
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await using idp = await startTestIdp();
@@ -28,18 +28,8 @@ Deno.test({
 
     const leaf = server.server.deps.tls.current()!.certPem;
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--ignore-certificate-errors-spki-list=${spkiPin(leaf)}`,
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spkiPin(leaf)}`],
     });
     try {
       const context = await browser.newContext();

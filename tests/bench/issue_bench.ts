@@ -7,36 +7,12 @@ import crypto, { generateKeyPairSync, sign } from "node:crypto";
 import { createCertIssuer } from "../../server/talos_ca/issuer.ts";
 import { type LoadedCa, loadTalosCa } from "../../server/talos_ca/load.ts";
 import { createDevCa, type DevCaKind, keyFromPem, toCryptoKeys } from "../helpers/dev_ca.ts";
+import { opensslSpeed, rate } from "./measure.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 
 const OPENSSL_SECONDS = 2;
 const HOUR = 3_600_000;
 const REQUEST = { roles: ["os:admin", "os:reader"], commonName: "alice@example.com", ttlMs: HOUR };
-
-/** Operations per second of `op` over about `seconds`, after a short warm-up. */
-async function rate(seconds: number, op: (i: number) => unknown): Promise<number> {
-  for (let i = 0; i < 20; i++) await op(i);
-  let count = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    for (let j = 0; j < 10; j++) await op(count++);
-  }
-  return count / ((performance.now() - start) / 1000);
-}
-
-/** `openssl speed -seconds 2 ed25519` sign/s (one core), or undefined when openssl is missing. */
-async function opensslEd25519Sign(ctx: BenchContext): Promise<number | undefined> {
-  try {
-    const args = ["speed", "-seconds", String(OPENSSL_SECONDS), "ed25519"];
-    const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "null" }).output();
-    const m = new TextDecoder().decode(out.stdout).match(/EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/);
-    return m ? Number(m[1]) : undefined;
-  } catch (err) {
-    ctx.log(`openssl speed unavailable: ${err instanceof Error ? err.message : err}`);
-    return undefined;
-  }
-}
 
 /**
  * The reference: the same certificate profile through @peculiar/x509 and WebCrypto (fresh leaf key of the same type,
@@ -76,7 +52,7 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 export async function run(ctx: BenchContext): Promise<BenchSection[]> {
   x509.cryptoProvider.set(crypto as unknown as Crypto);
-  const osslSign = await opensslEd25519Sign(ctx);
+  const osslSign = (await opensslSpeed(OPENSSL_SECONDS, ["ed25519"], ctx.log)).edSign;
   const long = Math.min(1.5, Math.max(0.3, (ctx.budgetSeconds - 2 * OPENSSL_SECONDS - 6) / 10));
   const short = long / 2;
   const vsPeculiar: BenchRow[] = [];

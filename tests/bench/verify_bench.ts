@@ -6,6 +6,7 @@ import * as jose from "jose";
 import { DEFAULT_ALGORITHMS } from "../../server/oidc/algorithms.ts";
 import { forgeJws, type KeyPair, keyPair, publicJwk, startStaticIssuer } from "../../server/oidc/testdata/forge.ts";
 import { createIdTokenVerifier } from "../../server/oidc/verifier.ts";
+import { opensslSpeed, rate } from "./measure.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 
 const TOKENS_PER_ALG = 48;
@@ -32,39 +33,14 @@ function nodeVerifier(alg: string, publicKey: KeyObject): (input: Buffer, sig: B
   return (input, sig) => verify(hash, input, publicKey, sig);
 }
 
-/** Operations per second of `op` over about `seconds`, after a short warm-up. */
-async function rate(seconds: number, op: (i: number) => unknown): Promise<number> {
-  for (let i = 0; i < 20; i++) await op(i);
-  let count = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    for (let j = 0; j < 10; j++) await op(count++);
-  }
-  return count / ((performance.now() - start) / 1000);
-}
-
-/** `openssl speed` figures (single core), or undefined when openssl is missing. */
-async function opensslSpeed(ctx: BenchContext) {
-  try {
-    const args = ["speed", "-seconds", String(OPENSSL_SECONDS), "rsa2048", "ed25519"];
-    const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "null" }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const rsa = text.match(/^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/m);
-    const ed = text.match(/EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/);
-    if (!rsa || !ed) return undefined;
-    return { rsaVerify: Number(rsa[2]), edSign: Number(ed[1]), edVerify: Number(ed[2]) };
-  } catch (err) {
-    ctx.log(`openssl speed unavailable: ${err instanceof Error ? err.message : err}`);
-    return undefined;
-  }
-}
-
 const round = (x: number) => Math.round(x);
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 export async function run(ctx: BenchContext): Promise<BenchSection[]> {
-  const ossl = await opensslSpeed(ctx);
+  const speed = await opensslSpeed(OPENSSL_SECONDS, ["rsa2048", "ed25519"], ctx.log);
+  const ossl = speed.rsaVerify && speed.edSign && speed.edVerify
+    ? { rsaVerify: speed.rsaVerify, edSign: speed.edSign, edVerify: speed.edVerify }
+    : undefined;
   const perRun = Math.min(0.5, Math.max(0.15, (ctx.budgetSeconds - 4 * OPENSSL_SECONDS - 6) / 32));
   const keys = {
     rsa: keyPair("rsa"),

@@ -5,17 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 import * as jose from "jose";
+import { DEFAULT_USERS, type IdpUser } from "./idp_users.ts";
 
-export interface IdpUser {
-  /** Login name and OIDC `sub`. */
-  sub: string;
-  password: string;
-  email?: string;
-  name?: string;
-  groups?: string[];
-  /** Extra claims put into the ID token (e.g. realm_access). */
-  extra?: Record<string, unknown>;
-}
+export { DEFAULT_USERS, type IdpUser };
 
 export interface IdpClient {
   client_id: string;
@@ -66,19 +58,6 @@ export interface TestIdp {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Users every test and the demo can rely on. Passwords are the user names. */
-export const DEFAULT_USERS: IdpUser[] = [
-  {
-    sub: "alice",
-    password: "alice",
-    email: "alice@example.com",
-    name: "Alice Admin",
-    groups: ["talos-admins", "devs"],
-  },
-  { sub: "bob", password: "bob", email: "bob@example.com", name: "Bob Reader", groups: ["talos-readers"] },
-  { sub: "mallory", password: "mallory", email: "mallory@example.com", name: "Mallory Nobody", groups: ["guests"] },
-];
 
 /** Generate an asymmetric key pair for a JWS algorithm. */
 export function generateSigningKey(alg: SigningAlg): { privateKey: KeyObject; publicKey: KeyObject } {
