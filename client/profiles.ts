@@ -6,7 +6,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parse, stringify } from "yaml";
 import { atomicWrite } from "../shared/atomic_write.ts";
-import type { ParsedArgs } from "../shared/cli.ts";
+import { type FlagSpec, type ParsedArgs, str } from "../shared/cli.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import { type Env, expandHome, type Os, userConfigDir } from "./paths.ts";
 
@@ -23,6 +23,8 @@ export interface Profile {
   /** Only for IdPs that insist on one for native apps (Google "Desktop app"). */
   clientSecret?: string;
   contextName?: string;
+  /** talosconfig to write (default: $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config, as without a profile). */
+  talosconfig?: string;
   scopes?: string[];
   callbackPort?: number;
   deviceCode?: boolean;
@@ -75,7 +77,7 @@ export async function readProfile(name: string, env: Env, os: Os = Deno.build.os
       throw new TalosOidcError("ERR_CONFIG", `reading profile "${path}"`, { cause: err });
     }
     const saved = await listProfiles(env, os);
-    throw new TalosOidcError("ERR_CONFIG", `profile "${name}" does not exist`, {
+    throw new TalosOidcError("ERR_CONFIG", `profile "${name}" does not exist in "${dirname(path)}"`, {
       hint: saved.length
         ? `saved profiles: ${saved.join(", ")}`
         : `create it with: talosctl-oidc setup --provider URL --client-id ID --server URL --profile ${name}`,
@@ -112,6 +114,7 @@ export function decodeProfile(name: string, text: string, dir: string, env: Env,
     ...(s("server_ca_sha256") ? { serverCaSha256: s("server_ca_sha256") } : {}),
     ...(s("client_secret") ? { clientSecret: s("client_secret") } : {}),
     ...(s("context_name") ? { contextName: s("context_name") } : {}),
+    ...(s("talosconfig") ? { talosconfig: s("talosconfig") } : {}),
     ...(Array.isArray(d.scopes) ? { scopes: d.scopes.map(String) } : {}),
     ...(typeof port === "number" && Number.isInteger(port) ? { callbackPort: port } : {}),
     ...(d.device_code === true ? { deviceCode: true } : {}),
@@ -138,6 +141,7 @@ export async function writeProfile(p: Profile, env: Env, caPem?: string, os: Os 
     ...(p.serverCaSha256 ? { server_ca_sha256: p.serverCaSha256 } : {}),
     ...(p.clientSecret ? { client_secret: p.clientSecret } : {}),
     ...(p.contextName ? { context_name: p.contextName } : {}),
+    ...(p.talosconfig ? { talosconfig: p.talosconfig } : {}),
     ...(p.scopes?.length ? { scopes: p.scopes } : {}),
     ...(p.callbackPort !== undefined ? { callback_port: p.callbackPort } : {}),
     ...(p.deviceCode ? { device_code: true } : {}),
@@ -157,23 +161,62 @@ export function profileFlagValues(p: Profile): Record<string, string | boolean |
     ...(p.serverCa ? { "server-ca": p.serverCa } : {}),
     ...(p.clientSecret ? { "client-secret": p.clientSecret } : {}),
     ...(p.contextName ? { "context-name": p.contextName } : {}),
+    ...(p.talosconfig ? { talosconfig: p.talosconfig } : {}),
     ...(p.scopes ? { scopes: p.scopes } : {}),
     ...(p.callbackPort !== undefined ? { "callback-port": String(p.callbackPort) } : {}),
     ...(p.deviceCode ? { "device-code": true } : {}),
   };
 }
 
+/** `--profile NAME` as login, logout, status and doctor take it. */
+export const PROFILE_FLAG: FlagSpec = {
+  name: "profile",
+  type: "string",
+  env: "TALOSCTL_OIDC_PROFILE",
+  arg: "NAME",
+  description: `profile written by "talosctl-oidc setup" (flags and env vars override its values)`,
+};
+
 /**
- * Fill parsed flags from a profile: a flag given on the command line or through its env var wins; every value taken
- * from the profile counts as explicit (the user chose it when running setup). Mutates and returns `parsed`.
+ * Fill parsed flags from a profile, so that the order is flag > non-empty env > profile > default. A flag given on
+ * the command line or through its env var wins; every value taken from the profile counts as explicit (the user
+ * chose it when running setup). Only flags of the command's spec are filled. Two values stay with what the user
+ * gave: the pinned CA is dropped when --server names another server (it was pinned for the profile's), and the
+ * talosconfig path gives way to $TALOSCONFIG or $TALOS_HOME, the env vars of --talosconfig. Mutates and returns
+ * `parsed`.
  */
-export function applyProfile(parsed: ParsedArgs, p: Profile): ParsedArgs {
+export function applyProfile(parsed: ParsedArgs, p: Profile, env: Env = {}): ParsedArgs {
+  const otherServer = parsed.explicit.has("server") && !sameServer(str(parsed.values, "server") ?? "", p.server);
   for (const [flag, value] of Object.entries(profileFlagValues(p))) {
-    if (parsed.explicit.has(flag)) continue;
+    if (parsed.explicit.has(flag) || !Object.hasOwn(parsed.values, flag)) continue;
+    if (flag === "server-ca" && otherServer) continue;
+    if (flag === "talosconfig" && profileTalosconfig(p, env) === undefined) continue;
     parsed.values[flag] = value;
     parsed.explicit.add(flag);
   }
   return parsed;
+}
+
+/**
+ * When `--profile` (or TALOSCTL_OIDC_PROFILE) names a profile, read it and fill the flags not given (applyProfile).
+ * @throws {TalosOidcError} ERR_CONFIG (exit 2) when it does not exist, naming the saved ones, or is malformed.
+ */
+export async function applyNamedProfile(parsed: ParsedArgs, env: Env): Promise<Profile | undefined> {
+  const name = str(parsed.values, "profile");
+  if (!name) return undefined;
+  const profile = await readProfile(name, env);
+  applyProfile(parsed, profile, env);
+  return profile;
+}
+
+/** The profile's talosconfig path unless $TALOSCONFIG or an absolute $TALOS_HOME (env of --talosconfig) is set. */
+export function profileTalosconfig(p: Profile, env: Env): string | undefined {
+  return env.TALOSCONFIG || isAbsolute(env.TALOS_HOME ?? "") ? undefined : p.talosconfig;
+}
+
+function sameServer(a: string, b: string): boolean {
+  const norm = (u: string) => URL.parse(u)?.href.replace(/\/+$/, "") ?? u.replace(/\/+$/, "");
+  return norm(a) === norm(b);
 }
 
 /**

@@ -1,9 +1,12 @@
 /** @module Profiles: written and read back, relative CA paths, flags on the command line win over the profile. */
 
 import { parseFlags } from "../shared/cli.ts";
-import { assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
+import { isTalosOidcError } from "../shared/errors.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
 import { loginSpec } from "./commands/login_options.ts";
+import { statusSpec } from "./commands/status.ts";
 import {
+  applyNamedProfile,
   applyProfile,
   decodeProfile,
   listProfiles,
@@ -93,4 +96,69 @@ Deno.test("loginCommandFor() prints the equivalent login command without the cli
     cmd,
     "talosctl-oidc login --provider https://accounts.google.com --client-id 1-a.apps --server https://s --server-ca '/p/my ca.pem'",
   );
+});
+
+Deno.test("applyProfile() orders values flag > non-empty env > profile > default", () => {
+  const profile = {
+    name: "p",
+    provider: "https://profile-idp",
+    clientId: "profile-client",
+    server: "https://s",
+    contextName: "from-profile",
+  };
+  const env = { TALOSCTL_OIDC_CLIENT_ID: "env-client", TALOSCTL_OIDC_PROVIDER: "" };
+  const parsed = parseFlags(loginSpec, ["--context-name", "from-flag"], env);
+  applyProfile(parsed, profile, env);
+  const v = parsed.values;
+  assertEquals([v.provider, v["client-id"], v["context-name"]], ["https://profile-idp", "env-client", "from-flag"]);
+  assertEquals([v["callback-port"], v.scopes], ["8900", ["openid", "profile", "email", "offline_access"]]);
+  assertEquals(parsed.explicit.has("callback-port"), false);
+});
+
+Deno.test("applyProfile() fills only the command's own flags", () => {
+  const parsed = parseFlags(statusSpec, [], {});
+  applyProfile(parsed, { name: "p", provider: "https://i", clientId: "c", server: "https://s", contextName: "prod" });
+  assertEquals([parsed.values["context-name"], parsed.values.server], ["prod", "https://s"]);
+  assertEquals(Object.hasOwn(parsed.values, "provider"), false);
+});
+
+Deno.test("applyProfile() drops the pinned CA when --server names another server, keeps it for the same one", () => {
+  const profile = { name: "p", provider: "https://i", clientId: "c", server: "https://s:8443", serverCa: "/p/ca.pem" };
+  const other = applyProfile(parseFlags(loginSpec, [], { TALOSCTL_OIDC_SERVER: "https://t:8443" }), profile);
+  assertEquals([other.values.server, other.values["server-ca"]], ["https://t:8443", undefined]);
+  const same = applyProfile(parseFlags(loginSpec, ["--server", "https://s:8443/"], {}), profile);
+  assertEquals(same.values["server-ca"], "/p/ca.pem");
+});
+
+Deno.test("applyProfile() takes the profile's talosconfig unless --talosconfig, $TALOSCONFIG or $TALOS_HOME is set", () => {
+  const profile = { name: "p", provider: "https://i", clientId: "c", server: "https://s", talosconfig: "~/prod.yaml" };
+  const take = (args: string[], env: Record<string, string>) =>
+    applyProfile(parseFlags(loginSpec, args, env), profile, env).values.talosconfig;
+  assertEquals(take([], {}), "~/prod.yaml");
+  assertEquals(take(["--talosconfig", "/x"], {}), "/x");
+  assertEquals(take([], { TALOSCONFIG: "/env" }), undefined);
+  assertEquals(take([], { TALOS_HOME: "/talos" }), undefined);
+  assertEquals(take([], { TALOS_HOME: "relative" }), "~/prod.yaml");
+});
+
+Deno.test("applyNamedProfile() reads --profile or TALOSCTL_OIDC_PROFILE; a missing one is ERR_CONFIG naming the saved ones", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const env = { HOME: home, XDG_CONFIG_HOME: `${home}/cfg` };
+    await writeProfile(
+      { name: "dev", provider: "https://i", clientId: "c", server: "https://s", talosconfig: "/t" },
+      env,
+    );
+    await writeProfile({ name: "prod", provider: "https://i", clientId: "c", server: "https://s" }, env);
+    assertEquals(await applyNamedProfile(parseFlags(loginSpec, [], env), env), undefined);
+    const byEnv = parseFlags(loginSpec, [], { ...env, TALOSCTL_OIDC_PROFILE: "dev" });
+    assertEquals((await applyNamedProfile(byEnv, env))?.name, "dev");
+    assertEquals(byEnv.values.talosconfig, "/t");
+    const err = await assertRejects(() => applyNamedProfile(parseFlags(loginSpec, ["--profile", "stage"], env), env));
+    assert(isTalosOidcError(err, "ERR_CONFIG"));
+    assertEquals(err.message, `profile "stage" does not exist in "${home}/cfg/talosctl-oidc/profiles"`);
+    assertEquals(err.hint, "saved profiles: dev, prod");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

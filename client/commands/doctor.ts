@@ -19,7 +19,7 @@ import { checkServer } from "../doctor/server_checks.ts";
 import { checkTalosconfig } from "../doctor/talosconfig_checks.ts";
 import type { Check, DoctorInputs } from "../doctor/types.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
-import { type Profile, readProfile } from "../profiles.ts";
+import { type Profile, PROFILE_FLAG, profileTalosconfig, readProfile } from "../profiles.ts";
 import { currentContext, readTalosconfig } from "../talosconfig/read.ts";
 
 const spec: CommandSpec = {
@@ -31,13 +31,7 @@ Each check prints one line: ok, warn, fail or skip, and a "fix:" line for proble
 Server and IdP checks need to know where they are: --profile NAME (written by "talosctl-oidc setup"), or --server,
 --server-ca and --provider. Nothing is changed and no token is sent anywhere.`,
   flags: [
-    {
-      name: "profile",
-      type: "string",
-      env: "TALOSCTL_OIDC_PROFILE",
-      arg: "NAME",
-      description: "profile written by setup",
-    },
+    PROFILE_FLAG,
     { name: "context", type: "string", arg: "NAME", description: "talosconfig context to check (default: current)" },
     {
       name: "talosconfig",
@@ -86,7 +80,8 @@ async function resolveInputs(ctx: CommandContext, parsed: ParsedArgs, clock: Clo
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
     throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 1-65535" });
   }
-  const talosconfigPath = resolveTalosconfigPath(get("talosconfig"), ctx.env);
+  const fromProfile = profile && profileTalosconfig(profile, ctx.env);
+  const talosconfigPath = resolveTalosconfigPath(get("talosconfig") ?? fromProfile, ctx.env);
   const contextName = get("context") ?? profile?.contextName ?? await currentOf(talosconfigPath);
   const loginHint = profile ? `talosctl-oidc login --profile ${profile.name}` : "talosctl-oidc login ...";
   return {

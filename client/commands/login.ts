@@ -4,6 +4,8 @@ import { type Command, EXIT, formatHelp, parseFlags } from "../../shared/cli.ts"
 import { TalosOidcError } from "../../shared/errors.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { checkServerUrl } from "../exchange_client.ts";
+import { loadCallbackTls } from "../oidc/callback_tls.ts";
+import { applyNamedProfile } from "../profiles.ts";
 import { createLoginDeps, type LoginDeps } from "./login_deps.ts";
 import { loginOnce, type LoginTarget } from "./login_once.ts";
 import { type LoginOptions, loginSpec, toLoginOptions } from "./login_options.ts";
@@ -31,7 +33,10 @@ export async function runLogin(o: Readonly<LoginOptions>, d: LoginDeps): Promise
   return EXIT.OK;
 }
 
-/** Check --server (refusing http:// without --insecure), read --server-ca, resolve the talosconfig path. */
+/**
+ * Check --server (refusing http:// without --insecure), read --server-ca and the callback's TLS pair, resolve the
+ * talosconfig path: every configuration problem shows before anything goes over the network.
+ */
 async function resolveTarget(o: Readonly<LoginOptions>, d: LoginDeps): Promise<LoginTarget> {
   const server = checkServerUrl(o.server, o.insecure);
   if (o.insecure && server.protocol === "https:") {
@@ -49,6 +54,9 @@ async function resolveTarget(o: Readonly<LoginOptions>, d: LoginDeps): Promise<L
       throw new TalosOidcError("ERR_USAGE", `the --server-ca file "${path}" holds no PEM certificate`);
     }
   }
+  if (o.localServerCert && o.localServerKey) {
+    await loadCallbackTls({ cert: o.localServerCert, key: o.localServerKey }, d.env, d.clock.now());
+  }
   return {
     server,
     ...(serverCaPem ? { serverCaPem } : {}),
@@ -64,6 +72,7 @@ export const loginCommand: Command = {
       ctx.stdio.stdout(formatHelp(loginSpec));
       return EXIT.OK;
     }
+    await applyNamedProfile(parsed, ctx.env); // flag > env > profile > default
     const o = toLoginOptions(parsed);
     return await runLogin(o, await createLoginDeps(ctx, o));
   },

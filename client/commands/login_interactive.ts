@@ -4,6 +4,7 @@
  */
 
 import { runAuthCodeFlow, type VerifiedTokens } from "../oidc/auth_code.ts";
+import { loadCallbackTls } from "../oidc/callback_tls.ts";
 import { withDeadline } from "../oidc/deadline.ts";
 import { runDeviceFlow } from "../oidc/device_flow.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
@@ -65,12 +66,17 @@ export async function signInInteractively(
         await verifier.verify(tokens.id_token);
         return { ...tokens, id_token: tokens.id_token };
       }
+      // Read again for each browser login (login.ts checked it at start): a long --watch picks up a renewed pair.
+      const callbackTls = o.localServerCert && o.localServerKey
+        ? await loadCallbackTls({ cert: o.localServerCert, key: o.localServerKey }, d.env, d.clock.now())
+        : undefined;
       return await runAuthCodeFlow({
         metadata,
         client,
         scopes: o.scopes,
         listenAddresses: o.listenAddresses,
         redirectUrl: o.redirectUrl,
+        ...(callbackTls ? { callbackTls } : {}),
         logger: d.logger,
         signal,
         verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),

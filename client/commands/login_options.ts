@@ -2,19 +2,23 @@
 
 import { type CommandSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
+import { PROFILE_FLAG } from "../profiles.ts";
 
 export const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
 
 export const loginSpec: CommandSpec = {
   name: "login",
   summary: "Sign in with your IdP and write a Talos context into your talosconfig",
-  usage: "talosctl-oidc login --provider URL --client-id ID --server URL [flags]",
+  usage:
+    "talosctl-oidc login --provider URL --client-id ID --server URL [flags]\n  talosctl-oidc login --profile NAME [flags]",
   description: `
 Reuses what it can: a certificate with more than a third of its lifetime left means nothing to do; else a cached
 ID token, else the refresh token, else a browser login (Authorization Code + PKCE on a loopback callback), or the
 device flow with --device-code or on a machine without a display. The key is made here; only a CSR is sent.
-Two logins for the same context at once open one browser: the second waits and reuses the result.`,
+Two logins for the same context at once open one browser: the second waits and reuses the result.
+With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags and env vars do not give.`,
   flags: [
+    PROFILE_FLAG,
     { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },
     { name: "client-id", type: "string", env: "TALOSCTL_OIDC_CLIENT_ID", arg: "ID", description: "OIDC client ID" },
     { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
@@ -42,7 +46,26 @@ Two logins for the same context at once open one browser: the second waits and r
       description: "callback bind address, overrides --callback-port; the first one builds the redirect URI",
     },
     { name: "oidc-redirect-url", type: "string", arg: "URL", description: "exact redirect URI sent to the IdP" },
-    { name: "context-name", type: "string", default: "oidc", arg: "NAME", description: "talosconfig context name" },
+    {
+      name: "local-server-cert",
+      type: "string",
+      arg: "PATH",
+      description: "PEM certificate to serve the callback over https:// (needs --local-server-key)",
+    },
+    {
+      name: "local-server-key",
+      type: "string",
+      arg: "PATH",
+      description: "PEM private key of --local-server-cert",
+    },
+    {
+      name: "context-name",
+      type: "string",
+      default: "oidc",
+      env: "TALOSCTL_OIDC_CONTEXT",
+      arg: "NAME",
+      description: "talosconfig context name",
+    },
     {
       name: "talosconfig",
       type: "string",
@@ -63,6 +86,7 @@ Two logins for the same context at once open one browser: the second waits and r
     { name: "verbose", short: "v", type: "boolean", description: "debug output" },
   ],
   examples: [
+    "talosctl-oidc login --profile prod                # values saved by talosctl-oidc setup --profile prod",
     "talosctl-oidc login --provider https://id.example.com --client-id talosctl --server https://talos-oidc.example.com",
     "TALOSCTL_OIDC_PROVIDER=https://id.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\\n" +
     "    TALOSCTL_OIDC_SERVER=https://talos-oidc.example.com talosctl-oidc login --context-name prod --watch",
@@ -82,6 +106,9 @@ export interface LoginOptions {
   /** The user chose where the callback listens or points (no automatic device flow then). */
   explicitCallback: boolean;
   redirectUrl?: string;
+  /** --local-server-cert / --local-server-key: serve the callback over TLS (both or neither; `~` not yet expanded). */
+  localServerCert?: string;
+  localServerKey?: string;
   contextName: string;
   talosconfig?: string;
   serverCa?: string;
@@ -104,7 +131,7 @@ export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
     .filter(([f]) => !str(v, f)).map(([f, e]) => `--${f} (or TALOSCTL_OIDC_${e})`);
   if (missing.length > 0) {
     throw new TalosOidcError("ERR_USAGE", `login: missing ${missing.join(", ")}`, {
-      hint: `run "talosctl-oidc login --help" for the flags`,
+      hint: `pass --profile NAME (saved by "talosctl-oidc setup"), or run "talosctl-oidc login --help" for the flags`,
     });
   }
   if (p.positionals.length > 0) {
@@ -115,6 +142,13 @@ export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
   const port = str(v, "callback-port") ?? "8900";
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
     throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 0-65535 (0: any port)" });
+  }
+  const cert = str(v, "local-server-cert") || undefined, key = str(v, "local-server-key") || undefined;
+  if (Boolean(cert) !== Boolean(key)) {
+    const [given, other] = cert ? ["cert", "key"] : ["key", "cert"];
+    throw new TalosOidcError("ERR_USAGE", `login: --local-server-${given} needs --local-server-${other}`, {
+      hint: "serving the callback over TLS needs both a certificate and its private key",
+    });
   }
   const listen = list(v, "listen-address");
   const scopes = list(v, "scopes");
@@ -127,8 +161,10 @@ export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
     clientSecret: str(v, "client-secret") || undefined,
     scopes: scopes.includes("openid") ? scopes : ["openid", ...scopes],
     listenAddresses: listen.length > 0 ? listen : [`127.0.0.1:${Number(port)}`],
-    explicitCallback: listen.length > 0 || p.explicit.has("callback-port") || Boolean(str(v, "oidc-redirect-url")),
+    explicitCallback: listen.length > 0 || p.explicit.has("callback-port") || Boolean(str(v, "oidc-redirect-url")) ||
+      Boolean(cert),
     redirectUrl: str(v, "oidc-redirect-url") || undefined,
+    ...(cert && key ? { localServerCert: cert, localServerKey: key } : {}),
     contextName,
     talosconfig: str(v, "talosconfig") || undefined,
     serverCa: str(v, "server-ca") || undefined,

@@ -55,3 +55,21 @@ Deno.test("chooseDeviceFlow() picks the device flow when asked, or headless with
 Deno.test("backoffDelay() doubles from 10 s and stops at 5 minutes", () => {
   assertEquals([1, 2, 3, 4, 5, 6, 7, 20].map(backoffDelay), [10e3, 20e3, 40e3, 80e3, 160e3, 300e3, 300e3, 300e3]);
 });
+
+Deno.test("--local-server-cert and --local-server-key go together and count as a chosen callback", () => {
+  const o = parse([...REQUIRED, "--local-server-cert", "~/cb.pem", "--local-server-key", "~/cb-key.pem"]);
+  assertEquals([o.localServerCert, o.localServerKey, o.explicitCallback], ["~/cb.pem", "~/cb-key.pem", true]);
+  assertThrows(
+    () => parse([...REQUIRED, "--local-server-cert", "cb.pem"]),
+    (e) => isTalosOidcError(e, "ERR_USAGE") && e.message === "login: --local-server-cert needs --local-server-key",
+  );
+  assertThrows(
+    () => parse([...REQUIRED, "--local-server-key", "k.pem"]),
+    (e) => isTalosOidcError(e, "ERR_USAGE") && e.message === "login: --local-server-key needs --local-server-cert",
+  );
+});
+
+Deno.test("--context-name falls back to TALOSCTL_OIDC_CONTEXT, as status and logout do", () => {
+  assertEquals(parse(REQUIRED, { TALOSCTL_OIDC_CONTEXT: "prod" }).contextName, "prod");
+  assertEquals(parse([...REQUIRED, "--context-name", "dev"], { TALOSCTL_OIDC_CONTEXT: "prod" }).contextName, "dev");
+});

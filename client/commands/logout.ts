@@ -12,6 +12,7 @@ import {
 import { TalosOidcError } from "../../shared/errors.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
+import { applyNamedProfile, PROFILE_FLAG } from "../profiles.ts";
 import { deleteContext } from "../talosconfig/write.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { sameIssuer } from "../token_cache/token.ts";
@@ -21,7 +22,7 @@ import { type Fetch, postForm } from "../oidc/http.ts";
 export const logoutSpec: CommandSpec = {
   name: "logout",
   summary: "Remove the cached tokens and the context this tool wrote",
-  usage: "talosctl-oidc logout [--context-name NAME] [--talosconfig PATH] [--revoke]",
+  usage: "talosctl-oidc logout [--profile NAME] [--context-name NAME] [--talosconfig PATH] [--revoke]",
   description: `
 Deletes the context's cached tokens (OS keychain and token file) and removes the context from the talosconfig,
 keeping every other context and key. If it was the current context, "context:" becomes empty, as talosctl does:
@@ -30,6 +31,7 @@ With --revoke the refresh token (and access token) are first revoked at the IdP 
 client id stored with the cached token; if revocation fails nothing is removed, so you can retry.
 The issued Talos certificate itself cannot be revoked (Talos has no CRL): it stays valid until it expires.`,
   flags: [
+    PROFILE_FLAG,
     {
       name: "context-name",
       type: "string",
@@ -187,6 +189,7 @@ export const logoutCommand: Command = {
       ctx.stdio.stdout(formatHelp(logoutSpec));
       return EXIT.OK;
     }
+    await applyNamedProfile(p, ctx.env);
     if (p.positionals.length > 0) {
       throw new TalosOidcError("ERR_USAGE", `logout: unexpected argument "${p.positionals[0]}"`, {
         hint: `run "talosctl-oidc logout --help" for the flags`,

@@ -14,6 +14,7 @@ import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { textLogger } from "../../shared/log.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
+import { applyNamedProfile, PROFILE_FLAG } from "../profiles.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
@@ -22,7 +23,7 @@ import { isTokenExpired, jwtExpiry, tokenExpiry } from "../token_cache/token.ts"
 export const statusSpec: CommandSpec = {
   name: "status",
   summary: "Show the context, its certificate and the cached token (offline)",
-  usage: "talosctl-oidc status [--context-name NAME] [--talosconfig PATH] [--output text|json] [--check]",
+  usage: "talosctl-oidc status [--profile NAME] [--context-name NAME] [--talosconfig PATH] [-o text|json] [--check]",
   description: `
 Reads the talosconfig and the token cache only; nothing goes over the network unless --check is given, which then
 asks the exchange server's /healthz. Exit 0 when the report was printed, 1 when the talosconfig or the token cache
@@ -34,6 +35,7 @@ not_after, expired, seconds_left} | null, token {issuer, client_id, expires_at, 
 refresh_token, store} | null, token_cache {backend, keychain, keychain_problem, file} and, with --check,
 server {url, healthy, status, error}.`,
   flags: [
+    PROFILE_FLAG,
     {
       name: "context-name",
       type: "string",
@@ -246,6 +248,7 @@ export const statusCommand: Command = {
       ctx.stdio.stdout(formatHelp(statusSpec));
       return EXIT.OK;
     }
+    await applyNamedProfile(p, ctx.env);
     const output = str(p.values, "output");
     if (output !== "text" && output !== "json") {
       throw new TalosOidcError("ERR_USAGE", `status: invalid --output "${output}"`, { hint: "use text or json" });

@@ -6,6 +6,7 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import { startCallbackServer } from "./callback_server.ts";
+import type { CallbackTls } from "./callback_tls.ts";
 import type { ProviderMetadata } from "./discovery.ts";
 import type { Fetch } from "./http.ts";
 import { createPkce, randomToken } from "./pkce.ts";
@@ -17,6 +18,8 @@ export interface AuthCodeFlowOptions {
   scopes: string[];
   listenAddresses: string[];
   redirectUrl?: string;
+  /** Serve the loopback callback over TLS (https:// redirect URI). */
+  callbackTls?: CallbackTls;
   /** Show or open the authorization URL (browser opener, printed URL, spinner). */
   presentUrl(url: string): Promise<void> | void;
   /** Check the ID token (signature, claims, this login's nonce) before the browser is told it worked. */
@@ -64,6 +67,7 @@ export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedT
     redirectUrl: o.redirectUrl,
     state,
     issuer: o.metadata.issuer,
+    ...(o.callbackTls ? { tls: o.callbackTls } : {}),
     logger: o.logger,
   });
   let outcome = { ok: false, message: "The login failed; see your terminal." };

@@ -6,6 +6,7 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import { CALLBACK_HEADERS, type PageOutcome, renderCallbackPage } from "./callback_page.ts";
+import type { CallbackTls } from "./callback_tls.ts";
 import { timingSafeEqual } from "./pkce.ts";
 
 /** What the IdP sent back to the redirect URI (RFC 6749 §4.1.2, §4.1.2.1). */
@@ -20,6 +21,8 @@ export interface CallbackServerOptions {
   state: string;
   /** When set, an `iss` parameter in the callback must equal it (RFC 9207 mix-up defence). */
   issuer?: string;
+  /** Serve the callback over TLS with this key pair; the default redirect URI is then https://. */
+  tls?: CallbackTls;
   logger: Logger;
 }
 
@@ -93,23 +96,26 @@ export function startCallbackServer(options: CallbackServerOptions): CallbackSer
     return page(o.ok ? 200 : 400, o);
   };
 
+  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key } : {};
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
   try {
     for (const addr of options.listenAddresses) {
       const { hostname, port } = parseListenAddress(addr);
-      servers.push(Deno.serve({ hostname, port, onListen: () => {} }, handler));
+      servers.push(Deno.serve({ hostname, port, ...tls, onListen: () => {} }, handler));
     }
   } catch (err) {
     for (const s of servers) void s.shutdown();
-    if (err instanceof TalosOidcError) throw err;
-    throw new TalosOidcError("ERR_IO", `listening for the login callback failed: ${(err as Error).message}`, {
-      cause: err,
-      hint: "another login may be running, or the port is taken: try --callback-port 0 or another port",
-    });
+    throw listenFailed(err, Boolean(options.tls));
   }
+  const scheme = options.tls ? "https" : "http";
   const first = servers[0]!.addr;
   const host = first.hostname.includes(":") ? `[${first.hostname}]` : first.hostname;
-  const redirectUri = options.redirectUrl ?? `http://${host}:${first.port}${path}`;
+  const redirectUri = options.redirectUrl ?? `${scheme}://${host}:${first.port}${path}`;
+  if (custom && custom.protocol !== `${scheme}:` && /^(localhost|127(\.\d+){3}|\[::1\])$/.test(custom.hostname)) {
+    options.logger.warn(
+      `the redirect URL "${custom.href}" is ${custom.protocol}// but the callback serves ${scheme}://`,
+    );
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -131,6 +137,24 @@ export function startCallbackServer(options: CallbackServerOptions): CallbackSer
       return closed;
     },
   };
+}
+
+/** A port that is taken is ERR_IO; anything else while serving TLS is the key pair's fault (rustls refused it). */
+function listenFailed(err: unknown, tls: boolean): TalosOidcError {
+  if (err instanceof TalosOidcError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  const network = err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.AddrNotAvailable ||
+    err instanceof Deno.errors.PermissionDenied;
+  if (tls && !network) {
+    return new TalosOidcError("ERR_CONFIG", `serving the login callback over TLS failed: ${msg}`, {
+      cause: err,
+      hint: "check --local-server-cert and --local-server-key (PEM certificate and its unencrypted key)",
+    });
+  }
+  return new TalosOidcError("ERR_IO", `listening for the login callback failed: ${msg}`, {
+    cause: err,
+    hint: "another login may be running, or the port is taken: try --callback-port 0 or another port",
+  });
 }
 
 function parseRedirectUrl(raw: string): URL {

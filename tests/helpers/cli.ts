@@ -119,17 +119,21 @@ function quote(s: string): string {
   return `'${s}'`;
 }
 
-/** `--browser-command` for a scripted browser. */
+/**
+ * `--browser-command` for a scripted browser. `caFile`: a PEM certificate the browser trusts too (`deno --cert`), for
+ * an https:// callback served with a self-signed certificate.
+ */
 export function browserCommand(
   mode: "walk" | "zero" | "count",
-  o: { user?: string; marker?: string } = {},
+  o: { user?: string; marker?: string; caFile?: string } = {},
 ): string {
   const rest = mode === "walk"
     ? [o.user ?? "alice"]
     : mode === "zero"
     ? [o.marker ?? "/dev/null"]
     : [o.marker ?? "/dev/null", o.user ?? "alice"];
-  return [Deno.execPath(), "run", "-A", SELF, "browse", mode, ...rest].map(quote).join(" ");
+  const trust = o.caFile ? ["--cert", o.caFile] : [];
+  return [Deno.execPath(), "run", "-A", ...trust, SELF, "browse", mode, ...rest].map(quote).join(" ");
 }
 
 /**
