@@ -3,6 +3,7 @@
 import { formatDuration } from "../../shared/duration.ts";
 import type { AuditEvent, AuditSink } from "../audit/types.ts";
 import { type CertRecord, recordFromEvent } from "./cert_record.ts";
+import { createRingBuffer } from "./ring_buffer.ts";
 
 type TimedEvent = AuditEvent & { timestamp: string };
 
@@ -66,7 +67,8 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   const maxRecords = options.maxRecords ?? 10_000;
   const maxFailures = options.maxFailures ?? 50;
   const startedAt = now();
-  const records: CertRecord[] = (options.history ?? []).slice(-maxRecords);
+  // A ring, not an array trimmed with splice(0, 1): that moved all maxRecords entries on every issuance.
+  const records = createRingBuffer<CertRecord>(maxRecords, options.history ?? []);
   const failures: FailureRecord[] = [];
   const byRole: Record<string, number> = {};
   const n = { issued: 0, ok: 0, failed: 0, certErrors: 0, rbac: 0, limited: 0, denied: 0 };
@@ -79,7 +81,6 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
         const rec = recordFromEvent(e);
         if (!rec) break;
         records.push(rec);
-        if (records.length > maxRecords) records.splice(0, records.length - maxRecords);
         options.onRecord?.(rec);
         break;
       }
@@ -110,7 +111,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
 
   const active = () => {
     const t = now().getTime();
-    return records.filter((r) => Date.parse(r.expires_at) > t);
+    return records.toArray().filter((r) => Date.parse(r.expires_at) > t);
   };
 
   return {
@@ -124,19 +125,19 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
       total_auth_successes: n.ok,
       total_auth_failures: n.failed,
       total_cert_errors: n.certErrors,
-      unique_users: new Set(records.map((r) => r.subject)).size,
+      unique_users: new Set(records.toArray().map((r) => r.subject)).size,
       certs_by_role: { ...byRole },
       total_rbac_denials: n.rbac,
       total_rate_limited: n.limited,
       total_ip_denied: n.denied,
       recent_failures: failures.map((f) => ({ ...f })),
     }),
-    certs: (o = {}) => (o.all ? [...records] : active()).reverse().map((r) => ({ ...r, roles: [...r.roles] })),
+    certs: (o = {}) => (o.all ? records.toArray() : active()).reverse().map((r) => ({ ...r, roles: [...r.roles] })),
     issuanceSeries(bucketMs, buckets) {
       const end = Math.ceil(now().getTime() / bucketMs) * bucketMs;
       const start = end - bucketMs * buckets;
       const counts = new Array<number>(buckets).fill(0);
-      for (const r of records) {
+      for (const r of records.toArray()) {
         const t = Date.parse(r.issued_at);
         if (t >= start && t < end) counts[Math.floor((t - start) / bucketMs)]!++;
       }

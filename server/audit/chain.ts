@@ -26,7 +26,19 @@ export function flatJson(rec: Record<string, unknown>, sorted = false): string |
       return undefined;
     }
   }
-  return JSON.stringify(rec, sorted ? keys.sort() : keys);
+  if (!sorted) return JSON.stringify(rec); // same bytes as with a key list, on V8's fast path
+  keys.sort();
+  // A copy with its keys inserted in sorted order serialises twice as fast as a replacer key list. Integer-like
+  // keys would be enumerated first whatever the insertion order (and "__proto__" would not be copied), so
+  // those records keep the key list.
+  if (keys.some(needsKeyList)) return JSON.stringify(rec, keys);
+  const ordered: Record<string, unknown> = {};
+  for (const k of keys) ordered[k] = rec[k];
+  return JSON.stringify(ordered);
+}
+
+function needsKeyList(key: string): boolean {
+  return key === "__proto__" || /^(?:0|[1-9]\d*)$/.test(key);
 }
 
 /** JSON with object keys sorted at every level and no whitespace (stable across writers). */

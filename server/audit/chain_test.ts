@@ -2,7 +2,7 @@
 
 import { createHash } from "node:crypto";
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { canonicalJson, chainHash, GENESIS_HASH, verifyAuditChain } from "./chain.ts";
+import { canonicalJson, chainHash, flatJson, GENESIS_HASH, verifyAuditChain } from "./chain.ts";
 
 Deno.test("verifyAuditChain() rejects a first line that does not continue the given start hash", () => {
   const rec = { timestamp: "t", type: "auth_success", prev_hash: GENESIS_HASH };
@@ -21,4 +21,18 @@ Deno.test("chainHash() of a flat line equals SHA-256 over prev_hash + sorted-key
   const nested = { a: { z: 1, b: [{ y: 2, x: 1 }] }, prev_hash: GENESIS_HASH };
   const nestedSorted = '{"a":{"b":[{"x":1,"y":2}],"z":1},"prev_hash":"' + GENESIS_HASH + '"}';
   assertEquals(chainHash(GENESIS_HASH, nested), createHash("sha256").update(GENESIS_HASH + nestedSorted).digest("hex"));
+});
+
+Deno.test("flatJson() gives canonicalJson's bytes when sorted and JSON.stringify's when not, odd keys included", () => {
+  const records: Record<string, unknown>[] = [
+    { type: "cert_issued", timestamp: "t", roles: ["os:reader"], "event.outcome": "success", skip: undefined },
+    { b: 1, "10": "ten", "2": "two", a: null, "01": "zero-one" },
+    JSON.parse('{"z": 1, "__proto__": "p", "a": [1, "x", null]}'),
+    {},
+  ];
+  for (const rec of records) {
+    assertEquals(flatJson(rec, true), canonicalJson(rec));
+    assertEquals(flatJson(rec), JSON.stringify(rec));
+  }
+  assertEquals(flatJson({ a: { b: 1 } }), undefined);
 });
