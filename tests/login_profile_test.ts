@@ -13,12 +13,13 @@ import { startLoginWorld } from "./login_e2e_fixture.ts";
 
 const SCOPES = "openid,email,groups,offline_access";
 
-Deno.test("setup --profile dev, then login, status and logout --profile dev use its context, server and pinned CA", async () => {
+Deno.test("setup --profile dev, then login, status, doctor and logout --profile dev use its context, talosconfig, server and CA", async () => {
   await using w = await startLoginWorld();
   const fingerprint = new X509Certificate(w.server.tlsCaPem!).fingerprint256;
   const setup = await runCli([
     ...["setup", "--provider", w.idp.issuer, "--client-id", w.idp.clientId, "--server", w.server.url],
     ...["--server-ca-fingerprint", fingerprint, "--profile", "dev", "--context-name", "dev-cluster"],
+    ...["--talosconfig", "~/dev.yaml"],
     ...["--callback-port", "0", "--scopes", SCOPES, "--browser-command", browserCommand("walk")],
   ], { home: w.home });
   assertEquals(setup.code, 0, setup.stderr);
@@ -31,7 +32,8 @@ Deno.test("setup --profile dev, then login, status and logout --profile dev use 
   assertEquals(login.code, 0, login.stderr);
   assertStringIncludes(login.stderr, "Using the cached ID token"); // setup cached it under the profile's context
   assertStringIncludes(login.stderr, `Talosconfig updated: context "dev-cluster"`);
-  assertEquals(await w.callApidAs("dev-cluster"), {
+  const talosconfig = join(w.home, "dev.yaml");
+  assertEquals(await w.callApidAs("dev-cluster", talosconfig), {
     status: 200,
     body: { subject_cn: "alice@example.com", roles: ["os:admin"] },
   });
@@ -42,10 +44,16 @@ Deno.test("setup --profile dev, then login, status and logout --profile dev use 
   assertMatch(status.stdout, /^Roles: +os:admin$/m);
   assertMatch(status.stdout, /^Health: +ok \(HTTP 200\)$/m); // the server, trusted through the pinned CA
 
+  const doctor = await runCli(["doctor", "--profile", "dev", "--skip-keychain"], { home: w.home });
+  assertEquals(doctor.code, 0, doctor.stdout);
+  assertMatch(doctor.stdout, new RegExp(`^ok +talosconfig +"${talosconfig}" parses`, "m"));
+  assertMatch(doctor.stdout, /^ok +server +\S+ answers \/healthz \(TLS verified with the pinned CA/m);
+
   const logout = await runCli(["logout", "--profile", "dev"], { home: w.home });
   assertEquals(logout.code, 0, logout.stderr);
-  assertStringIncludes(logout.stderr, `Removed context "dev-cluster" from ${w.talosconfig}`);
-  assertEquals(contextNames((await readTalosconfig(w.talosconfig)).doc), []);
+  assertStringIncludes(logout.stderr, `Removed context "dev-cluster" from ${talosconfig}`);
+  assertEquals(contextNames((await readTalosconfig(talosconfig)).doc), []);
+  assertEquals(await Deno.stat(w.talosconfig).then(() => true, () => false), false);
 });
 
 Deno.test("login with TALOSCTL_OIDC_PROFILE signs in through the browser; flags still win over the profile", async () => {
