@@ -158,18 +158,17 @@ async function serveOne(
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out["set-cookie"] = cookies;
   if (stopping()) out.connection = "close";
-  if (!response.body || req.method === "HEAD") {
-    res.writeHead(response.status, out);
-    res.end();
-    return;
-  }
-  if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+  if (req.method === "HEAD") return void (res.writeHead(response.status, out), res.end());
+  if (response.headers.get("content-type")?.startsWith("text/event-stream") && response.body) {
     res.writeHead(response.status, out);
     for await (const chunk of response.body) res.write(chunk);
     res.end();
     return;
   }
+  // Not `response.body`: that getter wraps a string body (every JSON answer) in a ReadableStream, which
+  // arrayBuffer() then drains chunk by chunk. A null body reads as empty, and is answered as before.
   const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength === 0) return void (res.writeHead(response.status, out), res.end());
   out["content-length"] = String(bytes.byteLength);
   res.writeHead(response.status, out);
   res.end(bytes);
