@@ -13,6 +13,7 @@ import {
   DONE,
   EXCHANGE_LUA,
   gcPauses,
+  loadAverage,
   median,
   mintTokens,
   opensslBaseline,
@@ -27,6 +28,7 @@ const TOKENS = 1000;
 const TARGET_RPS = 3000;
 const TARGET_P99_MS = 5;
 const STEADY_RPS = 1000;
+const STEADY_RUNS = 3;
 
 /** Verify, sign and audit in this process: what one exchange costs before HTTP. */
 async function inProcess(idp: TestIdp, tokens: string[], caPems: { certPem: string; keyPem: string }, dir: string) {
@@ -106,8 +108,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
     await Deno.writeTextFile(bodies, tokens.map((t) => JSON.stringify({ id_token: t })).join("\n") + "\n");
     await Deno.writeTextFile(script, EXCHANGE_LUA);
     await Deno.writeTextFile(get, DONE);
-    const ex = (c: number, secs: number, pauseMs = 0) =>
-      wrk(`${url}/exchange`, c, secs, script, [bodies, String(pauseMs)]);
+    const ex = (c: number, secs: number, pauseMs = 0, cpus?: string) =>
+      wrk(`${url}/exchange`, c, secs, script, [bodies, String(pauseMs)], cpus);
     const { child, url, gc } = await startServer(idp, ca, dir, ctx);
     const rows: BenchRow[] = [];
     const latency: BenchRow[] = [];
@@ -153,36 +155,59 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         baselineValue: round(results[32]!.rps),
         ratio: round(h.rps / results[32]!.rps, 1),
       });
+      // The tail at this load is noisy (GC, and whatever else the 2 cores run): three runs, the median is the
+      // figure, each run stamped with the load average; then one with wrk pinned to CPU 1 (generator share).
       const gcFrom = gc.length;
-      const steady = await ex(50, 10, 49);
+      const runs: (WrkResult & { load: string })[] = [];
+      for (let i = 0; i < STEADY_RUNS; i++) runs.push({ ...(await ex(50, 10, 49)), load: await loadAverage() });
       const pauses = gcPauses(gc.slice(gcFrom));
-      ctx.log(`steady: ${steady.rps.toFixed(0)} req/s p99 ${steady.p99.toFixed(2)} ms`);
+      const byP99 = [...runs].sort((a, b) => a.p99 - b.p99);
+      const steady = byP99[Math.floor(byP99.length / 2)]!;
+      const pinned = await ex(50, 10, 49, "1");
+      const pinnedLoad = await loadAverage();
+      ctx.log(`steady: ${runs.map((r) => `p99 ${r.p99.toFixed(2)} ms (load ${r.load})`).join(", ")}`);
+      ctx.log(`steady, wrk on CPU 1: p99 ${pinned.p99.toFixed(2)} ms (load ${pinnedLoad})`);
       latency.push({
-        name: `/exchange p99 at a steady ~${STEADY_RPS} req/s (achieved ${round(steady.rps)})`,
+        name: `/exchange p99 at a steady ~${STEADY_RPS} req/s, median of ${STEADY_RUNS} runs (achieved ${
+          round(steady.rps)
+        })`,
         value: round(steady.p99, 2),
         unit: "ms",
         baseline: "target",
         baselineValue: TARGET_P99_MS,
         ratio: round(steady.p99 / TARGET_P99_MS, 2),
-        note: "lower is better; 50 connections, each pausing 25-74 ms (uniform) between requests",
+        note: `lower is better; 50 connections, each pausing 25-74 ms (uniform) between requests; runs: ${
+          runs.map((r) => `${round(r.p99, 2)} ms (load ${r.load})`).join(", ")
+        }`,
+      }, {
+        name: `/exchange p99 at a steady ~${STEADY_RPS} req/s, wrk pinned to CPU 1 (taskset)`,
+        value: round(pinned.p99, 2),
+        unit: "ms",
+        baseline: "target",
+        baselineValue: TARGET_P99_MS,
+        ratio: round(pinned.p99 / TARGET_P99_MS, 2),
+        note: `one run, load ${pinnedLoad}; p50 ${round(pinned.p50, 2)} ms`,
       });
       latency.push({ name: `/exchange p50 at a steady ~${STEADY_RPS} req/s`, value: round(steady.p50, 2), unit: "ms" });
       latency.push(
         {
-          name: "GC pauses during the steady run: scavenges",
+          name: `GC pauses during the ${STEADY_RUNS} steady runs: scavenges`,
           value: pauses.scavenges.length,
           unit: "count",
           note: `median ${median(pauses.scavenges)} ms, max ${Math.max(0, ...pauses.scavenges)} ms`,
         },
         {
-          name: "GC pauses during the steady run: mark-compact",
+          name: `GC pauses during the ${STEADY_RUNS} steady runs: mark-compact`,
           value: pauses.full.length,
           unit: "count",
           note: `max ${Math.max(0, ...pauses.full)} ms (final pause; incremental steps come on top)`,
         },
         {
-          name: "share of the steady run spent in GC pauses",
-          value: round(((sum(pauses.scavenges) + sum(pauses.full)) / (steady.seconds * 1000)) * 100, 2),
+          name: "share of the steady runs spent in GC pauses",
+          value: round(
+            ((sum(pauses.scavenges) + sum(pauses.full)) / (sum(runs.map((r) => r.seconds)) * 1000)) * 100,
+            2,
+          ),
           unit: "%",
         },
       );

@@ -44,9 +44,12 @@ export async function wrk(
   seconds: number,
   script: string,
   args: string[] = [],
+  cpus?: string,
 ): Promise<WrkResult> {
-  const cmd = new Deno.Command("wrk", {
+  // With `cpus` (e.g. "1"), wrk runs under taskset on those CPUs only, to see how much of a tail is the generator.
+  const cmd = new Deno.Command(cpus ? "taskset" : "wrk", {
     args: [
+      ...(cpus ? ["-c", cpus, "wrk"] : []),
       "-t",
       String(Math.min(2, conns)),
       "-c",
@@ -82,6 +85,11 @@ export async function wrk(
     errors: r.errors,
     non2xx: r.non2xx,
   };
+}
+
+/** The 1, 5 and 15 minute load averages (Linux), for stamping noisy figures. */
+export async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg").catch(() => "? ? ?")).split(" ").slice(0, 3).join(" ");
 }
 
 /** CPU seconds (user + system) the process has used, from /proc (Linux). */
