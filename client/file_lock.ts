@@ -2,9 +2,10 @@
  * @module Advisory cross-process lock: `<path>.lock` created exclusively, broken only when its owner is gone.
  *
  * The lock file holds `{pid, host, token, created}`. It is stale when its owner runs on this host and that pid no
- * longer exists (/proc on Linux, else signal 0; Windows skips pid checks), or when it is older than `staleMs`. Breaking a stale
- * lock happens under a second short-lived `<path>.lock.break` lock and re-checks the content, so two waiters never
- * both break it and one of them steal a fresh lock.
+ * longer exists (/proc on Linux, else signal 0; Windows skips pid checks), or when it is older than `staleMs`.
+ * Breaking a stale lock happens under a second short-lived `<path>.lock.break` lock and re-checks that the same lock
+ * (token) is still stale, so two waiters never both break it and none of them steals a fresh lock. Locks are created
+ * whole (temp file + hard link), so a half-written lock never looks stale.
  */
 
 import { hostname } from "node:os";
@@ -71,20 +72,22 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   return await fn();
 }
 
+/**
+ * Create `lockPath` holding `info`, atomically: the content is written to a private temp file first and then
+ * hard-linked into place (link fails when the lock exists), so no one ever sees an empty, half-written lock.
+ */
 async function tryCreate(lockPath: string, info: LockInfo): Promise<boolean> {
-  let file: Deno.FsFile;
+  const tmp = `${lockPath}.${info.token}.tmp`;
   try {
-    file = await Deno.open(lockPath, { write: true, createNew: true, mode: 0o600 });
+    await Deno.writeTextFile(tmp, JSON.stringify({ ...info, created: Date.now() }), { createNew: true, mode: 0o600 });
+    await Deno.link(tmp, lockPath);
+    return true;
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return false;
     throw new TalosOidcError("ERR_IO", `creating the lock file "${lockPath}"`, { cause: err });
-  }
-  try {
-    await file.write(new TextEncoder().encode(JSON.stringify({ ...info, created: Date.now() })));
   } finally {
-    file.close();
+    await Deno.remove(tmp).catch(() => {});
   }
-  return true;
 }
 
 function held(lockPath: string, token: string): FileLock {
@@ -122,15 +125,16 @@ async function isStale(lockPath: string, staleMs: number): Promise<string | null
   } catch {
     return null; // gone: not ours to break
   }
-  // An unreadable/half-written lock file gets a grace period before it counts as stale.
-  if (!info) return Date.now() - mtime > Math.min(staleMs, 2_000) ? "" : null;
+  // Locks are created whole (tryCreate), so an unreadable one is damage: stale once it is older than staleMs.
+  if (!info) return Date.now() - mtime > staleMs ? "" : null;
   if (Date.now() - info.created > staleMs) return info.token;
   if (info.host === hostname() && !(await pidAlive(info.pid))) return info.token;
   return null;
 }
 
 async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
-  if ((await isStale(lockPath, staleMs)) === null) return;
+  const seen = await isStale(lockPath, staleMs);
+  if (seen === null) return;
   const breaker: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: Date.now() };
   const breakPath = `${lockPath}.break`;
   if (!(await tryCreate(breakPath, breaker))) {
@@ -142,8 +146,9 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
     return;
   }
   try {
-    // Re-check under the break lock: the lock may have been replaced by a fresh one meanwhile.
-    if ((await isStale(lockPath, staleMs)) !== null) await Deno.remove(lockPath).catch(() => {});
+    // Re-check under the break lock: only the very lock judged stale before (same token) may go; a lock that was
+    // released and re-taken meanwhile belongs to a live holder.
+    if ((await isStale(lockPath, staleMs)) === seen) await Deno.remove(lockPath).catch(() => {});
   } finally {
     await Deno.remove(breakPath).catch(() => {});
   }
