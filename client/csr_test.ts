@@ -4,7 +4,7 @@ import { createPrivateKey } from "node:crypto";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { assert, assertEquals, assertMatch } from "../tests/helpers/assert.ts";
-import { mintTestCredentials } from "./talosconfig/test_certs.ts";
+import { mintTestCredentials } from "../tests/helpers/client_certs.ts";
 import { certMatchesKey, generateClientKey } from "./csr.ts";
 
 Deno.test("generateClientKey() makes a CSR whose signature verifies and whose key is Ed25519", async () => {

@@ -7,7 +7,7 @@ import { isTalosOidcError } from "../shared/errors.ts";
 import { nullLogger } from "../shared/log.ts";
 import { certMatchesKey, generateClientKey } from "./csr.ts";
 import { checkServerUrl, exchangeForCertificate } from "./exchange_client.ts";
-import { mintTestCredentials } from "./talosconfig/test_certs.ts";
+import { mintTestCredentials } from "../tests/helpers/client_certs.ts";
 
 const signal = new AbortController().signal;
 

@@ -143,3 +143,26 @@ export interface Command {
 
 /** Exit codes: 0 ok, 1 runtime or auth failure, 2 usage or configuration error. */
 export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2 });
+
+/**
+ * Parse a command's argv the way every command does: `--help` prints the help and yields null (the command then
+ * exits 0), and more than `maxPositionals` positional arguments are a usage error naming the first extra one.
+ */
+export function parseCommand(
+  spec: CommandSpec,
+  ctx: Pick<CommandContext, "args" | "env" | "stdio">,
+  options: { maxPositionals?: number } = {},
+): ParsedArgs | null {
+  const parsed = parseFlags(spec, ctx.args, ctx.env);
+  if (parsed.values.help) {
+    ctx.stdio.stdout(formatHelp(spec));
+    return null;
+  }
+  const max = options.maxPositionals ?? Infinity;
+  if (parsed.positionals.length > max) {
+    throw new TalosOidcError("ERR_USAGE", `${spec.name}: unexpected argument "${parsed.positionals[max]}"`, {
+      hint: `run "talosctl-oidc ${spec.name} --help" for the flags`,
+    });
+  }
+  return parsed;
+}

@@ -1,9 +1,8 @@
 /** @module The demo, run as people run it (`deno run -A main.ts demo`), from a fresh temp HOME: the round trip works. */
 
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
-import { browserCommand, makeHome, runCli } from "./helpers/cli.ts";
+import { browserCommand, cliEnv, makeHome, runCli } from "./helpers/cli.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const ENTRY = "main.ts";
@@ -13,15 +12,7 @@ function demo(args: string[], home: string): Deno.ChildProcess {
     args: ["run", "-A", ENTRY, "demo", ...args],
     cwd: ROOT,
     clearEnv: true,
-    env: {
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, ".config"),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      TALOSCTL_OIDC_KEYCHAIN: "off",
-      NO_COLOR: "1",
-      RUST_BACKTRACE: "0",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
-    },
+    env: cliEnv(home),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,7 @@
 /** @module `doctor` verdicts against real files and a real TLS server: broken talosconfig, wrong server CA, expired cert. */
 
 import { createDoctorCommand } from "../client/commands/doctor.ts";
-import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
+import { mintTestCredentials } from "./helpers/client_certs.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { writeProfile } from "../client/profiles.ts";
 import type { CommandContext } from "../shared/cli.ts";

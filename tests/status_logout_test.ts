@@ -6,7 +6,7 @@ import { makeHome, runCli } from "./helpers/cli.ts";
 import { startTestIdp } from "./helpers/idp.ts";
 import { walkLogin } from "./helpers/browser_walker.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
-import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
+import { mintTestCredentials } from "./helpers/client_certs.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
 import { runLogout } from "../client/commands/logout.ts";
 import { discoverProvider } from "../client/oidc/discovery.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { contextNames, currentContext, getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { encodePem } from "../client/talosconfig/merge.ts";
-import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
+import { mintTestCredentials } from "./helpers/client_certs.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const WRITER = `

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { contextNames, readTalosconfig } from "../client/talosconfig/read.ts";
-import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
+import { mintTestCredentials } from "./helpers/client_certs.ts";
 
 const ROOT = new URL("..", import.meta.url);
 /** Writes a ~64 MB talosconfig (a huge unknown key), so the temp file exists long enough to be killed. */

@@ -5,7 +5,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/asse
 import { isTalosOidcError } from "../shared/errors.ts";
 import { deleteContext, updateTalosconfig, writeContext } from "../client/talosconfig/write.ts";
 import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
-import { mintTestCredentials } from "../client/talosconfig/test_certs.ts";
+import { mintTestCredentials } from "./helpers/client_certs.ts";
 
 async function tempDir(): Promise<{ dir: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "tcw-" });

@@ -1,14 +1,6 @@
 /** @module `talosctl-oidc logout`: remove the cached tokens and the context (optionally revoking at the IdP first). */
 
-import {
-  type Command,
-  type CommandContext,
-  type CommandSpec,
-  EXIT,
-  formatHelp,
-  parseFlags,
-  str,
-} from "../../shared/cli.ts";
+import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
@@ -184,17 +176,9 @@ function revokeFailed(issuer: string, cause: unknown): TalosOidcError {
 export const logoutCommand: Command = {
   spec: logoutSpec,
   async run(ctx) {
-    const p = parseFlags(logoutSpec, ctx.args, ctx.env);
-    if (p.values.help) {
-      ctx.stdio.stdout(formatHelp(logoutSpec));
-      return EXIT.OK;
-    }
+    const p = parseCommand(logoutSpec, ctx, { maxPositionals: 0 });
+    if (!p) return EXIT.OK;
     await applyNamedProfile(p, ctx.env);
-    if (p.positionals.length > 0) {
-      throw new TalosOidcError("ERR_USAGE", `logout: unexpected argument "${p.positionals[0]}"`, {
-        hint: `run "talosctl-oidc logout --help" for the flags`,
-      });
-    }
     const logger = textLogger({ verbose: Boolean(p.values.verbose), write: (l) => ctx.stdio.stderr(l + "\n") });
     await runLogout({
       contextName: str(p.values, "context-name") ?? "oidc",

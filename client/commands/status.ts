@@ -1,14 +1,6 @@
 /** @module `talosctl-oidc status`: the context, its certificate (subject, roles, expiry) and the cached token; offline. */
 
-import {
-  type Command,
-  type CommandContext,
-  type CommandSpec,
-  EXIT,
-  formatHelp,
-  parseFlags,
-  str,
-} from "../../shared/cli.ts";
+import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
@@ -243,20 +235,12 @@ async function checkServer(
 export const statusCommand: Command = {
   spec: statusSpec,
   async run(ctx) {
-    const p = parseFlags(statusSpec, ctx.args, ctx.env);
-    if (p.values.help) {
-      ctx.stdio.stdout(formatHelp(statusSpec));
-      return EXIT.OK;
-    }
+    const p = parseCommand(statusSpec, ctx, { maxPositionals: 0 });
+    if (!p) return EXIT.OK;
     await applyNamedProfile(p, ctx.env);
     const output = str(p.values, "output");
     if (output !== "text" && output !== "json") {
       throw new TalosOidcError("ERR_USAGE", `status: invalid --output "${output}"`, { hint: "use text or json" });
-    }
-    if (p.positionals.length > 0) {
-      throw new TalosOidcError("ERR_USAGE", `status: unexpected argument "${p.positionals[0]}"`, {
-        hint: `run "talosctl-oidc status --help" for the flags`,
-      });
     }
     let check: StatusOptions["check"];
     if (p.values.check) {

@@ -5,7 +5,7 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { certValidFor, parseClientCert, readContextCert } from "./cert.ts";
 import { mergeContext } from "./merge.ts";
 import { parseTalosconfig } from "./read.ts";
-import { mintTestCredentials } from "./test_certs.ts";
+import { mintTestCredentials } from "../../tests/helpers/client_certs.ts";
 
 Deno.test("readContextCert() returns subject, CN, roles from Subject O and validity", async () => {
   const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);

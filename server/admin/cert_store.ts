@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { atomicWrite } from "../../shared/atomic_write.ts";
 import { type Logger, nullLogger } from "../../shared/log.ts";
 import { type CertRecord, parseRecord } from "./cert_record.ts";
+import { readTailLines } from "../tail_lines.ts";
 
 export interface CertStoreOptions {
   /** Usually `<data_dir>/certs.jsonl`. */
@@ -34,7 +35,8 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
   const logger = options.logger ?? nullLogger;
   if (!Number.isInteger(max) || max < 1) throw new RangeError("maxRecords must be a positive integer");
   await Deno.mkdir(dirname(options.path), { recursive: true, mode: 0o700 });
-  const { lines, skippedBytes } = await readTail(options.path, max * 2 * BYTES_PER_RECORD);
+  const { lines, skippedBytes } = (await readTailLines(options.path, max * 2 * BYTES_PER_RECORD)) ??
+    { lines: [], skippedBytes: 0 };
   const records: CertRecord[] = [];
   let bad = 0;
   for (const l of lines) {
@@ -73,31 +75,4 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
       open = false;
     },
   };
-}
-
-async function readTail(path: string, maxBytes: number): Promise<{ lines: string[]; skippedBytes: number }> {
-  let f: Deno.FsFile;
-  try {
-    f = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { lines: [], skippedBytes: 0 };
-    throw err;
-  }
-  try {
-    const size = (await f.stat()).size;
-    const start = Math.max(0, size - maxBytes);
-    await f.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(size - start);
-    let off = 0;
-    while (off < buf.length) {
-      const n = await f.read(buf.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    const lines = new TextDecoder().decode(buf.subarray(0, off)).split("\n");
-    if (start > 0) lines.shift(); // the first line is probably partial
-    return { lines: lines.filter((l) => l.trim() !== ""), skippedBytes: start };
-  } finally {
-    f.close();
-  }
 }

@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { type Logger, nullLogger, redactText } from "../../shared/log.ts";
 import { chainHash, flatJson, GENESIS_HASH, HEX64 } from "./chain.ts";
 import type { AuditEvent, AuditSink } from "./types.ts";
+import { readTailLines } from "../tail_lines.ts";
 
 export {
   canonicalJson,
@@ -180,32 +181,13 @@ function toRecord(event: AuditEvent, now: Date): TimedEvent {
 
 /** The `hash` on the last line of a file, or undefined when missing, empty or unchained. */
 async function lastHashOf(path: string): Promise<string | undefined> {
-  let f: Deno.FsFile;
   try {
-    f = await Deno.open(path, { read: true });
-  } catch {
-    return undefined;
-  }
-  try {
-    const size = (await f.stat()).size;
-    const start = Math.max(0, size - TAIL_BYTES);
-    await f.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(size - start);
-    let off = 0;
-    while (off < buf.length) {
-      const n = await f.read(buf.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    const lines = new TextDecoder().decode(buf.subarray(0, off)).split("\n").filter((l) => l.trim());
-    const last = lines.at(-1);
+    const last = (await readTailLines(path, TAIL_BYTES))?.lines.at(-1);
     if (!last) return undefined;
     const hash = (JSON.parse(last) as { hash?: unknown }).hash;
     return typeof hash === "string" && HEX64.test(hash) ? hash : undefined;
   } catch {
     return undefined;
-  } finally {
-    f.close();
   }
 }
 

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { runHeadless } from "../../demo/headless.ts";
 import { startDemoStack } from "../../demo/stack.ts";
+import { cliEnv } from "../helpers/cli.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -15,14 +16,7 @@ async function timeProcess(ctx: BenchContext, args: string[], home: string): Pro
     args,
     cwd: ctx.root,
     clearEnv: true,
-    env: {
-      HOME: home,
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      TALOSCTL_OIDC_KEYCHAIN: "off",
-      NO_COLOR: "1",
-      RUST_BACKTRACE: "0",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
-    },
+    env: cliEnv(home),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PERMISSIONS } from "../../scripts/compile.ts";
 import { startTestIdp } from "../helpers/idp.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { browserCommand, runCli } from "../helpers/cli.ts";
+import { browserCommand, cliEnv, runCli } from "../helpers/cli.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 
 interface Case {
@@ -18,18 +18,6 @@ interface Case {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-
-function env(home: string): Record<string, string> {
-  return {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    TALOSCTL_OIDC_KEYCHAIN: "off",
-    NO_COLOR: "1",
-    RUST_BACKTRACE: "0",
-    DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
-  };
-}
 
 async function hasHyperfine(): Promise<boolean> {
   try {
@@ -48,7 +36,7 @@ async function withHyperfine(ctx: BenchContext, cases: Case[], home: string, run
     args: ["-N", "--warmup", "2", "--runs", String(runs), "--export-json", json, ...commands],
     cwd: ctx.root,
     clearEnv: true,
-    env: env(home),
+    env: cliEnv(home),
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -63,7 +51,7 @@ async function withOwnTiming(ctx: BenchContext, cases: Case[], home: string, run
   for (let i = -1; i < runs; i++) {
     for (const [j, c] of cases.entries()) {
       const t = performance.now();
-      const out = await new Deno.Command(ctx.deno, { args: c.args, cwd: ctx.root, clearEnv: true, env: env(home) })
+      const out = await new Deno.Command(ctx.deno, { args: c.args, cwd: ctx.root, clearEnv: true, env: cliEnv(home) })
         .output();
       if (!out.success) throw new Error(`${c.name} failed: ${new TextDecoder().decode(out.stderr).slice(-400)}`);
       if (i >= 0) times[j]!.push(performance.now() - t);

@@ -33,21 +33,29 @@ export async function makeHome(): Promise<{ path: string } & AsyncDisposable> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
+/**
+ * A clean environment for the CLI under test: a temp HOME, no keychain (unless asked), no colours, and the shared
+ * Deno cache so subprocesses do not download anything.
+ */
+export function cliEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    TALOSCTL_OIDC_KEYCHAIN: "off",
+    NO_COLOR: "1",
+    RUST_BACKTRACE: "0",
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
+    ...extra,
+  };
+}
+
 function command(args: string[], o: CliOptions): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, join(ROOT, "main.ts"), ...args],
     cwd: ROOT,
     clearEnv: true,
-    env: {
-      HOME: o.home,
-      XDG_CONFIG_HOME: join(o.home, ".config"),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      TALOSCTL_OIDC_KEYCHAIN: "off",
-      NO_COLOR: "1",
-      RUST_BACKTRACE: "0",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
-      ...o.env,
-    },
+    env: cliEnv(o.home, o.env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

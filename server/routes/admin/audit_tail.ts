@@ -1,5 +1,7 @@
 /** @module Read the last lines of the audit log file for the dashboard (bounded read from the end). */
 
+import { readTailLines } from "../../tail_lines.ts";
+
 /** One audit line as the dashboard shows it (never the whole raw record). */
 export interface AuditTailRow {
   timestamp: string;
@@ -21,30 +23,11 @@ export async function readAuditTail(
   maxBytes = 256 * 1024,
 ): Promise<AuditTailRow[] | undefined> {
   if (!path || path === "-") return undefined;
-  let f: Deno.FsFile;
   try {
-    f = await Deno.open(path, { read: true });
+    const tail = await readTailLines(path, maxBytes);
+    return tail?.lines.slice(-lines).reverse().map(rowOf);
   } catch {
     return undefined;
-  }
-  try {
-    const size = (await f.stat()).size;
-    const start = Math.max(0, size - maxBytes);
-    await f.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(size - start);
-    let off = 0;
-    while (off < buf.length) {
-      const n = await f.read(buf.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    const text = new TextDecoder().decode(buf.subarray(0, off)).split("\n");
-    if (start > 0) text.shift();
-    return text.filter((l) => l.trim()).slice(-lines).reverse().map(rowOf);
-  } catch {
-    return undefined;
-  } finally {
-    f.close();
   }
 }
 

@@ -2,7 +2,7 @@
 
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import type { ContextCredentials } from "../types.ts";
+import type { ContextCredentials } from "../../client/types.ts";
 
 export interface TestCertOptions {
   roles?: string[];
