@@ -2,6 +2,7 @@
 
 import { createSign } from "node:crypto";
 import type { TestIdp } from "../helpers/idp.ts";
+import { opensslSpeed } from "./measure.ts";
 
 export interface WrkResult {
   requests: number;
@@ -34,6 +35,13 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 function request() i = i + 1; return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1]) end
 -- uniform jitter around the mean pause, so the connections never fire in step (no synchronized bursts)
+function delay() if pause <= 0 then return 0 end return math.floor(pause * (0.5 + math.random())) end
+${DONE}`;
+
+/** wrk Lua for a paced GET (the /healthz floor at the same offered rate as a steady /exchange run). */
+export const PACED_GET_LUA = `
+local pause = 0
+function init(args) pause = tonumber(args[1] or "0") end
 function delay() if pause <= 0 then return 0 end return math.floor(pause * (0.5 + math.random())) end
 ${DONE}`;
 
@@ -104,21 +112,39 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
 
 /** `openssl speed` for RSA-2048 verify and Ed25519 sign: µs per operation on one core. */
 export async function opensslBaseline(): Promise<{ rsaVerifyUs?: number; ed25519SignUs?: number }> {
+  const s = await opensslSpeed(1, ["rsa2048", "ed25519"]);
+  return {
+    ...(s.rsaVerify ? { rsaVerifyUs: 1e6 / s.rsaVerify } : {}),
+    ...(s.edSign ? { ed25519SignUs: 1e6 / s.edSign } : {}),
+  };
+}
+
+/** Resident set size of a process in MiB (Linux /proc), or undefined elsewhere. */
+export async function rssMiB(pid: number): Promise<number | undefined> {
   try {
-    const out = await new Deno.Command("openssl", {
-      args: ["speed", "-seconds", "1", "rsa2048", "ed25519"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const rsa = text.match(/rsa\s+2048 bits\s+\S+s\s+\S+s\s+[\d.]+\s+([\d.]+)/);
-    const ed = text.match(/EdDSA \(Ed25519\)\s+\S+s\s+\S+s\s+([\d.]+)/);
-    return {
-      ...(rsa ? { rsaVerifyUs: 1e6 / Number(rsa[1]) } : {}),
-      ...(ed ? { ed25519SignUs: 1e6 / Number(ed[1]) } : {}),
-    };
+    const kb = (await Deno.readTextFile(`/proc/${pid}/status`)).match(/^VmRSS:\s+(\d+) kB/m)?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
   } catch {
-    return {};
+    return undefined;
+  }
+}
+
+/** Run `work` while sampling the RSS of `pid` every 200 ms; resolves with the work's result and the peak. */
+export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakMiB?: number }> {
+  let peak: number | undefined;
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const v = await rssMiB(pid);
+      if (v !== undefined) peak = Math.max(peak ?? 0, v);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  try {
+    return { result: await work(), ...(peak !== undefined ? { peakMiB: peak } : {}) };
+  } finally {
+    done = true;
+    await sampler;
   }
 }
 
