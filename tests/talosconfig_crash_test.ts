@@ -33,7 +33,7 @@ Deno.test("a writer killed between temp write and rename leaves the old file int
     // Kill as soon as the temp file shows up: the rename has not happened yet.
     let sawTemp = false;
     for (let i = 0; i < 20_000 && !sawTemp; i++) {
-      sawTemp = [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".tmp"));
+      sawTemp = [...Deno.readDirSync(dir)].some((e) => /^\.[0-9a-f-]{36}\.tmp$/.test(e.name));
       if (!sawTemp) await new Promise((r) => setTimeout(r, 2));
     }
     child.kill("SIGKILL");
