@@ -37,10 +37,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * The values a rule compares against: a string is itself plus, when it contains whitespace,
  * each whitespace-separated word (OAuth `scope` style); an array contributes each element;
- * numbers and booleans are stringified; objects and null are ignored.
+ * numbers and booleans are stringified; an object contributes its own keys (a role map such as
+ * Zitadel's `urn:zitadel:iam:org:project:roles`: `{"talos-admin": {...}}`); null and objects
+ * nested in arrays are ignored.
  */
 export function claimValues(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap((v) => (Array.isArray(v) ? [] : scalarValues(v)));
+  if (isPlainObject(value)) return Object.keys(value);
   return scalarValues(value);
 }
 

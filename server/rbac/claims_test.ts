@@ -47,10 +47,16 @@ Deno.test("claimValues() splits a space-separated string and keeps the whole str
   assertEquals(claimValues("single"), ["single"]);
 });
 
-Deno.test("claimValues() stringifies numbers and booleans and ignores objects and null", () => {
+Deno.test("claimValues() stringifies numbers and booleans and ignores null and objects inside arrays", () => {
   assertEquals(claimValues([1, true, "x", { a: 1 }, null, ["nested"]]), ["1", "true", "x"]);
   assertEquals(claimValues(42), ["42"]);
   assertEquals(claimValues(false), ["false"]);
-  assertEquals(claimValues({ groups: "x" }), []);
+  assertEquals(claimValues(null), []);
+});
+
+Deno.test("claimValues() takes an object's own keys, as in Zitadel's project role map", () => {
+  const roles = { "talos-admin": { "2801637": "acme.example.com" }, "talos-reader": { "2801637": "acme.example.com" } };
+  assertEquals(claimValues(roles), ["talos-admin", "talos-reader"]);
+  assertEquals(claimValues(Object.create({ inherited: 1 })), []);
   assertEquals(claimValues(undefined), []);
 });

@@ -155,3 +155,15 @@ Deno.test("compileRbac() with debug logs which rule matched, without the token's
   m.map({ ...ALICE, secret_claim: "eyJhbGciOi.x.y" }, ISS);
   assertEquals(lines, ['rbac rule matched {"rule":0,"claim":"groups","matched_value":"devs","roles":["os:reader"]}']);
 });
+
+Deno.test("compileRbac() matches a role map claim by its keys (Zitadel project roles)", () => {
+  const claims = {
+    sub: "z",
+    "urn:zitadel:iam:org:project:roles": { "talos-admin": { "2801637": "acme.example.com" } },
+  };
+  const rules = [
+    { claim: "urn:zitadel:iam:org:project:roles", value: "talos-admin", roles: ["os:admin"] },
+    { claim: "urn:zitadel:iam:org:project:roles", value: "talos-reader", roles: ["os:reader"] },
+  ];
+  assertEquals(map(rules, claims), { roles: ["os:admin"], matched: [0] });
+});
