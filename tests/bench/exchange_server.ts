@@ -1,0 +1,161 @@
+/** @module The exchange bench's fixtures and cost table: a real `serve` subprocess, one exchange's in-process costs. */
+
+import { join } from "node:path";
+import { openAuditLog } from "../../server/audit/audit_log.ts";
+import { createIdTokenVerifier } from "../../server/oidc/verifier.ts";
+import { createCertIssuer } from "../../server/talos_ca/issuer.ts";
+import { loadTalosCa } from "../../server/talos_ca/load.ts";
+import type { TestIdp } from "../helpers/idp.ts";
+import type { BenchContext, BenchRow } from "./types.ts";
+import { perOpUs, round } from "./wrk.ts";
+
+/** Verify, sign and audit in this process: what one exchange costs before HTTP. */
+export async function inProcess(
+  idp: TestIdp,
+  tokens: string[],
+  caPems: { certPem: string; keyPem: string },
+  dir: string,
+) {
+  const verifier = createIdTokenVerifier({ issuer: idp.issuer, clientId: idp.clientId });
+  await verifier.warmUp();
+  const issuer = createCertIssuer(await loadTalosCa(caPems));
+  const audit = await openAuditLog({ path: join(dir, "inproc-audit.log") });
+  const req = { roles: ["os:admin"], commonName: "user@example.com", ttlMs: 300_000 };
+  const verifyUs = await perOpUs(3000, (i) => verifier.verify(tokens[i % tokens.length]!));
+  const issueUs = await perOpUs(3000, () => issuer.issue({ ...req, now: new Date() }));
+  const event = {
+    type: "cert_issued" as const,
+    subject: "user-1",
+    email: "user-1@example.com",
+    issuer: idp.issuer,
+    client_ip: "127.0.0.1",
+    roles: ["os:admin"],
+    cert_ttl: "5m0s",
+    cert_expiry: new Date().toISOString(),
+    cert_fingerprint: "ab".repeat(32),
+    cert_serial: "cd".repeat(16),
+    "request.id": crypto.randomUUID(),
+  };
+  const auditUs = await perOpUs(20_000, () => audit.write(event));
+  await audit.close();
+  return { verifyUs, issueUs, auditUs };
+}
+
+function v8Extra(): string[] {
+  return (Deno.env.get("BENCH_SERVER_V8_FLAGS") ?? "").split(/[ ,]+/).filter(Boolean);
+}
+
+export async function startServer(
+  idp: TestIdp,
+  ca: { certPem: string; keyPem: string },
+  dir: string,
+  ctx: BenchContext,
+) {
+  const child = new Deno.Command(ctx.deno, {
+    // BENCH_SERVER_V8_FLAGS adds V8 flags to the server (e.g. --max-semi-space-size=2) for A/B runs.
+    args: ["run", "-A", `--v8-flags=${["--trace-gc", ...v8Extra()].join(",")}`, "main.ts", "serve"],
+    cwd: ctx.root,
+    env: {
+      RUST_BACKTRACE: "0",
+      NO_COLOR: "1",
+      TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
+      TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
+      TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
+      TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
+      TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
+      TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
+      TALOSCTL_OIDC_AUDIT_LOG: join(dir, "audit.log"),
+      TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "", url = "";
+  while (!url) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the server exited before listening:\n${buf}`);
+    buf += value;
+    url = buf.match(/"url":"(https:\/\/[^"]+)"/)?.[1] ?? "";
+  }
+  (async () => { // keep draining the log so the server never blocks on a full pipe
+    while (!(await lines.read()).done);
+  })().catch(() => {});
+  const gc: string[] = []; // V8 --trace-gc lines, to explain the latency tail
+  (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      for (const line of chunk.split("\n")) if (/Scavenge|Mark-Compact|Mark-Sweep/.test(line)) gc.push(line);
+    }
+  })().catch(() => {});
+  return { child, url, gc };
+}
+
+/** The "where one exchange's time goes" rows: in-process costs next to openssl, server CPU next to their sum. */
+export function costRows(
+  ops: { verifyUs: number; issueUs: number; auditUs: number },
+  base: { rsaVerifyUs?: number; ed25519SignUs?: number },
+  cpu32: number | undefined,
+  cpuH: number | undefined,
+): BenchRow[] {
+  return [
+    {
+      name: "verify one RS256 ID token (in process)",
+      value: round(ops.verifyUs, 1),
+      unit: "µs",
+      ...(base.rsaVerifyUs
+        ? {
+          baseline: "openssl speed rsa2048 verify (1 core)",
+          baselineValue: round(base.rsaVerifyUs, 1),
+          ratio: round(ops.verifyUs / base.rsaVerifyUs, 1),
+        }
+        : {}),
+      note: "includes claims checks and JWKS lookup",
+    },
+    {
+      name: "issue one Ed25519 client certificate (in process)",
+      value: round(ops.issueUs, 1),
+      unit: "µs",
+      ...(base.ed25519SignUs
+        ? {
+          baseline: "openssl speed ed25519 sign (1 core)",
+          baselineValue: round(base.ed25519SignUs, 1),
+          ratio: round(ops.issueUs / base.ed25519SignUs, 1),
+        }
+        : {}),
+      note: "fresh key + DER + signature",
+    },
+    {
+      name: "verify + issue (in process)",
+      value: round(ops.verifyUs + ops.issueUs, 1),
+      unit: "µs",
+      ...(base.rsaVerifyUs && base.ed25519SignUs
+        ? {
+          baseline: "openssl rsa2048 verify + ed25519 sign",
+          baselineValue: round(base.rsaVerifyUs + base.ed25519SignUs, 1),
+          ratio: round((ops.verifyUs + ops.issueUs) / (base.rsaVerifyUs + base.ed25519SignUs), 1),
+        }
+        : {}),
+    },
+    {
+      name: "write one audit line (hash chain, file)",
+      value: round(ops.auditUs, 1),
+      unit: "µs",
+      note: "two per exchange",
+    },
+    ...(cpuH !== undefined
+      ? [{ name: "server CPU per /healthz request (TLS + HTTP + app)", value: round(cpuH, 1), unit: "µs" }]
+      : []),
+    ...(cpu32 !== undefined
+      ? [{
+        name: "server CPU per /exchange request, 32 clients",
+        value: round(cpu32, 1),
+        unit: "µs",
+        baseline: "verify + issue + 2 audit lines + /healthz",
+        baselineValue: round(ops.verifyUs + ops.issueUs + 2 * ops.auditUs + (cpuH ?? 0), 1),
+        ratio: round(cpu32 / (ops.verifyUs + ops.issueUs + 2 * ops.auditUs + (cpuH ?? 0)), 2),
+        note: "the rest: body and JSON, middleware, log line, GC",
+      }]
+      : []),
+  ];
+}
