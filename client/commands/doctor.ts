@@ -21,6 +21,7 @@ import type { Check, DoctorInputs } from "../doctor/types.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
 import { type Profile, PROFILE_FLAG, profileTalosconfig, readProfile } from "../profiles.ts";
 import { currentContext, readTalosconfig } from "../talosconfig/read.ts";
+import { talosconfigFlag } from "../flags.ts";
 
 const spec: CommandSpec = {
   name: "doctor",
@@ -33,12 +34,7 @@ Server and IdP checks need to know where they are: --profile NAME (written by "t
   flags: [
     PROFILE_FLAG,
     { name: "context", type: "string", arg: "NAME", description: "talosconfig context to check (default: current)" },
-    {
-      name: "talosconfig",
-      type: "string",
-      arg: "PATH",
-      description: "talosconfig (default $TALOSCONFIG or ~/.talos/config)",
-    },
+    talosconfigFlag("talosconfig to check"),
     { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
     { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
     { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },

@@ -3,6 +3,7 @@
 import { type CommandSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { PROFILE_FLAG } from "../profiles.ts";
+import { contextNameFlag, talosconfigFlag } from "../flags.ts";
 
 export const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
 
@@ -58,20 +59,8 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
       arg: "PATH",
       description: "PEM private key of --local-server-cert",
     },
-    {
-      name: "context-name",
-      type: "string",
-      default: "oidc",
-      env: "TALOSCTL_OIDC_CONTEXT",
-      arg: "NAME",
-      description: "talosconfig context name",
-    },
-    {
-      name: "talosconfig",
-      type: "string",
-      arg: "PATH",
-      description: "talosconfig to update (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
-    },
+    contextNameFlag("talosconfig context name"),
+    talosconfigFlag("talosconfig to update"),
     { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
     {
       name: "insecure",

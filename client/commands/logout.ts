@@ -10,6 +10,7 @@ import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cac
 import { sameIssuer } from "../token_cache/token.ts";
 import { discoverProvider } from "../oidc/discovery.ts";
 import { type Fetch, postForm } from "../oidc/http.ts";
+import { contextNameFlag, talosconfigFlag } from "../flags.ts";
 
 export const logoutSpec: CommandSpec = {
   name: "logout",
@@ -24,20 +25,8 @@ client id stored with the cached token; if revocation fails nothing is removed, 
 The issued Talos certificate itself cannot be revoked (Talos has no CRL): it stays valid until it expires.`,
   flags: [
     PROFILE_FLAG,
-    {
-      name: "context-name",
-      type: "string",
-      default: "oidc",
-      env: "TALOSCTL_OIDC_CONTEXT",
-      arg: "NAME",
-      description: "talosconfig context and token cache entry to remove",
-    },
-    {
-      name: "talosconfig",
-      type: "string",
-      arg: "PATH",
-      description: "talosconfig to update (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
-    },
+    contextNameFlag("talosconfig context and token cache entry to remove"),
+    talosconfigFlag("talosconfig to update"),
     { name: "revoke", type: "boolean", description: "revoke the refresh token at the IdP first" },
     {
       name: "provider",

@@ -11,6 +11,7 @@ import { readContextCert } from "../talosconfig/cert.ts";
 import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { isTokenExpired, jwtExpiry, tokenExpiry } from "../token_cache/token.ts";
+import { contextNameFlag, talosconfigFlag } from "../flags.ts";
 
 export const statusSpec: CommandSpec = {
   name: "status",
@@ -28,20 +29,8 @@ refresh_token, store} | null, token_cache {backend, keychain, keychain_problem, 
 server {url, healthy, status, error}.`,
   flags: [
     PROFILE_FLAG,
-    {
-      name: "context-name",
-      type: "string",
-      default: "oidc",
-      env: "TALOSCTL_OIDC_CONTEXT",
-      arg: "NAME",
-      description: "talosconfig context and token cache entry to show",
-    },
-    {
-      name: "talosconfig",
-      type: "string",
-      arg: "PATH",
-      description: "talosconfig to read (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
-    },
+    contextNameFlag("talosconfig context and token cache entry to show"),
+    talosconfigFlag("talosconfig to read"),
     { name: "output", short: "o", type: "string", default: "text", arg: "FORMAT", description: "text or json" },
     { name: "check", type: "boolean", description: "also probe the exchange server's /healthz" },
     {
