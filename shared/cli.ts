@@ -160,9 +160,31 @@ export function parseCommand(
   }
   const max = options.maxPositionals ?? Infinity;
   if (parsed.positionals.length > max) {
-    throw new TalosOidcError("ERR_USAGE", `${spec.name}: unexpected argument "${parsed.positionals[max]}"`, {
-      hint: `run "talosctl-oidc ${spec.name} --help" for the flags`,
-    });
+    throw usageError(spec.name, `unexpected argument "${parsed.positionals[max]}"`);
   }
   return parsed;
+}
+
+/** A usage error of `command`, pointing to its --help (exit code 2). */
+export function usageError(command: string, message: string): TalosOidcError {
+  return new TalosOidcError("ERR_USAGE", `${command}: ${message}`, {
+    hint: `run "talosctl-oidc ${command} --help" for the flags`,
+  });
+}
+
+/** `-o/--output text|json`, as every command with machine-readable output takes it. */
+export const OUTPUT_FLAG: FlagSpec = {
+  name: "output",
+  short: "o",
+  type: "string",
+  arg: "FORMAT",
+  default: "text",
+  description: "text or json",
+};
+
+/** The --output value, checked. @throws {TalosOidcError} ERR_USAGE for anything but text or json. */
+export function outputFormat(values: FlagValues, command: string): "text" | "json" {
+  const v = str(values, "output") ?? "text";
+  if (v !== "text" && v !== "json") throw usageError(command, `--output must be text or json, got "${v}"`);
+  return v;
 }

@@ -1,6 +1,15 @@
 /** @module `talosctl-oidc status`: the context, its certificate (subject, roles, expiry) and the cached token; offline. */
 
-import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../../shared/cli.ts";
+import {
+  type Command,
+  type CommandContext,
+  type CommandSpec,
+  EXIT,
+  OUTPUT_FLAG,
+  outputFormat,
+  parseCommand,
+  str,
+} from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
@@ -31,7 +40,7 @@ server {url, healthy, status, error}.`,
     PROFILE_FLAG,
     contextNameFlag("talosconfig context and token cache entry to show"),
     talosconfigFlag("talosconfig to read"),
-    { name: "output", short: "o", type: "string", default: "text", arg: "FORMAT", description: "text or json" },
+    OUTPUT_FLAG,
     { name: "check", type: "boolean", description: "also probe the exchange server's /healthz" },
     {
       name: "server",
@@ -227,10 +236,7 @@ export const statusCommand: Command = {
     const p = parseCommand(statusSpec, ctx, { maxPositionals: 0 });
     if (!p) return EXIT.OK;
     await applyNamedProfile(p, ctx.env);
-    const output = str(p.values, "output");
-    if (output !== "text" && output !== "json") {
-      throw new TalosOidcError("ERR_USAGE", `status: invalid --output "${output}"`, { hint: "use text or json" });
-    }
+    const output = outputFormat(p.values, "status");
     let check: StatusOptions["check"];
     if (p.values.check) {
       const server = str(p.values, "server");

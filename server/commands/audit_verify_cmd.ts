@@ -1,6 +1,16 @@
 /** @module `talosctl-oidc audit verify FILE`: check an audit log's hash chain and name the first broken line. */
 
-import { type Command, type CommandSpec, EXIT, formatHelp, parseFlags, str } from "../../shared/cli.ts";
+import {
+  type Command,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  OUTPUT_FLAG,
+  outputFormat,
+  parseFlags,
+  str,
+  usageError,
+} from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { explainAuditChain } from "./audit_verify.ts";
 
@@ -22,7 +32,7 @@ file can rebuild a consistent chain: keep anchors somewhere else.`,
   flags: [
     { name: "start-hash", type: "string", arg: "HEX", description: "hash the first line must continue" },
     { name: "expect-hash", type: "string", arg: "HEX", description: "a hash the file must still contain" },
-    { name: "output", short: "o", type: "string", arg: "FORMAT", default: "text", description: "text or json" },
+    OUTPUT_FLAG,
   ],
   examples: [
     "talosctl-oidc audit verify /var/lib/talosctl-oidc/audit.log",
@@ -39,8 +49,7 @@ export const auditCommand: Command = {
     if (positionals[0] !== "verify" || positionals.length !== 2) throw usage("expected: audit verify FILE");
     const startHash = hexFlag(str(values, "start-hash"), "--start-hash");
     const expectHash = hexFlag(str(values, "expect-hash"), "--expect-hash");
-    const output = str(values, "output") ?? "text";
-    if (output !== "text" && output !== "json") throw usage(`--output must be text or json, got "${output}"`);
+    const output = outputFormat(values, "audit");
     const path = positionals[1]!;
     let text: string;
     try {
@@ -64,7 +73,7 @@ export const auditCommand: Command = {
 };
 
 function usage(msg: string): TalosOidcError {
-  return new TalosOidcError("ERR_USAGE", `audit: ${msg}`, { hint: 'run "talosctl-oidc audit --help"' });
+  return usageError("audit", msg);
 }
 
 function hexFlag(v: string | undefined, name: string): string | undefined {

@@ -1,7 +1,17 @@
 /** @module `talosctl-oidc rbac test`: show which roles a user would get from the configured RBAC rules, and why. */
 
 import { Buffer } from "node:buffer";
-import { type Command, type CommandSpec, EXIT, formatHelp, parseFlags, str } from "../../shared/cli.ts";
+import {
+  type Command,
+  type CommandSpec,
+  EXIT,
+  formatHelp,
+  OUTPUT_FLAG,
+  outputFormat,
+  parseFlags,
+  str,
+  usageError,
+} from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { readRbacConfig } from "../rbac/rbac_config.ts";
 import { compileRbac } from "../rbac/rbac.ts";
@@ -28,7 +38,7 @@ TALOSCTL_OIDC_ROLES overrides the file's roles, as it does for "serve".`,
     { name: "claims", type: "string", arg: "FILE", description: "JSON file with the token's claims" },
     { name: "token", type: "string", arg: "JWT", description: 'an ID token, or "-" for stdin (NOT verified)' },
     { name: "issuer", type: "string", arg: "URL", description: "issuer for issuer-restricted rules (default: iss)" },
-    { name: "output", short: "o", type: "string", arg: "FORMAT", default: "text", description: "text or json" },
+    OUTPUT_FLAG,
   ],
   examples: [
     "talosctl-oidc rbac test --config server.yaml --claims alice.json",
@@ -44,10 +54,9 @@ export const rbacCommand: Command = {
     if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
     if (positionals[0] !== "test" || positionals.length > 1) throw usage('expected the subcommand "test"');
     const configPath = str(values, "config"), claimsPath = str(values, "claims"), token = str(values, "token");
-    const output = str(values, "output") ?? "text";
+    const output = outputFormat(values, "rbac");
     if (!configPath) throw usage("--config is required");
     if (Boolean(claimsPath) === Boolean(token)) throw usage("give exactly one of --claims or --token");
-    if (output !== "text" && output !== "json") throw usage(`--output must be text or json, got "${output}"`);
 
     const config = readRbacConfig(await readText(configPath, "config file"), ctx.env.TALOSCTL_OIDC_ROLES);
     let claims: Record<string, unknown>;
@@ -84,7 +93,7 @@ export const rbacCommand: Command = {
 };
 
 function usage(msg: string): TalosOidcError {
-  return new TalosOidcError("ERR_USAGE", `rbac: ${msg}`, { hint: 'run "talosctl-oidc rbac --help"' });
+  return usageError("rbac", msg);
 }
 
 async function readText(path: string, what: string): Promise<string> {
