@@ -5,15 +5,7 @@
 
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type Command,
-  type CommandContext,
-  type CommandSpec,
-  EXIT,
-  formatHelp,
-  parseFlags,
-  str,
-} from "../shared/cli.ts";
+import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../shared/cli.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import { nullLogger } from "../shared/log.ts";
 import { resolveTalosconfigPath } from "../client/paths.ts";
@@ -48,8 +40,9 @@ new talosconfig context. alice is in talos-admins (os:admin), bob in talos-reade
 export const demoCommand: Command = {
   spec,
   async run(ctx) {
-    const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
-    if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+    const parsed = parseCommand(spec, ctx);
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals[0] === "whoami") {
       const id = await whoami(resolveTalosconfigPath(str(values, "talosconfig"), ctx.env), str(values, "context"));
       ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);

@@ -1,7 +1,7 @@
 /** @module The `serve` command: load config (exit 2 on any problem), build deps, listen, shut down gracefully on a signal. */
 
 import type { Hono } from "hono";
-import { type Command, EXIT, formatHelp, parseFlags, str } from "../shared/cli.ts";
+import { type Command, EXIT, parseCommand, str } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
 import { formatDuration } from "../shared/duration.ts";
 import { jsonLogger, type Logger } from "../shared/log.ts";
@@ -44,11 +44,8 @@ DEBUG=1 for debug logs. Problems with the configuration are all listed at once a
     ],
   },
   async run(ctx) {
-    const args = parseFlags(this.spec, ctx.args, ctx.env);
-    if (args.values.help) {
-      ctx.stdio.stdout(formatHelp(this.spec));
-      return EXIT.OK;
-    }
+    const args = parseCommand(this.spec, ctx);
+    if (!args) return EXIT.OK;
     const logger = jsonLogger({
       level: ctx.env.DEBUG ? "debug" : "info",
       write: (line) => ctx.stdio.stderr(line + "\n"),

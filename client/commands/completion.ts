@@ -1,6 +1,6 @@
 /** @module `talosctl-oidc completion bash|zsh|fish|powershell`: shell completion scripts generated from the command specs. */
 
-import { type Command, type CommandSpec, EXIT, type FlagSpec, formatHelp, parseFlags } from "../../shared/cli.ts";
+import { type Command, type CommandSpec, EXIT, type FlagSpec, parseCommand } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 
 /** The command table as main.ts holds it: name → summary and a lazy loader. */
@@ -46,8 +46,9 @@ export function completionCommand(table: CommandTable): Command {
   return {
     spec,
     async run(ctx) {
-      const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
-      if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+      const parsed = parseCommand(spec, ctx);
+      if (!parsed) return EXIT.OK;
+      const { positionals } = parsed;
       const shell = positionals[0];
       if (positionals.length !== 1 || !SHELLS.includes(shell as Shell)) {
         throw new TalosOidcError("ERR_USAGE", `completion: expected one shell (${SHELLS.join(", ")})`, {

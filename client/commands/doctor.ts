@@ -5,9 +5,8 @@ import {
   type CommandContext,
   type CommandSpec,
   EXIT,
-  formatHelp,
+  parseCommand,
   type ParsedArgs,
-  parseFlags,
   str,
 } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
@@ -53,8 +52,8 @@ export function createDoctorCommand(deps: { clock?: Clock } = {}): Command {
   return {
     spec,
     async run(ctx) {
-      const parsed = parseFlags(spec, ctx.args, ctx.env);
-      if (parsed.values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+      const parsed = parseCommand(spec, ctx);
+      if (!parsed) return EXIT.OK;
       const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
       const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
       if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));

@@ -1,6 +1,6 @@
 /** @module The `login` command: parse flags, build the adapters, run one pass or the watch loop. */
 
-import { type Command, EXIT, formatHelp, parseFlags } from "../../shared/cli.ts";
+import { type Command, EXIT, parseCommand } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { checkServerUrl } from "../exchange_client.ts";
@@ -67,11 +67,8 @@ async function resolveTarget(o: Readonly<LoginOptions>, d: LoginDeps): Promise<L
 export const loginCommand: Command = {
   spec: loginSpec,
   async run(ctx) {
-    const parsed = parseFlags(loginSpec, ctx.args, ctx.env);
-    if (parsed.values.help) {
-      ctx.stdio.stdout(formatHelp(loginSpec));
-      return EXIT.OK;
-    }
+    const parsed = parseCommand(loginSpec, ctx);
+    if (!parsed) return EXIT.OK;
     await applyNamedProfile(parsed, ctx.env); // flag > env > profile > default
     const o = toLoginOptions(parsed);
     return await runLogin(o, await createLoginDeps(ctx, o));

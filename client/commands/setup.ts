@@ -4,7 +4,7 @@
  */
 
 import { join } from "node:path";
-import { type Command, type CommandSpec, EXIT, formatHelp, list, parseFlags, str } from "../../shared/cli.ts";
+import { type Command, type CommandSpec, EXIT, list, parseCommand, str } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { textLogger } from "../../shared/log.ts";
@@ -93,9 +93,9 @@ export function createSetupCommand(deps: SetupDeps = {}): Command {
   return {
     spec,
     async run(ctx) {
-      const parsed = parseFlags(spec, ctx.args, ctx.env);
+      const parsed = parseCommand(spec, ctx);
+      if (!parsed) return EXIT.OK;
       const v = parsed.values;
-      if (v.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
       const provider = str(v, "provider"), clientId = str(v, "client-id");
       if (!provider || !clientId) throw usage("--provider and --client-id are required");
       const port = str(v, "callback-port")!;

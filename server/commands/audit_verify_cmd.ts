@@ -4,10 +4,9 @@ import {
   type Command,
   type CommandSpec,
   EXIT,
-  formatHelp,
   OUTPUT_FLAG,
   outputFormat,
-  parseFlags,
+  parseCommand,
   str,
   usageError,
 } from "../../shared/cli.ts";
@@ -44,8 +43,9 @@ file can rebuild a consistent chain: keep anchors somewhere else.`,
 export const auditCommand: Command = {
   spec,
   async run(ctx) {
-    const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
-    if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+    const parsed = parseCommand(spec, ctx);
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals[0] !== "verify" || positionals.length !== 2) throw usage("expected: audit verify FILE");
     const startHash = hexFlag(str(values, "start-hash"), "--start-hash");
     const expectHash = hexFlag(str(values, "expect-hash"), "--expect-hash");

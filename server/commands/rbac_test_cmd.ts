@@ -5,10 +5,9 @@ import {
   type Command,
   type CommandSpec,
   EXIT,
-  formatHelp,
   OUTPUT_FLAG,
   outputFormat,
-  parseFlags,
+  parseCommand,
   str,
   usageError,
 } from "../../shared/cli.ts";
@@ -50,8 +49,9 @@ TALOSCTL_OIDC_ROLES overrides the file's roles, as it does for "serve".`,
 export const rbacCommand: Command = {
   spec,
   async run(ctx) {
-    const { values, positionals } = parseFlags(spec, ctx.args, ctx.env);
-    if (values.help) return ctx.stdio.stdout(formatHelp(spec)), EXIT.OK;
+    const parsed = parseCommand(spec, ctx);
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals[0] !== "test" || positionals.length > 1) throw usage('expected the subcommand "test"');
     const configPath = str(values, "config"), claimsPath = str(values, "claims"), token = str(values, "token");
     const output = outputFormat(values, "rbac");
