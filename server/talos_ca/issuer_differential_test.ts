@@ -10,7 +10,13 @@ import { createPublicKey, randomBytes, X509Certificate } from "node:crypto";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { normaliseRoles } from "../../shared/roles.ts";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { createDevCa, type DevCaKind, keyFromPem, toCryptoKeys } from "../../tests/helpers/dev_ca.ts";
+import {
+  createDevCa,
+  type DevCaKind,
+  keyFromPem,
+  talosClientExtensions,
+  toCryptoKeys,
+} from "../../tests/helpers/dev_ca.ts";
 import { readChildren, readOnly } from "./der.ts";
 import { createCertIssuer } from "./issuer.ts";
 import { type LoadedCa, loadTalosCa } from "./load.ts";
@@ -106,12 +112,7 @@ async function reference(
     publicKey: fast.publicKey,
     signingKey: caKey,
     signingAlgorithm: signAlg,
-    extensions: [
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.AuthorityKeyIdentifierExtension(Buffer.from(ca.keyId).toString("hex")),
-    ],
+    extensions: talosClientExtensions(Buffer.from(ca.keyId).toString("hex")),
   });
 }
 

@@ -6,7 +6,7 @@ import { Buffer } from "node:buffer";
 import crypto, { generateKeyPairSync, sign } from "node:crypto";
 import { createCertIssuer } from "../../server/talos_ca/issuer.ts";
 import { type LoadedCa, loadTalosCa } from "../../server/talos_ca/load.ts";
-import { createDevCa, type DevCaKind, keyFromPem, toCryptoKeys } from "../helpers/dev_ca.ts";
+import { createDevCa, type DevCaKind, keyFromPem, talosClientExtensions, toCryptoKeys } from "../helpers/dev_ca.ts";
 import { opensslSpeed, rate } from "./measure.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 
@@ -35,12 +35,7 @@ async function peculiarIssuer(ca: LoadedCa, caKeyPem: string) {
       publicKey: leaf.publicKey,
       signingKey: privateKey,
       signingAlgorithm: signAlg,
-      extensions: [
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.AuthorityKeyIdentifierExtension(keyId),
-      ],
+      extensions: talosClientExtensions(keyId),
     });
     const pkcs8 = await crypto.subtle.exportKey("pkcs8", leaf.privateKey);
     return [cert.toString("pem"), x509.PemConverter.encode(pkcs8, "PRIVATE KEY")];

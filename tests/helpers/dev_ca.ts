@@ -193,3 +193,16 @@ export async function writeTalosSecretsYaml(dir: string, ca: DevCa): Promise<str
   await Deno.writeTextFile(path, talosSecretsYaml(ca), { mode: 0o600 });
   return path;
 }
+
+/**
+ * The extensions of a Talos client certificate as @peculiar/x509 writes them (the reference our DER template is
+ * compared with): KeyUsage digitalSignature (critical), ExtKeyUsage exactly clientAuth, not a CA, AKI from the CA.
+ */
+export function talosClientExtensions(caKeyIdHex: string): x509.Extension[] {
+  return [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.AuthorityKeyIdentifierExtension(caKeyIdHex),
+  ];
+}
