@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertEquals, assertStringIncludes } from "./helpers/assert.ts";
 import { runCli } from "./helpers/cli.ts";
-import { chromiumBrowserCommand, hasChromium } from "./helpers/chromium.ts";
+import { chromiumBrowserCommand, hasChromium, waitForChromiumResult } from "./helpers/chromium.ts";
 import { startLoginWorld } from "./login_e2e_fixture.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
@@ -16,9 +16,13 @@ Deno.test({
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await using w = await startLoginWorld();
     const prefix = join(ARTIFACTS, "login-chromium");
+    await Deno.remove(`${prefix}-result.json`).catch(() => {});
     const r = await runCli(w.args("--browser-command", chromiumBrowserCommand(prefix, "alice")), { home: w.home });
     assertEquals(r.code, 0, r.stderr);
     assertStringIncludes(r.stderr, `Talosconfig updated: context "oidc"`);
+    // Login returns once the callback arrives; the browser still takes its last screenshot after that.
+    const seen = await waitForChromiumResult(prefix);
+    assertStringIncludes(seen.heading, "Successful");
     for (const shot of ["idp", "callback"]) {
       const png = await Deno.readFile(`${prefix}-${shot}.png`);
       assertEquals([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"

@@ -2,7 +2,8 @@
  * @module A real headless Chromium (playwright-core) as the user's browser: open the authorization URL, sign in
  * on the IdP's page (#login, #password, #submit), wait for the loopback callback page, take screenshots.
  *
- * As a `--browser-command`: `deno run -A tests/helpers/chromium.ts <screenshot-prefix> <user> <url>`.
+ * As a `--browser-command`: `deno run -A tests/helpers/chromium.ts <screenshot-prefix> <user> <url>`. Login does not
+ * wait for its browser, so this writes `<prefix>-result.json` last; {@link waitForChromiumResult} waits for it.
  */
 
 import { fileURLToPath } from "node:url";
@@ -61,6 +62,19 @@ export function chromiumBrowserCommand(prefix: string, user = "alice"): string {
   return [Deno.execPath(), "run", "-A", fileURLToPath(import.meta.url), prefix, user].map((s) => `'${s}'`).join(" ");
 }
 
+/** Wait (up to `timeoutMs`) for the `--browser-command` run under `prefix` to finish and return what it saw. */
+export async function waitForChromiumResult(prefix: string, timeoutMs = 30_000): Promise<ChromiumLoginResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return JSON.parse(await Deno.readTextFile(`${prefix}-result.json`));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 if (import.meta.main) {
   const [prefix, user, url] = Deno.args;
   if (!prefix || !user || !url) {
@@ -68,5 +82,8 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const r = await loginWithChromium(url, user, prefix);
+  // Written whole under a temp name and renamed, so a waiting test never reads half a file.
+  await Deno.writeTextFile(`${prefix}-result.json.tmp`, JSON.stringify(r));
+  await Deno.rename(`${prefix}-result.json.tmp`, `${prefix}-result.json`);
   Deno.exit(r.heading.includes("Successful") ? 0 : 1);
 }
