@@ -11,6 +11,7 @@ import {
   EXCHANGE_LUA,
   gcPauses,
   loadAverage,
+  mainThreadMs,
   median,
   mintTokens,
   opensslBaseline,
@@ -111,13 +112,17 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       // figure, each run stamped with the load average; then one with wrk pinned to CPU 1 (generator share).
       const gcFrom = gc.length;
       const runs: (WrkResult & { load: string })[] = [];
+      const main0 = await mainThreadMs(child.pid);
       for (let i = 0; i < STEADY_RUNS; i++) runs.push({ ...(await ex(50, 10, 49)), load: await loadAverage() });
+      const main1 = await mainThreadMs(child.pid);
       const pauses = gcPauses(gc.slice(gcFrom));
       const byP99 = [...runs].sort((a, b) => a.p99 - b.p99);
       const steady = byP99[Math.floor(byP99.length / 2)]!;
       const pinned = await ex(50, 10, 49, "1");
       // The floor this machine and the HTTP/TLS stack give at the same pacing, with no crypto at all.
+      const main2 = await mainThreadMs(child.pid);
       const floor = await wrk(`${url}/healthz`, 50, 10, paced, ["49"]);
+      const main3 = await mainThreadMs(child.pid);
       const pinnedLoad = await loadAverage();
       ctx.log(`steady: ${runs.map((r) => `p99 ${r.p99.toFixed(2)} ms (load ${r.load})`).join(", ")}`);
       ctx.log(`steady, wrk on CPU 1: p99 ${pinned.p99.toFixed(2)} ms (load ${pinnedLoad})`);
@@ -154,6 +159,26 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           note: `no token, no certificate: what the machine, TLS and HTTP alone give; p50 ${round(floor.p50, 2)} ms`,
         },
       );
+      if (main0 && main1 && main2 && main3) {
+        const exUs = ((main1.run - main0.run) / sum(runs.map((r) => r.requests))) * 1000;
+        const hzUs = ((main3.run - main2.run) / floor.requests) * 1000;
+        const seconds = sum(runs.map((r) => r.seconds));
+        latency.push({
+          name: "server main (JS) thread CPU per /exchange at the steady rate",
+          value: round(exUs),
+          unit: "µs",
+          baseline: "per /healthz at the same pacing",
+          baselineValue: round(hzUs),
+          ratio: round(exUs / hzUs, 1),
+          note: `busy ${round((main1.run - main0.run) / seconds / 10)}% of one core; one request at a time, so every ` +
+            "request pays its own wake-ups (32 clients share them)",
+        }, {
+          name: "server main thread runnable but waiting for a CPU, steady runs",
+          value: round((main1.wait - main0.wait) / seconds, 1),
+          unit: "ms/s",
+          note: "time the kernel ran something else (load generator, V8 helper threads) while the loop had work",
+        });
+      }
       latency.push(
         {
           name: `GC pauses during the ${STEADY_RUNS} steady runs: scavenges`,
@@ -216,6 +241,9 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
             "p99 target: < 5 ms at a steady 1,000 req/s. The server runs with --v8-flags=--trace-gc here.",
             "GC is not what sets the tail: an A/B with --max-semi-space-size=2 (BENCH_SERVER_V8_FLAGS) cut the median",
             "scavenge pause from ~2 ms to ~0.27 ms without moving the p99 (medians of 3: 5.2-5.7 ms either way).",
+            "Also measured A/B and dropped: verify + issue in a Worker (the second core) raised p50 0.48 -> 0.79 ms and",
+            "the p99 with it (the worker competes with the loop and wrk for 2 cores); --single-threaded-gc doubled the",
+            "p99; Deno.serve (Rust HTTP) holds every TLS response ~44 ms for the client's delayed ACK (Nagle).",
           ],
         },
         {

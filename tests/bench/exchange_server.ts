@@ -41,6 +41,10 @@ export async function inProcess(
   return { verifyUs, issueUs, auditUs };
 }
 
+function denoExtra(): string[] {
+  return (Deno.env.get("BENCH_SERVER_DENO_ARGS") ?? "").split(" ").filter(Boolean);
+}
+
 function v8Extra(): string[] {
   return (Deno.env.get("BENCH_SERVER_V8_FLAGS") ?? "").split(/[ ,]+/).filter(Boolean);
 }
@@ -52,8 +56,9 @@ export async function startServer(
   ctx: BenchContext,
 ) {
   const child = new Deno.Command(ctx.deno, {
-    // BENCH_SERVER_V8_FLAGS adds V8 flags to the server (e.g. --max-semi-space-size=2) for A/B runs.
-    args: ["run", "-A", `--v8-flags=${["--trace-gc", ...v8Extra()].join(",")}`, "main.ts", "serve"],
+    // BENCH_SERVER_V8_FLAGS adds V8 flags to the server (e.g. --max-semi-space-size=2) for A/B runs, and
+    // BENCH_SERVER_DENO_ARGS Deno flags (e.g. --cpu-prof-dir=/tmp/prof --cpu-prof-md to profile the server under load).
+    args: ["run", "-A", ...denoExtra(), `--v8-flags=${["--trace-gc", ...v8Extra()].join(",")}`, "main.ts", "serve"],
     cwd: ctx.root,
     env: {
       RUST_BACKTRACE: "0",

@@ -110,6 +110,16 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
+/** The main (JS) thread's time on a CPU and runnable-but-waiting, in ms, from /proc/<pid>/task/<pid>/schedstat. */
+export async function mainThreadMs(pid: number): Promise<{ run: number; wait: number } | undefined> {
+  try {
+    const [run, wait] = (await Deno.readTextFile(`/proc/${pid}/task/${pid}/schedstat`)).trim().split(" ").map(Number);
+    return run !== undefined && wait !== undefined ? { run: run / 1e6, wait: wait / 1e6 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `openssl speed` for RSA-2048 verify and Ed25519 sign: µs per operation on one core. */
 export async function opensslBaseline(): Promise<{ rsaVerifyUs?: number; ed25519SignUs?: number }> {
   const s = await opensslSpeed(1, ["rsa2048", "ed25519"]);
