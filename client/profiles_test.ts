@@ -115,6 +115,16 @@ Deno.test("applyProfile() orders values flag > non-empty env > profile > default
   assertEquals(parsed.explicit.has("callback-port"), false);
 });
 
+Deno.test("--no-device-code turns off a profile's saved device flow; without it the profile's value holds", () => {
+  const profile = { name: "p", provider: "https://i", clientId: "c", server: "https://s", deviceCode: true };
+  const off = parseFlags(loginSpec, ["--no-device-code"], {});
+  applyProfile(off, profile);
+  assertEquals([off.values["device-code"], off.explicit.has("device-code")], [false, true]);
+  const kept = parseFlags(loginSpec, [], {});
+  applyProfile(kept, profile);
+  assertEquals(kept.values["device-code"], true);
+});
+
 Deno.test("applyProfile() fills only the command's own flags", () => {
   const parsed = parseFlags(statusSpec, [], {});
   applyProfile(parsed, { name: "p", provider: "https://i", clientId: "c", server: "https://s", contextName: "prod" });

@@ -72,7 +72,8 @@ export function parseFlags(spec: CommandSpec, argv: string[], env: CommandContex
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    // allowNegative: every on/off flag also takes --no-NAME, which turns off an env var or a saved profile's value.
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, allowNegative: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message.replace(/\. To specify.*$/s, "") : String(err);
     throw new TalosOidcError("ERR_USAGE", `${spec.name}: ${msg}`, {
@@ -119,6 +120,9 @@ export function formatHelp(spec: CommandSpec): string {
   const width = Math.min(40, Math.max(...rows.map(([l]) => l.length)) + 2);
   lines.push("", "Flags:");
   for (const [l, r] of rows) lines.push(l.length >= width ? `${l}\n${" ".repeat(width)}${r}` : l.padEnd(width) + r);
+  if (spec.flags.some((f) => f.type === "boolean")) {
+    lines.push("", "On/off flags also take --no-NAME (e.g. to turn off a value set by an env var or a saved profile).");
+  }
   if (spec.examples?.length) lines.push("", "Examples:", ...spec.examples.map((e) => `  ${e}`));
   return lines.join("\n") + "\n";
 }
