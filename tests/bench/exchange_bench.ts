@@ -239,7 +239,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           rows: latency,
           notes: [
             "p99 target: < 5 ms at a steady 1,000 req/s. The server runs with --v8-flags=--trace-gc here.",
-            "GC is not what sets the tail: an A/B with --max-semi-space-size=2 (BENCH_SERVER_V8_FLAGS) cut the median",
+            "Shorter scavenges alone do not fix the tail: an A/B with --max-semi-space-size=2 (BENCH_SERVER_V8_FLAGS) cut the median",
             "scavenge pause from ~2 ms to ~0.27 ms without moving the p99 (medians of 3: 5.2-5.7 ms either way).",
             "Also measured A/B and dropped: verify + issue in a Worker (the second core) raised p50 0.48 -> 0.79 ms and",
             "the p99 with it (the worker competes with the loop and wrk for 2 cores); --single-threaded-gc doubled the",
