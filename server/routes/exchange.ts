@@ -144,8 +144,10 @@ async function readJsonBody(req: Request): Promise<ParsedBody> {
 }
 
 async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  // A declared length is bounded by HTTP framing (checked against the limit before this). Read it whole
+  // without touching `req.body`: that getter wraps an already buffered body in a ReadableStream.
+  if (req.headers.has("content-length")) return new Uint8Array(await req.arrayBuffer());
   if (!req.body) return new Uint8Array();
-  if (req.headers.has("content-length")) return new Uint8Array(await req.arrayBuffer()); // framing bounds it
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -130,14 +130,10 @@ async function serveOne(
   if (declared > MAX_REQUEST_BODY) return tooLarge(res);
   let body: Uint8Array | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of req as AsyncIterable<Uint8Array>) {
-      total += chunk.byteLength;
-      if (total > MAX_REQUEST_BODY) return tooLarge(res);
-      chunks.push(chunk);
-    }
-    body = chunks.length === 1 ? chunks[0] : concat(chunks, total);
+    const read = await readBody(req, MAX_REQUEST_BODY);
+    if (read === "too large") return tooLarge(res); // with Connection: close, so node ends the socket after it
+    if (read === "gone") return; // the client closed the connection mid-body: nobody to answer
+    body = read;
   }
   const headers = new Headers();
   const raw = req.rawHeaders;
@@ -148,9 +144,12 @@ async function serveOne(
     ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
   });
   const sock = req.socket;
+  let completed: Promise<void> | undefined; // made on first use: most handlers never ask
   const info = {
     remoteAddr: { transport: "tcp" as const, hostname: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
-    completed: new Promise<void>((resolve) => res.once("close", resolve)),
+    get completed() {
+      return completed ??= res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once("close", resolve));
+    },
   };
   const response = await handler(request, info);
   const out: Record<string, string | string[]> = {};
@@ -172,6 +171,32 @@ async function serveOne(
   out["content-length"] = String(bytes.byteLength);
   res.writeHead(response.status, out);
   res.end(bytes);
+}
+
+/**
+ * The whole body; "too large" once it grows past `max` (the rest is then discarded), "gone" when the client's
+ * connection failed or closed first (node reports that as an "aborted" error: the client's doing, so nobody is
+ * answered and nothing is logged). Plain 'data'/'end' listeners, not `for await`: the async iterator's
+ * end-of-stream machinery allocated more than the rest of this function.
+ */
+function readBody(req: http.IncomingMessage, max: number): Promise<Uint8Array | "too large" | "gone"> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const settle = (value: Uint8Array | "too large" | "gone") => {
+      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onGone);
+      resolve(value);
+    };
+    const onData = (chunk: Uint8Array) => {
+      total += chunk.byteLength;
+      if (total <= max) return void chunks.push(chunk);
+      settle("too large");
+      req.on("error", () => {}).resume(); // discard the rest while the 413 goes out: unread data at close resets it
+    };
+    const onEnd = () => settle(chunks.length === 1 ? chunks[0]! : concat(chunks, total));
+    const onGone = () => settle("gone");
+    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onGone);
+  });
 }
 
 function tooLarge(res: http.ServerResponse): void {

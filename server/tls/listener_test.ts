@@ -3,7 +3,7 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
-import { nullLogger } from "../../shared/log.ts";
+import { jsonLogger, nullLogger } from "../../shared/log.ts";
 import { MAX_REQUEST_BODY, startListener } from "./listener.ts";
 import { certFacts, generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
 import { createTlsSource } from "./source.ts";
@@ -117,6 +117,29 @@ Deno.test("startListener() answers 413 for a body over 1 MiB before the handler 
   assertEquals(streamed.status, 413);
   await streamed.body?.cancel();
   assertEquals(called, false);
+  await listener.shutdown();
+});
+
+Deno.test("startListener() drops a request whose client leaves mid-body, and keeps serving", async () => {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  const lines: string[] = [];
+  const calls: string[] = [];
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: jsonLogger({ write: (l) => lines.push(l) }),
+    handler: async (req) => (calls.push(await req.text()), new Response("ok")),
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  await conn.write(new TextEncoder().encode('POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id_'));
+  await new Promise((r) => setTimeout(r, 50));
+  conn.close();
+  await new Promise((r) => setTimeout(r, 50));
+  const res = await fetch(`http://127.0.0.1:${listener.addr.port}/x`, { method: "POST", body: "whole" });
+  assertEquals(await res.text(), "ok");
+  assertEquals(calls, ["whole"]); // the cut request never reached the handler
+  assertEquals(lines.filter((l) => l.includes('"error"')), []); // and is not logged as a server failure
   await listener.shutdown();
 });
 

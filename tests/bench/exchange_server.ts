@@ -55,14 +55,27 @@ export async function startServer(
   dir: string,
   ctx: BenchContext,
 ) {
-  const child = new Deno.Command(ctx.deno, {
+  // The server's log (stderr) and GC trace (stdout) go to files, not pipes: draining ~1,000 log lines/s through
+  // a pipe cost this process ~20% of a core, competing for the 2 cores with the server it measures.
+  const log = join(dir, "server.log"), trace = join(dir, "gc-trace.log");
+  const args = [
+    "run",
+    "-A",
+    ...denoExtra(),
+    `--v8-flags=${["--trace-gc-nvp", ...v8Extra()].join(",")}`,
+    "main.ts",
+    "serve",
+  ];
+  const child = new Deno.Command("sh", {
     // BENCH_SERVER_V8_FLAGS adds V8 flags to the server (e.g. --max-semi-space-size=2) for A/B runs, and
     // BENCH_SERVER_DENO_ARGS Deno flags (e.g. --cpu-prof-dir=/tmp/prof --cpu-prof-md to profile the server under load).
-    args: ["run", "-A", ...denoExtra(), `--v8-flags=${["--trace-gc", ...v8Extra()].join(",")}`, "main.ts", "serve"],
+    args: ["-c", 'exec "$0" "$@" >"$TRACE" 2>"$LOG"', ctx.deno, ...args],
     cwd: ctx.root,
     env: {
       RUST_BACKTRACE: "0",
       NO_COLOR: "1",
+      LOG: log,
+      TRACE: trace,
       TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
       TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
       TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
@@ -73,26 +86,19 @@ export async function startServer(
       TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
     },
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: "null",
+    stderr: "null",
   }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "", url = "";
-  while (!url) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the server exited before listening:\n${buf}`);
-    buf += value;
-    url = buf.match(/"url":"(https:\/\/[^"]+)"/)?.[1] ?? "";
+  let url = "";
+  for (let waited = 0; !url; waited += 50) {
+    const text = await Deno.readTextFile(log).catch(() => "");
+    url = text.match(/"url":"(https:\/\/[^"]+)"/)?.[1] ?? "";
+    if (url) break;
+    const exited = await Promise.race([child.status, new Promise((r) => setTimeout(() => r(undefined), 50))]);
+    if (exited || waited > 30_000) throw new Error(`the server did not start listening:\n${text}`);
   }
-  (async () => { // keep draining the log so the server never blocks on a full pipe
-    while (!(await lines.read()).done);
-  })().catch(() => {});
-  const gc: string[] = []; // V8 --trace-gc lines, to explain the latency tail
-  (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      for (const line of chunk.split("\n")) if (/Scavenge|Mark-Compact|Mark-Sweep/.test(line)) gc.push(line);
-    }
-  })().catch(() => {});
+  /** V8 --trace-gc-nvp lines so far (to explain the latency tail). */
+  const gc = async () => (await Deno.readTextFile(trace)).split("\n").filter((l) => l.includes("GC: {"));
   return { child, url, gc };
 }
 

@@ -10,6 +10,7 @@ export interface WrkResult {
   rps: number;
   p50: number;
   p99: number;
+  p999: number;
   errors: number;
   non2xx: number;
 }
@@ -17,8 +18,9 @@ export interface WrkResult {
 export const DONE = `
 function done(s, lat, req)
   local e = s.errors
-  io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"errors":%d,"non2xx":%d}\\n',
-    s.requests, s.duration, lat:percentile(50), lat:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+  io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"p999":%d,"errors":%d,"non2xx":%d}\\n',
+    s.requests, s.duration, lat:percentile(50), lat:percentile(99), lat:percentile(99.9),
+    e.connect + e.read + e.write + e.timeout, e.status))
 end
 `;
 
@@ -90,6 +92,7 @@ export async function wrk(
     rps: r.requests / secs,
     p50: r.p50 / 1000,
     p99: r.p99 / 1000,
+    p999: r.p999 / 1000,
     errors: r.errors,
     non2xx: r.non2xx,
   };
@@ -158,14 +161,18 @@ export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promi
   }
 }
 
-/** Pause times (ms) from V8 --trace-gc lines: `..., 1.81 / 0.00 ms ...`. */
-export function gcPauses(lines: string[]): { scavenges: number[]; full: number[] } {
-  const ms = (l: string) => Number(l.match(/MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/)?.[1] ?? NaN);
-  const ok = (v: number) => Number.isFinite(v);
-  return {
-    scavenges: lines.filter((l) => l.includes("Scavenge")).map(ms).filter(ok),
-    full: lines.filter((l) => !l.includes("Scavenge")).map(ms).filter(ok),
-  };
+/** What V8 --trace-gc-nvp lines (`... GC: {"pause":1.2,"gc":"s",...}`) say: pauses in ms, bytes allocated and promoted. */
+export function gcStats(lines: string[]): { scavenges: number[]; full: number[]; allocated: number; promoted: number } {
+  const out = { scavenges: [] as number[], full: [] as number[], allocated: 0, promoted: 0 };
+  for (const line of lines) {
+    const json = line.match(/GC: (\{.*\})\s*$/)?.[1];
+    if (!json) continue;
+    const g = JSON.parse(json) as { gc: string; pause: number; allocated?: number; promoted?: number };
+    (g.gc === "s" ? out.scavenges : out.full).push(g.pause);
+    if (g.gc === "s") out.promoted += g.promoted ?? 0; // objects a scavenge moved to the old generation
+    out.allocated += g.allocated ?? 0; // bytes allocated since the previous GC
+  }
+  return out;
 }
 
 export function sum(xs: number[]): number {
