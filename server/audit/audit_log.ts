@@ -2,7 +2,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { type Logger, nullLogger, redactText } from "../../shared/log.ts";
-import { chainHash, flatJson, GENESIS_HASH, HEX64 } from "./chain.ts";
+import { chainHash, GENESIS_HASH, HEX64 } from "./chain.ts";
 import type { AuditEvent, AuditSink } from "./types.ts";
 import { readTailLines } from "../tail_lines.ts";
 
@@ -111,7 +111,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const record = toRecord(event, now());
     const unhashed = { ...record, prev_hash: head };
     const hash = chainHash(head, unhashed);
-    const json = flatJson(unhashed) ?? JSON.stringify(unhashed);
+    const json = JSON.stringify(unhashed); // the line keeps the original field order; the hash uses sorted keys
     head = hash;
     if (!pending) queueMicrotask(flush);
     pending += `${json.slice(0, -1)},"hash":"${hash}"}\n`;

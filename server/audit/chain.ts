@@ -8,15 +8,15 @@ export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** hex SHA-256 over `prev_hash` followed by the canonical JSON of the line without its `hash`. */
 export function chainHash(prevHash: string, lineWithoutHash: Record<string, unknown>): string {
-  const canonical = flatJson(lineWithoutHash, true) ?? canonicalJson(lineWithoutHash);
+  const canonical = flatJson(lineWithoutHash) ?? canonicalJson(lineWithoutHash);
   return createHash("sha256").update(prevHash).update(canonical).digest("hex");
 }
 
 /**
- * JSON of a flat record (values: primitives or arrays of primitives), keys sorted when asked:
+ * JSON of a flat record (values: primitives or arrays of primitives) with its keys sorted:
  * byte-identical to canonicalJson for such records, several times faster. Undefined for nested objects.
  */
-export function flatJson(rec: Record<string, unknown>, sorted = false): string | undefined {
+export function flatJson(rec: Record<string, unknown>): string | undefined {
   const keys = Object.keys(rec);
   for (const k of keys) {
     const v = rec[k];
@@ -26,7 +26,6 @@ export function flatJson(rec: Record<string, unknown>, sorted = false): string |
       return undefined;
     }
   }
-  if (!sorted) return JSON.stringify(rec); // same bytes as with a key list, on V8's fast path
   keys.sort();
   // A copy with its keys inserted in sorted order serialises twice as fast as a replacer key list. Integer-like
   // keys would be enumerated first whatever the insertion order (and "__proto__" would not be copied), so

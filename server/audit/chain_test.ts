@@ -23,7 +23,7 @@ Deno.test("chainHash() of a flat line equals SHA-256 over prev_hash + sorted-key
   assertEquals(chainHash(GENESIS_HASH, nested), createHash("sha256").update(GENESIS_HASH + nestedSorted).digest("hex"));
 });
 
-Deno.test("flatJson() gives canonicalJson's bytes when sorted and JSON.stringify's when not, odd keys included", () => {
+Deno.test("flatJson() gives canonicalJson's bytes for flat records, odd keys included", () => {
   const records: Record<string, unknown>[] = [
     { type: "cert_issued", timestamp: "t", roles: ["os:reader"], "event.outcome": "success", skip: undefined },
     { b: 1, "10": "ten", "2": "two", a: null, "01": "zero-one" },
@@ -31,8 +31,7 @@ Deno.test("flatJson() gives canonicalJson's bytes when sorted and JSON.stringify
     {},
   ];
   for (const rec of records) {
-    assertEquals(flatJson(rec, true), canonicalJson(rec));
-    assertEquals(flatJson(rec), JSON.stringify(rec));
+    assertEquals(flatJson(rec), canonicalJson(rec));
   }
   assertEquals(flatJson({ a: { b: 1 } }), undefined);
 });

@@ -135,14 +135,13 @@ async function serveOne(
     if (read === "gone") return; // the client closed the connection mid-body: nobody to answer
     body = read;
   }
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   const request = new Request(`${scheme}://${hostOf(req)}${req.url ?? "/"}`, {
     method: req.method,
-    headers,
     ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
   });
+  // Appended after construction: a Headers passed in `init` is copied entry by entry through WebIDL (~3 µs more).
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) request.headers.append(raw[i]!, raw[i + 1]!);
   const sock = req.socket;
   let completed: Promise<void> | undefined; // made on first use: most handlers never ask
   const info = {
