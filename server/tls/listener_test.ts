@@ -3,8 +3,8 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
-import { jsonLogger, nullLogger } from "../../shared/log.ts";
-import { MAX_REQUEST_BODY, startListener } from "./listener.ts";
+import { jsonLogger, type Logger, nullLogger } from "../../shared/log.ts";
+import { type FetchHandler, MAX_REQUEST_BODY, startListener } from "./listener.ts";
 import { certFacts, generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
 import { createTlsSource } from "./source.ts";
 
@@ -17,6 +17,13 @@ async function get(url: string, caPem: string, init?: RequestInit): Promise<stri
   using client = Deno.createHttpClient({ caCerts: [caPem] });
   const res = await fetch(url, { ...init, client });
   return await res.text();
+}
+
+/** A plain-HTTP (insecure mode) listener on a free port, with `handler`. */
+async function plainListener(handler: FetchHandler, logger: Logger = nullLogger) {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  const listener = await startListener({ hostname: "127.0.0.1", port: 0, tls, logger, handler });
+  return Object.assign(listener, { url: `http://127.0.0.1:${listener.addr.port}` });
 }
 
 Deno.test("startListener() serves the provided pair and swaps to new files on checkNow() without a restart", async () => {
@@ -86,30 +93,18 @@ Deno.test("startListener() keeps serving the loaded pair when the new files are 
 });
 
 Deno.test("startListener() serves plain HTTP in insecure mode and gives the handler the peer address", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: async (req, info) => new Response(`${req.method} ${await req.text()} from ${info.remoteAddr.hostname}`),
-  });
-  const res = await fetch(`http://127.0.0.1:${listener.addr.port}/x`, { method: "POST", body: "hello" });
+  const listener = await plainListener(async (req, info) =>
+    new Response(`${req.method} ${await req.text()} from ${info.remoteAddr.hostname}`)
+  );
+  const res = await fetch(`${listener.url}/x`, { method: "POST", body: "hello" });
   assertEquals(await res.text(), "POST hello from 127.0.0.1");
   await listener.shutdown();
 });
 
 Deno.test("startListener() answers 413 for a body over 1 MiB before the handler runs", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
   let called = false;
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: () => (called = true, new Response("no")),
-  });
-  const url = `http://127.0.0.1:${listener.addr.port}/exchange`;
+  const listener = await plainListener(() => (called = true, new Response("no")));
+  const url = `${listener.url}/exchange`;
   const declared = await fetch(url, { method: "POST", body: new Uint8Array(MAX_REQUEST_BODY + 1) });
   assertEquals([declared.status, (await declared.json()).code], [413, "ERR_BODY_TOO_LARGE"]);
   const chunks = ReadableStream.from(Array.from({ length: 20 }, () => new Uint8Array(64 * 1024)));
@@ -121,22 +116,18 @@ Deno.test("startListener() answers 413 for a body over 1 MiB before the handler 
 });
 
 Deno.test("startListener() drops a request whose client leaves mid-body, and keeps serving", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
   const lines: string[] = [];
   const calls: string[] = [];
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: jsonLogger({ write: (l) => lines.push(l) }),
-    handler: async (req) => (calls.push(await req.text()), new Response("ok")),
-  });
+  const listener = await plainListener(
+    async (req) => (calls.push(await req.text()), new Response("ok")),
+    jsonLogger({ write: (l) => lines.push(l) }),
+  );
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   await conn.write(new TextEncoder().encode('POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id_'));
   await new Promise((r) => setTimeout(r, 50));
   conn.close();
   await new Promise((r) => setTimeout(r, 50));
-  const res = await fetch(`http://127.0.0.1:${listener.addr.port}/x`, { method: "POST", body: "whole" });
+  const res = await fetch(`${listener.url}/x`, { method: "POST", body: "whole" });
   assertEquals(await res.text(), "ok");
   assertEquals(calls, ["whole"]); // the cut request never reached the handler
   assertEquals(lines.filter((l) => l.includes('"error"')), []); // and is not logged as a server failure
@@ -144,18 +135,11 @@ Deno.test("startListener() drops a request whose client leaves mid-body, and kee
 });
 
 Deno.test("startListener() sends fixed bodies with a Content-Length and keeps Set-Cookie headers apart", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: () => {
-      const h = new Headers({ "content-type": "application/json" });
-      h.append("set-cookie", "a=1; Path=/");
-      h.append("set-cookie", "b=2; Path=/");
-      return new Response('{"ok":true}', { status: 201, headers: h });
-    },
+  const listener = await plainListener(() => {
+    const h = new Headers({ "content-type": "application/json" });
+    h.append("set-cookie", "a=1; Path=/");
+    h.append("set-cookie", "b=2; Path=/");
+    return new Response('{"ok":true}', { status: 201, headers: h });
   });
   const res = await fetch(`http://127.0.0.1:${listener.addr.port}/`);
   assertEquals(res.status, 201);
