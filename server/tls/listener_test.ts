@@ -141,7 +141,7 @@ Deno.test("startListener() sends fixed bodies with a Content-Length and keeps Se
     h.append("set-cookie", "b=2; Path=/");
     return new Response('{"ok":true}', { status: 201, headers: h });
   });
-  const res = await fetch(`http://127.0.0.1:${listener.addr.port}/`);
+  const res = await fetch(`${listener.url}/`);
   assertEquals(res.status, 201);
   assertEquals(res.headers.get("content-length"), "11");
   assertEquals(res.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/"]);
