@@ -28,6 +28,9 @@ export interface Profile {
   scopes?: string[];
   callbackPort?: number;
   deviceCode?: boolean;
+  /** Absolute paths of the pair the loopback callback is served with over https:// (both or neither). */
+  localServerCert?: string;
+  localServerKey?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -102,15 +105,24 @@ export function decodeProfile(name: string, text: string, dir: string, env: Env,
       hint: `re-create it with talosctl-oidc setup --profile ${name}`,
     });
   }
-  const ca = s("server_ca");
-  const caPath = ca === undefined ? undefined : expandHome(ca, env, os);
+  const path = (k: string) => { // `~` expanded; relative to the profile's directory
+    const v = s(k) === undefined ? undefined : expandHome(s(k)!, env, os);
+    return v === undefined || isAbsolute(v) ? v : join(dir, v);
+  };
+  const caPath = path("server_ca"), cbCert = path("local_server_cert"), cbKey = path("local_server_key");
+  if (Boolean(cbCert) !== Boolean(cbKey)) {
+    throw new TalosOidcError("ERR_CONFIG", `profile "${name}" has only one of local_server_cert and local_server_key`, {
+      hint:
+        `give both (the callback's certificate and its key), or re-create it with talosctl-oidc setup --profile ${name}`,
+    });
+  }
   const port = d.callback_port;
   return {
     name,
     provider: s("provider")!,
     clientId: s("client_id")!,
     server: s("server")!,
-    ...(caPath ? { serverCa: isAbsolute(caPath) ? caPath : join(dir, caPath) } : {}),
+    ...(caPath ? { serverCa: caPath } : {}),
     ...(s("server_ca_sha256") ? { serverCaSha256: s("server_ca_sha256") } : {}),
     ...(s("client_secret") ? { clientSecret: s("client_secret") } : {}),
     ...(s("context_name") ? { contextName: s("context_name") } : {}),
@@ -118,6 +130,7 @@ export function decodeProfile(name: string, text: string, dir: string, env: Env,
     ...(Array.isArray(d.scopes) ? { scopes: d.scopes.map(String) } : {}),
     ...(typeof port === "number" && Number.isInteger(port) ? { callbackPort: port } : {}),
     ...(d.device_code === true ? { deviceCode: true } : {}),
+    ...(cbCert && cbKey ? { localServerCert: cbCert, localServerKey: cbKey } : {}),
   };
 }
 
@@ -145,6 +158,9 @@ export async function writeProfile(p: Profile, env: Env, caPem?: string, os: Os 
     ...(p.scopes?.length ? { scopes: p.scopes } : {}),
     ...(p.callbackPort !== undefined ? { callback_port: p.callbackPort } : {}),
     ...(p.deviceCode ? { device_code: true } : {}),
+    ...(p.localServerCert && p.localServerKey
+      ? { local_server_cert: p.localServerCert, local_server_key: p.localServerKey }
+      : {}),
   };
   const head = `# talosctl-oidc login profile "${p.name}", written by "talosctl-oidc setup".\n` +
     `# Use it with: talosctl-oidc login --profile ${p.name}\n`;
@@ -165,6 +181,9 @@ export function profileFlagValues(p: Profile): Record<string, string | boolean |
     ...(p.scopes ? { scopes: p.scopes } : {}),
     ...(p.callbackPort !== undefined ? { "callback-port": String(p.callbackPort) } : {}),
     ...(p.deviceCode ? { "device-code": true } : {}),
+    ...(p.localServerCert && p.localServerKey
+      ? { "local-server-cert": p.localServerCert, "local-server-key": p.localServerKey }
+      : {}),
   };
 }
 

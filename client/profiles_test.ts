@@ -11,6 +11,7 @@ import {
   decodeProfile,
   listProfiles,
   loginCommandFor,
+  profileFlagValues,
   profilePath,
   readProfile,
   writeProfile,
@@ -64,6 +65,19 @@ Deno.test("decodeProfile() resolves a relative server_ca against the profile's d
   assertThrows(
     () => decodeProfile("x", "provider: https://i\n", "/d", {}),
     (e) => /lacks client_id, server/.test(String(e)),
+  );
+});
+
+Deno.test("decodeProfile() reads the callback's TLS pair (~ and relative paths resolved) and refuses half a pair", () => {
+  const base = "provider: https://i\nclient_id: c\nserver: https://s\n";
+  const p = decodeProfile("x", base + "local_server_cert: ~/cb.pem\nlocal_server_key: cb-key.pem\n", "/d", {
+    HOME: "/home/u",
+  });
+  assertEquals([p.localServerCert, p.localServerKey], ["/home/u/cb.pem", "/d/cb-key.pem"]);
+  assertEquals(profileFlagValues(p)["local-server-cert"], "/home/u/cb.pem");
+  assertThrows(
+    () => decodeProfile("x", base + "local_server_cert: /cb.pem\n", "/d", {}),
+    (e) => /has only one of local_server_cert and local_server_key/.test(String(e)),
   );
 });
 

@@ -4,25 +4,10 @@ import { join } from "node:path";
 import { assertEquals, assertStringIncludes } from "./helpers/assert.ts";
 import { browserCommand, runCli } from "./helpers/cli.ts";
 import { mintLoopbackCert } from "../client/oidc/test_tls.ts";
-import type { TestIdp } from "./helpers/idp.ts";
+import { allowHttpsCallback } from "./helpers/https_callback.ts";
 import { startLoginWorld } from "./login_e2e_fixture.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
-
-/**
- * Let the test IdP accept `https://127.0.0.1:<port>/callback`, exactly. oidc-provider refuses https:// loopback
- * redirect URIs for native clients at registration (RFC 8252 §7.3 expects http:// there), but matches a registered
- * URI exactly at authorization, so the URI is added to the loaded client, as an IdP admin would register it.
- */
-async function allowHttpsCallback(idp: TestIdp): Promise<number> {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  // deno-lint-ignore no-explicit-any
-  const client: any = await (idp.provider as any).Client.find(idp.clientId);
-  client.redirectUris.push(`https://127.0.0.1:${port}/callback`);
-  return port;
-}
 
 Deno.test("login serves the callback over https:// with the given pair (~ expanded) to a browser that trusts it", async () => {
   await using w = await startLoginWorld();

@@ -2,7 +2,10 @@
 
 import { createSetupCommand } from "../client/commands/setup.ts";
 import { loginCommand } from "../client/commands/login.ts";
-import { profileFlagValues, readProfile } from "../client/profiles.ts";
+import { loginCommandFor, profileFlagValues, readProfile } from "../client/profiles.ts";
+import { mintLoopbackCert } from "../client/oidc/test_tls.ts";
+import { TalosOidcError } from "../shared/errors.ts";
+import { allowHttpsCallback } from "./helpers/https_callback.ts";
 import { readContextCert } from "../client/talosconfig/cert.ts";
 import { readTalosconfig } from "../client/talosconfig/read.ts";
 import type { BrowserOpener } from "../client/browser.ts";
@@ -13,13 +16,13 @@ import { startTestIdp } from "./helpers/idp.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 /** A "browser" that walks the test IdP's login page as `user` (not awaited by open: the callback answers last). */
-function walker(user: string): BrowserOpener & { opened: number; done(): Promise<unknown> } {
+function walker(user: string, callbackCaPem?: string): BrowserOpener & { opened: number; done(): Promise<unknown> } {
   const walks: Promise<unknown>[] = [];
   return {
     opened: 0,
     open(url) {
       this.opened++;
-      const w = walkLogin(url, user);
+      const w = walkLogin(url, user, user, callbackCaPem);
       walks.push(w);
       return Promise.resolve({ command: "walker", wait: () => w.then(() => true) });
     },
@@ -124,6 +127,45 @@ Deno.test("setup pins the CA whose fingerprint matches, saves a profile, and log
     const cert = readContextCert((await readTalosconfig(`${home}/talosconfig`)).doc, "oidc");
     assert(cert);
     assertEquals(cert.roles, ["os:admin"]);
+  });
+});
+
+Deno.test("setup signs in over an https:// callback with --local-server-cert/key and saves the pair in the profile", async () => {
+  await using idp = await startTestIdp();
+  await using srv = await startTestServer({ idp, config: { roles: [], rbac: { rules: [rule("talos-admins")] } } });
+  const fp = new (await import("node:crypto")).X509Certificate(srv.tlsCaPem!).fingerprint256;
+  const pair = await mintLoopbackCert();
+  const port = await allowHttpsCallback(idp);
+  await withHome(async (home, env) => {
+    await Deno.mkdir(`${home}/certs`);
+    await Deno.writeTextFile(`${home}/certs/cb.pem`, pair.cert);
+    await Deno.writeTextFile(`${home}/certs/cb-key.pem`, pair.key, { mode: 0o600 });
+    const half = { out: "", err: "" };
+    const base = ["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", String(port)];
+    const err = await assertRejects(() =>
+      createSetupCommand({ browser: walker("alice") }).run(context([...base, "--local-server-cert", "x"], env, half))
+    );
+    assert(err instanceof TalosOidcError && err.code === "ERR_USAGE", String(err));
+    assertEquals(err.message, "setup: --local-server-cert needs --local-server-key");
+    assertEquals(half.out, ""); // refused before the IdP is even asked
+
+    const browser = walker("alice", pair.cert);
+    const sink = { out: "", err: "" };
+    const tls = ["--local-server-cert", "~/certs/cb.pem", "--local-server-key", "~/certs/cb-key.pem"];
+    const args = [...base, ...tls, "--server", srv.url, "--server-ca-fingerprint", fp, "--profile", "cb"];
+    assertEquals(await createSetupCommand({ browser }).run(context(args, env, sink)), 0, sink.err);
+    await browser.done();
+    assertStringIncludes(sink.err, `redirect_uri=https%3A%2F%2F127.0.0.1%3A${port}%2Fcallback&`);
+    const profile = await readProfile("cb", env);
+    assertEquals([profile.localServerCert, profile.localServerKey], [
+      `${home}/certs/cb.pem`,
+      `${home}/certs/cb-key.pem`,
+    ]);
+    assertEquals(profile.callbackPort, port);
+    assertStringIncludes(
+      loginCommandFor(profile),
+      `--local-server-cert ${home}/certs/cb.pem --local-server-key ${home}/certs/cb-key.pem`,
+    );
   });
 });
 

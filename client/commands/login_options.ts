@@ -1,11 +1,37 @@
 /** @module `login` flags (compatible with the original tool) parsed once into frozen options. */
 
-import { type CommandSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
+import { type CommandSpec, type FlagSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { PROFILE_FLAG } from "../profiles.ts";
 import { contextNameFlag, talosconfigFlag } from "../flags.ts";
 
 export const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
+
+/** --local-server-cert / --local-server-key: the loopback callback over https:// (login and setup). */
+export const LOCAL_SERVER_FLAGS: FlagSpec[] = [
+  {
+    name: "local-server-cert",
+    type: "string",
+    arg: "PATH",
+    description: "PEM certificate to serve the callback over https:// (needs --local-server-key)",
+  },
+  { name: "local-server-key", type: "string", arg: "PATH", description: "PEM private key of --local-server-cert" },
+];
+
+/**
+ * The callback's TLS pair paths as given (`~` not yet expanded), or undefined when neither flag is set.
+ * @throws {TalosOidcError} ERR_USAGE when only one of the two is given.
+ */
+export function localServerPair(v: ParsedArgs["values"], command: string): { cert: string; key: string } | undefined {
+  const cert = str(v, "local-server-cert") || undefined, key = str(v, "local-server-key") || undefined;
+  if (Boolean(cert) !== Boolean(key)) {
+    const [given, other] = cert ? ["cert", "key"] : ["key", "cert"];
+    throw new TalosOidcError("ERR_USAGE", `${command}: --local-server-${given} needs --local-server-${other}`, {
+      hint: "serving the callback over TLS needs both a certificate and its private key",
+    });
+  }
+  return cert && key ? { cert, key } : undefined;
+}
 
 export const loginSpec: CommandSpec = {
   name: "login",
@@ -47,18 +73,7 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
       description: "callback bind address, overrides --callback-port; the first one builds the redirect URI",
     },
     { name: "oidc-redirect-url", type: "string", arg: "URL", description: "exact redirect URI sent to the IdP" },
-    {
-      name: "local-server-cert",
-      type: "string",
-      arg: "PATH",
-      description: "PEM certificate to serve the callback over https:// (needs --local-server-key)",
-    },
-    {
-      name: "local-server-key",
-      type: "string",
-      arg: "PATH",
-      description: "PEM private key of --local-server-cert",
-    },
+    ...LOCAL_SERVER_FLAGS,
     contextNameFlag("talosconfig context name"),
     talosconfigFlag("talosconfig to update"),
     { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
@@ -132,13 +147,7 @@ export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
     throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 0-65535 (0: any port)" });
   }
-  const cert = str(v, "local-server-cert") || undefined, key = str(v, "local-server-key") || undefined;
-  if (Boolean(cert) !== Boolean(key)) {
-    const [given, other] = cert ? ["cert", "key"] : ["key", "cert"];
-    throw new TalosOidcError("ERR_USAGE", `login: --local-server-${given} needs --local-server-${other}`, {
-      hint: "serving the callback over TLS needs both a certificate and its private key",
-    });
-  }
+  const pair = localServerPair(v, "login");
   const listen = list(v, "listen-address");
   const scopes = list(v, "scopes");
   const contextName = str(v, "context-name") ?? "oidc";
@@ -151,9 +160,9 @@ export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
     scopes: scopes.includes("openid") ? scopes : ["openid", ...scopes],
     listenAddresses: listen.length > 0 ? listen : [`127.0.0.1:${Number(port)}`],
     explicitCallback: listen.length > 0 || p.explicit.has("callback-port") || Boolean(str(v, "oidc-redirect-url")) ||
-      Boolean(cert),
+      Boolean(pair),
     redirectUrl: str(v, "oidc-redirect-url") || undefined,
-    ...(cert && key ? { localServerCert: cert, localServerKey: key } : {}),
+    ...(pair ? { localServerCert: pair.cert, localServerKey: pair.key } : {}),
     contextName,
     talosconfig: str(v, "talosconfig") || undefined,
     serverCa: str(v, "server-ca") || undefined,

@@ -3,7 +3,7 @@
  * pin the exchange server's CA after a fingerprint check, and write a profile (or print the login command).
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Command, type CommandSpec, EXIT, list, parseCommand, str } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
@@ -17,7 +17,8 @@ import { formatRbacYaml, suggestRules } from "../setup/rbac_suggest.ts";
 import { pinServerCa } from "../setup/pin.ts";
 import { signIn } from "../setup/sign_in.ts";
 import { createTokenCache } from "../token_cache/token_cache.ts";
-import { DEFAULT_SCOPES } from "./login_options.ts";
+import { loadCallbackTls } from "../oidc/callback_tls.ts";
+import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, localServerPair } from "./login_options.ts";
 import { sleep } from "./login_deps.ts";
 
 const spec: CommandSpec = {
@@ -73,6 +74,7 @@ const spec: CommandSpec = {
     { name: "device-code", type: "boolean", description: "sign in with the device flow (RFC 8628)" },
     { name: "skip-open-browser", type: "boolean", description: "print the URL instead of opening a browser" },
     { name: "browser-command", type: "string", arg: "CMD", description: "command that opens the URL" },
+    ...LOCAL_SERVER_FLAGS,
     { name: "verbose", short: "v", type: "boolean", description: "debug output" },
   ],
   examples: [
@@ -103,6 +105,15 @@ export function createSetupCommand(deps: SetupDeps = {}): Command {
       const profileName = str(v, "profile"), server = str(v, "server")?.replace(/\/+$/, "");
       const clientSecret = str(v, "client-secret");
       const clock = deps.clock ?? systemClock;
+      // Checked (and read) before anything else happens; saved as absolute paths, read again at each login.
+      const pair = localServerPair(v, "setup");
+      const callbackTls = pair ? await loadCallbackTls(pair, ctx.env, clock.now()) : undefined;
+      const pairPaths = pair
+        ? {
+          localServerCert: resolve(expandHome(pair.cert, ctx.env)),
+          localServerKey: resolve(expandHome(pair.key, ctx.env)),
+        }
+        : {};
       const logger = textLogger({ verbose: v.verbose === true, write: (l) => ctx.stdio.stderr(l + "\n") });
       const out = (t: string) => ctx.stdio.stdout(t);
 
@@ -126,6 +137,7 @@ export function createSetupCommand(deps: SetupDeps = {}): Command {
         ...(clientSecret ? { clientSecret } : {}),
         scopes,
         callbackPort: Number(port),
+        ...(callbackTls ? { callbackTls } : {}),
         deviceCode: v["device-code"] === true,
         skipOpenBrowser: v["skip-open-browser"] === true,
         browser,
@@ -170,6 +182,7 @@ export function createSetupCommand(deps: SetupDeps = {}): Command {
         ...(sameScopes(scopes, DEFAULT_SCOPES) ? {} : { scopes }),
         ...(parsed.explicit.has("callback-port") ? { callbackPort: Number(port) } : {}),
         ...(v["device-code"] ? { deviceCode: true } : {}),
+        ...pairPaths,
       };
       if (!server) {
         out(`\nNext: run setup again with --server URL (your exchange server) to pin its CA and save a profile.\n`);

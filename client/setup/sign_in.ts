@@ -1,6 +1,7 @@
 /** @module Setup's one real login (browser + PKCE, or device flow) using login's OIDC pieces; returns verified claims. */
 
 import type { Stdio } from "../../shared/cli.ts";
+import type { CallbackTls } from "../oidc/callback_tls.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { BrowserOpener } from "../browser.ts";
@@ -18,6 +19,8 @@ export interface SignInOptions {
   clientSecret?: string;
   scopes: string[];
   callbackPort: number;
+  /** Serve the loopback callback over https:// with this pair (--local-server-cert/--local-server-key). */
+  callbackTls?: CallbackTls;
   deviceCode: boolean;
   skipOpenBrowser: boolean;
   browser: BrowserOpener;
@@ -70,6 +73,7 @@ export async function signIn(o: SignInOptions): Promise<SignedIn> {
       client,
       scopes: o.scopes,
       listenAddresses: [`127.0.0.1:${o.callbackPort}`],
+      ...(o.callbackTls ? { callbackTls: o.callbackTls } : {}),
       logger: o.logger,
       signal,
       verifyIdToken: async (idToken, nonce) => (claims = { ...(await verifier.verify(idToken, { nonce })) }),

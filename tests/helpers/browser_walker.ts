@@ -32,7 +32,7 @@ class CookieJar {
 async function go(
   jar: CookieJar,
   start: string,
-  init: { method?: string; body?: string } = {},
+  init: { method?: string; body?: string; client?: Deno.HttpClient } = {},
 ): Promise<{ url: URL; res: Response; body: string }> {
   let url = new URL(start);
   let method = init.method ?? "GET";
@@ -40,7 +40,13 @@ async function go(
   for (let hop = 0; hop < 20; hop++) {
     const headers: Record<string, string> = { cookie: jar.header(url) };
     if (body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
-    const res = await fetch(url, { method, body, headers, redirect: "manual" });
+    const res = await fetch(url, {
+      method,
+      body,
+      headers,
+      redirect: "manual",
+      ...(init.client ? { client: init.client } : {}),
+    });
     jar.store(url, res.headers);
     const loc = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && loc) {
@@ -66,15 +72,25 @@ function formAction(html: string, base: URL): { action: URL; fields: Record<stri
   return { action: new URL(form[1]!.replace(/&amp;/g, "&"), base), fields };
 }
 
-/** Follow an authorization URL through the test IdP's login page to the redirect target. */
-export async function walkLogin(authUrl: string, user = "alice", password = user): Promise<WalkResult> {
+/**
+ * Follow an authorization URL through the test IdP's login page to the redirect target. `callbackCaPem`: a CA to
+ * trust besides the system's (an https:// loopback callback with a self-signed certificate).
+ */
+export async function walkLogin(
+  authUrl: string,
+  user = "alice",
+  password = user,
+  callbackCaPem?: string,
+): Promise<WalkResult> {
   const jar = new CookieJar();
-  let page = await go(jar, authUrl);
+  using client = callbackCaPem ? Deno.createHttpClient({ caCerts: [callbackCaPem] }) : undefined;
+  const opt = client ? { client } : {};
+  let page = await go(jar, authUrl, opt);
   for (let step = 0; step < 5 && /\/interaction\//.test(page.url.pathname); step++) {
     const f = formAction(page.body, page.url);
     if (!f) break;
     const form = new URLSearchParams({ ...f.fields, login: user, password });
-    page = await go(jar, f.action.href, { method: "POST", body: form.toString() });
+    page = await go(jar, f.action.href, { method: "POST", body: form.toString(), ...opt });
   }
   return { finalUrl: page.url.href, status: page.res.status, body: page.body };
 }
