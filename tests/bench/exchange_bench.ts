@@ -28,7 +28,7 @@ const TOKENS = 1000;
 const TARGET_RPS = 3000;
 const TARGET_P99_MS = 5;
 const STEADY_RPS = 1000;
-const STEADY_RUNS = 3;
+const STEADY_RUNS = 5;
 
 export async function run(ctx: BenchContext): Promise<BenchSection[]> {
   const dir = await Deno.makeTempDir({ prefix: "exchange-bench-" });
@@ -108,7 +108,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         baselineValue: round(results[32]!.rps),
         ratio: round(h.rps / results[32]!.rps, 1),
       });
-      // The tail at this load is noisy (GC, and whatever else the 2 cores run): three runs, the median is the
+      // The tail at this load is noisy (GC, and whatever else the 2 cores run): STEADY_RUNS runs, the median is the
       // figure, each run stamped with the load average. GC figures come from the server's --trace-gc-nvp lines.
       const gcFrom = (await gc()).length;
       const runs: (WrkResult & { load: string })[] = [];
