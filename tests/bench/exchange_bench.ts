@@ -266,7 +266,9 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
             "it promotes is the HTTP layer's (node:http under Deno): /healthz promotes 1.3 KiB per request. Dropped after",
             "A/B: --max-semi-space-size=2 or 64, a Worker for verify + issue (p50 0.48 -> 0.79 ms), --single-threaded-gc",
             "(2x the p99), wrk pinned or niced. Deno.serve (Rust HTTP) holds every TLS response ~44 ms for the client's",
-            "delayed ACK (Nagle).",
+            "delayed ACK (Nagle). What did help, as an experiment only: two server processes on one port (SO_REUSEPORT,",
+            "each with its own audit log and limits) gave a median p99 of 5.0 ms (runs 3.6-7.1) against 8.6 ms (5.9-9.9)",
+            "for one process, same session. Shipping that needs one owner for the audit chain, limits and dashboard state.",
           ],
         },
         {
