@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { createDevCa } from "../helpers/dev_ca.ts";
 import { startTestIdp } from "../helpers/idp.ts";
-import { costRows, inProcess, startServer } from "./exchange_server.ts";
+import { costRows, inProcess, serverSideRows, startServer } from "./exchange_server.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 import {
   cpuSeconds,
@@ -47,7 +47,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       wrk(`${url}/exchange`, c, secs, script, [bodies, String(pauseMs)], cpus);
     const ops = await inProcess(idp, tokens, ca, dir);
     const cryptoLimit = 1e6 / (ops.verifyUs + ops.issueUs); // req/s one core could do if crypto were all
-    const { child, url, gc } = await startServer(idp, ca, dir, ctx);
+    const { child, url, gc, exchangeHistogram } = await startServer(idp, ca, dir, ctx);
     const rows: BenchRow[] = [];
     const latency: BenchRow[] = [];
     try {
@@ -112,9 +112,9 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       // figure, each run stamped with the load average. GC figures come from the server's --trace-gc-nvp lines.
       const gcFrom = (await gc()).length;
       const runs: (WrkResult & { load: string })[] = [];
-      const main0 = await mainThreadMs(child.pid);
+      const [main0, hist0] = [await mainThreadMs(child.pid), await exchangeHistogram()];
       for (let i = 0; i < STEADY_RUNS; i++) runs.push({ ...(await ex(50, 10, 49)), load: await loadAverage() });
-      const main1 = await mainThreadMs(child.pid);
+      const [main1, hist1] = [await mainThreadMs(child.pid), await exchangeHistogram()];
       const gcMid = (await gc()).length;
       const pauses = gcStats((await gc()).slice(gcFrom, gcMid));
       const byP99 = [...runs].sort((a, b) => a.p99 - b.p99);
@@ -147,6 +147,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         ratio: round(steady.p999 / floor.p999, 1),
         note: `runs: ${runs.map((r) => `${round(r.p999, 2)} ms`).join(", ")}`,
       });
+      latency.push(...serverSideRows(hist0, hist1, TARGET_P99_MS, steady.p99));
       const kb = (bytes: number, requests: number) => round(bytes / requests / 1024, 1);
       latency.push({
         name: "bytes the JS heap allocates per /exchange (steady runs)",
