@@ -86,3 +86,9 @@ Deno.test("countJwksRefreshes() counts one outcome per discovery + JWKS refresh"
   assertStringIncludes(text, 'talosctl_oidc_jwks_refreshes_total{outcome="failure"} 1');
   assert(!text.includes("NaN"));
 });
+
+Deno.test("docs/configuration.md lists exactly the metric families the server exposes", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/configuration.md", import.meta.url));
+  const listed = [...doc.matchAll(/^\| `(talosctl_oidc_[a-z_]+)`/gm)].map((m) => m[1]);
+  assertEquals(listed.sort(), [...METRIC_NAMES].sort());
+});
