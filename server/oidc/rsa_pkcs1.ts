@@ -61,21 +61,21 @@ export function verifyRsaPkcs1(key: RsaPublicKey, hash: RsaHash, signingInput: s
   return expected !== undefined && modPow(s, key.e, key.n) === expected;
 }
 
-/** 0x00 0x01 FF..FF 0x00 DigestInfo as an integer already shifted left past the hash, per (k, hash). */
-const prefixes = new Map<string, bigint | undefined>();
+/** 0x00 0x01 FF..FF 0x00 DigestInfo as an integer shifted left past the hash, per (k, hash); null: k too short. */
+const prefixes = new Map<string, bigint | null>();
 
 /** EMSA-PKCS1-v1_5-ENCODE (RFC 8017 §9.2) of the hash of `signingInput`, as an integer (undefined: k too short). */
 function expectedEncoding(k: number, hash: RsaHash, signingInput: string): bigint | undefined {
   const id = `${k}:${hash}`;
   let prefix = prefixes.get(id);
-  if (prefix === undefined && !prefixes.has(id)) {
+  if (prefix === undefined) {
     const padding = k - 3 - DIGEST_INFO[hash].length / 2 - HASH_BYTES[hash];
-    // "intended encoded message length too short" below 8 bytes of padding
-    prefix = padding < 8
-      ? undefined
+    prefix = padding < 8 // "intended encoded message length too short"
+      ? null
       : BigInt("0x1" + "ff".repeat(padding) + "00" + DIGEST_INFO[hash]) << BigInt(8 * HASH_BYTES[hash]);
     if (prefixes.size < 64) prefixes.set(id, prefix); // a handful of key sizes in practice; never unbounded
   }
-  if (prefix === undefined) return undefined;
-  return prefix | BigInt("0x" + createHash(hash).update(signingInput, "latin1").digest("hex"));
+  return prefix === null
+    ? undefined
+    : prefix | BigInt("0x" + createHash(hash).update(signingInput, "latin1").digest("hex"));
 }
