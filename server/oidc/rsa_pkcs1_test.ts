@@ -102,3 +102,15 @@ Deno.test("modPow() agrees with repeated multiplication", () => {
     assertEquals(modPow(b, e, n), expected);
   }
 });
+
+Deno.test("verifyRsaPkcs1() refuses a key too short for the hash's encoding (RFC 8017 §9.2), every time it is asked", () => {
+  // 512-bit key: SHA-256 leaves 10 bytes of padding (allowed); SHA-512 would need 86 bytes, so no encoding exists
+  // and the answer is false (a negative padding length must not throw).
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 512 });
+  const key = publicOf(publicKey);
+  const sig = sign("sha256", Buffer.from("a.b"), privateKey);
+  for (let i = 0; i < 2; i++) { // the second round takes the cached prefix
+    assert(verifyRsaPkcs1(key, "sha256", "a.b", sig));
+    assertEquals(verifyRsaPkcs1(key, "sha512", "a.b", sig), false);
+  }
+});
