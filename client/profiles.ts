@@ -106,8 +106,10 @@ export function decodeProfile(name: string, text: string, dir: string, env: Env,
     });
   }
   const path = (k: string) => { // `~` expanded; relative to the profile's directory
-    const v = s(k) === undefined ? undefined : expandHome(s(k)!, env, os);
-    return v === undefined || isAbsolute(v) ? v : join(dir, v);
+    const raw = s(k);
+    if (raw === undefined) return undefined;
+    const v = expandHome(raw, env, os);
+    return isAbsolute(v) ? v : join(dir, v);
   };
   const caPath = path("server_ca"), cbCert = path("local_server_cert"), cbKey = path("local_server_key");
   if (Boolean(cbCert) !== Boolean(cbKey)) {
