@@ -20,6 +20,22 @@ export const MAX_REQUEST_BODY = 1024 * 1024;
 
 export type FetchHandler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
 
+/**
+ * Slow-client limits, the original tool's: the request headers within 5 s of the connection (the TLS handshake
+ * included), the whole request within 15 s, an idle keep-alive connection closed after 60 s.
+ */
+export interface ListenerTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<ListenerTimeouts> = {
+  headersMs: 5_000,
+  requestMs: 15_000,
+  keepAliveMs: 60_000,
+};
+
 export interface ListenerOptions {
   hostname: string;
   port: number;
@@ -29,6 +45,8 @@ export interface ListenerOptions {
   /** How often the TLS source is asked for new material (default 60 s, like the original reloader). */
   checkIntervalMs?: number;
   now?: () => Date;
+  /** Overrides of DEFAULT_TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<ListenerTimeouts>;
 }
 
 export interface Listener {
@@ -57,13 +75,19 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end();
     });
+  const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  // node enforces the header and request limits only when it sweeps its connections, every 30 s by default: a
+  // client trickling header bytes held its connection for 30 s, not 5. Sweep at least every second.
+  const common = { noDelay: true, connectionsCheckingInterval: Math.min(1_000, t.headersMs / 2) };
   const server: http.Server = pair
-    ? https.createServer({ cert: pair.certPem, key: pair.keyPem, noDelay: true, minVersion: "TLSv1.2" }, onRequest)
-    : http.createServer({ noDelay: true }, onRequest);
-  // The original tool's limits: headers in 5 s, the whole request in 15 s, idle keep-alive 60 s.
-  server.headersTimeout = 5_000;
-  server.requestTimeout = 15_000;
-  server.keepAliveTimeout = 60_000;
+    ? https.createServer(
+      { ...common, cert: pair.certPem, key: pair.keyPem, minVersion: "TLSv1.2", handshakeTimeout: t.headersMs },
+      onRequest,
+    )
+    : http.createServer(common, onRequest);
+  server.headersTimeout = t.headersMs;
+  server.requestTimeout = t.requestMs;
+  server.keepAliveTimeout = t.keepAliveMs;
   const sockets = new Set<Socket>();
   server.on(pair ? "secureConnection" : "connection", (s: Socket) => {
     s.setNoDelay(true);

@@ -192,3 +192,69 @@ async function servedCert(port: number): Promise<X509Certificate> {
   if (!pem) throw new Error("openssl s_client printed no certificate");
   return new X509Certificate(pem[0]);
 }
+
+/** The first line the server sends before closing (e.g. a 408 status line), or "closed" when it sends nothing. */
+async function firstLine(conn: Deno.Conn): Promise<string> {
+  const buf = new Uint8Array(512);
+  const n = await conn.read(buf).catch(() => null);
+  return n ? new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0]! : "closed";
+}
+
+Deno.test("startListener() cuts slow clients off at its own limits (node alone waits 30 s, or 120 s for TLS)", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "listener-test-" });
+  const { ca, leaf } = await pairFromNewCa();
+  const certPath = join(dir, "tls.crt"), keyPath = join(dir, "tls.key");
+  await Deno.writeTextFile(certPath, leaf.certPem);
+  await Deno.writeTextFile(keyPath, leaf.keyPem, { mode: 0o600 });
+  const tls = await createTlsSource({ mode: "provided", certPath, keyPath }, "127.0.0.1", nullLogger, new Date());
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: nullLogger,
+    handler: async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`),
+    timeouts: { headersMs: 400, requestMs: 1_200, keepAliveMs: 600 },
+  });
+  const port = listener.addr.port, enc = new TextEncoder();
+  const tlsConn = () => Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca.certPem] });
+  /** Send `head`, then one more `drip` every 100 ms until the server answers or hangs up; how long that took. */
+  const trickle = async (conn: Deno.Conn, head: string, drip: string) => {
+    const started = Date.now();
+    await conn.write(enc.encode(head));
+    const timer = setInterval(() => void conn.write(enc.encode(drip)).catch(() => {}), 100);
+    const line = await firstLine(conn);
+    clearInterval(timer);
+    conn.close();
+    return { line, ms: Date.now() - started };
+  };
+  const BOUND_MS = 10_000; // far above the limits set here, far below node's own sweep (30 s) and handshake (120 s)
+  try {
+    await t.step("a TCP connection that never starts the TLS handshake is closed", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const started = Date.now();
+      assertEquals(await firstLine(conn), "closed");
+      conn.close();
+      assert(Date.now() - started < BOUND_MS, `held ${Date.now() - started} ms`);
+    });
+    await t.step("headers trickled a line at a time get 408", async () => {
+      const r = await trickle(await tlsConn(), "POST /exchange HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
+      assertEquals(r.line, "HTTP/1.1 408 Request Timeout");
+      assert(r.ms < BOUND_MS, `held ${r.ms} ms`);
+    });
+    await t.step("a body trickled a byte at a time gets 408", async () => {
+      const r = await trickle(
+        await tlsConn(),
+        "POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Length: 9999\r\n\r\n",
+        "a",
+      );
+      assertEquals(r.line, "HTTP/1.1 408 Request Timeout");
+      assert(r.ms < BOUND_MS, `held ${r.ms} ms`);
+    });
+    await t.step("a prompt request on the same listener is answered", async () => {
+      assertEquals(await get(`https://127.0.0.1:${port}/`, ca.certPem, { method: "POST", body: "hello" }), "got 5");
+    });
+  } finally {
+    await listener.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
