@@ -21,8 +21,8 @@ export const MAX_REQUEST_BODY = 1024 * 1024;
 export type FetchHandler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
 
 /**
- * Slow-client limits, the original tool's: the request headers within 5 s of the connection (the TLS handshake
- * included), the whole request within 15 s, an idle keep-alive connection closed after 60 s.
+ * Slow-client limits, the original tool's: the request headers within 5 s, the whole request within 15 s, an idle
+ * keep-alive connection closed after 60 s. The TLS handshake gets the headers' limit too (node's default is 120 s).
  */
 export interface ListenerTimeouts {
   headersMs: number;
