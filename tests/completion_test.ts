@@ -10,7 +10,7 @@ function table(): CommandTable {
   return COMMANDS;
 }
 
-async function generate(shell: string): Promise<string> {
+async function generate(shell: string, commands: CommandTable = table()): Promise<string> {
   let out = "";
   const ctx: CommandContext = {
     args: [shell],
@@ -18,7 +18,7 @@ async function generate(shell: string): Promise<string> {
     stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
     signal: new AbortController().signal,
   };
-  assertEquals(await completionCommand(table()).run(ctx), 0);
+  assertEquals(await completionCommand(commands).run(ctx), 0);
   return out;
 }
 
@@ -115,4 +115,44 @@ Deno.test({
 
 Deno.test("completion refuses an unknown shell with a usage error", async () => {
   await assertRejects(() => generate("tcsh"), (e) => /expected one shell/.test(String(e)));
+});
+
+/**
+ * Syntax errors in a PowerShell script, from the tree-sitter PowerShell grammar (no PowerShell runs here): each as
+ * "line:column text". Parsing is not running, but a quoting slip or an unbalanced block shows up as an ERROR node.
+ */
+async function powershellErrors(script: string): Promise<string[]> {
+  const { Language, Parser } = await import("web-tree-sitter");
+  await Parser.init();
+  const grammar = new URL("../node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm", import.meta.url);
+  const parser = new Parser();
+  parser.setLanguage(await Language.load(await Deno.readFile(grammar)));
+  const tree = parser.parse(script);
+  const errors: string[] = [];
+  const walk = (n: NonNullable<typeof tree>["rootNode"]) => {
+    if (n.isError || n.isMissing) errors.push(`${n.startPosition.row + 1}:${n.startPosition.column + 1} ${n.text}`);
+    for (const c of n.children) if (c) walk(c);
+  };
+  if (tree) walk(tree.rootNode);
+  else errors.push("the parser gave no tree");
+  parser.delete();
+  return errors;
+}
+
+Deno.test("completion powershell prints a script the PowerShell grammar parses, whatever the summaries hold", async () => {
+  const script = await generate("powershell");
+  assertEquals(await powershellErrors(script), []);
+  // The checker itself finds a broken script (the same one without its closing brace).
+  assert((await powershellErrors(script.trimEnd().replace(/}$/, ""))).length > 0, "an unbalanced block went unseen");
+  // Quotes, $ and backticks in a summary stay text: single-quoted strings double their quotes.
+  const tricky: CommandTable = {
+    "it's": {
+      summary: `Say "hi" to O'Brien for $(Remove-Item x) and \`n`,
+      load: () =>
+        Promise.resolve({ spec: { name: "it's", summary: "", usage: "", flags: [] }, run: () => Promise.resolve(0) }),
+    },
+  };
+  const out = await generate("powershell", tricky);
+  assertStringIncludes(out, `'it''s' = 'Say "hi" to O''Brien for $(Remove-Item x) and \`n'`);
+  assertEquals(await powershellErrors(out), []);
 });
