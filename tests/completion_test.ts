@@ -4,6 +4,7 @@ import { COMMANDS } from "../main.ts";
 import { type CommandTable, completionCommand } from "../client/commands/completion.ts";
 import type { CommandContext } from "../shared/cli.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
+import { syntaxErrors } from "./helpers/syntax.ts";
 
 /** The real command table, as main.ts passes it to the completion command. */
 function table(): CommandTable {
@@ -117,33 +118,14 @@ Deno.test("completion refuses an unknown shell with a usage error", async () => 
   await assertRejects(() => generate("tcsh"), (e) => /expected one shell/.test(String(e)));
 });
 
-/**
- * Syntax errors in a PowerShell script, from the tree-sitter PowerShell grammar (no PowerShell runs here): each as
- * "line:column text". Parsing is not running, but a quoting slip or an unbalanced block shows up as an ERROR node.
- */
-async function powershellErrors(script: string): Promise<string[]> {
-  const { Language, Parser } = await import("web-tree-sitter");
-  await Parser.init();
-  const grammar = new URL("../node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm", import.meta.url);
-  const parser = new Parser();
-  parser.setLanguage(await Language.load(await Deno.readFile(grammar)));
-  const tree = parser.parse(script);
-  const errors: string[] = [];
-  const walk = (n: NonNullable<typeof tree>["rootNode"]) => {
-    if (n.isError || n.isMissing) errors.push(`${n.startPosition.row + 1}:${n.startPosition.column + 1} ${n.text}`);
-    for (const c of n.children) if (c) walk(c);
-  };
-  if (tree) walk(tree.rootNode);
-  else errors.push("the parser gave no tree");
-  parser.delete();
-  return errors;
-}
-
 Deno.test("completion powershell prints a script the PowerShell grammar parses, whatever the summaries hold", async () => {
   const script = await generate("powershell");
-  assertEquals(await powershellErrors(script), []);
+  assertEquals(await syntaxErrors("powershell", script), []);
   // The checker itself finds a broken script (the same one without its closing brace).
-  assert((await powershellErrors(script.trimEnd().replace(/}$/, ""))).length > 0, "an unbalanced block went unseen");
+  assert(
+    (await syntaxErrors("powershell", script.trimEnd().replace(/}$/, ""))).length > 0,
+    "an unbalanced block went unseen",
+  );
   // Quotes, $ and backticks in a summary stay text: single-quoted strings double their quotes.
   const tricky: CommandTable = {
     "it's": {
@@ -154,5 +136,5 @@ Deno.test("completion powershell prints a script the PowerShell grammar parses, 
   };
   const out = await generate("powershell", tricky);
   assertStringIncludes(out, `'it''s' = 'Say "hi" to O''Brien for $(Remove-Item x) and \`n'`);
-  assertEquals(await powershellErrors(out), []);
+  assertEquals(await syntaxErrors("powershell", out), []);
 });

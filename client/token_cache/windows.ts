@@ -5,7 +5,8 @@
  *
  * The script travels in `-EncodedCommand` (no secret in it); the secret goes in on stdin and comes out base64 on
  * stdout. A credential blob holds at most 2560 bytes: a larger token set fails here and the cache falls back to the
- * 0600 token file with a warning. Not tested in this repository's CI (Linux only).
+ * 0600 token file with a warning. Not run on Windows here: windows_test.ts checks the contract with a stand-in
+ * powershell.exe and parses the scripts with the PowerShell and C# grammars.
  */
 
 import { TalosOidcError } from "../../shared/errors.ts";
