@@ -30,7 +30,7 @@ export interface ListenerTimeouts {
   keepAliveMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Readonly<ListenerTimeouts> = {
+const DEFAULT_TIMEOUTS: Readonly<ListenerTimeouts> = {
   headersMs: 5_000,
   requestMs: 15_000,
   keepAliveMs: 60_000,
