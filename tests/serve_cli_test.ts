@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
 import { createDevCa } from "./helpers/dev_ca.ts";
 import { startTestIdp } from "./helpers/idp.ts";
+import { serveEnv } from "./helpers/server.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DENO = Deno.execPath();
@@ -111,14 +112,7 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
 Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new connections and exits 0", async () => {
   await using idp = await startTestIdp();
   const ca = await createDevCa("ed25519");
-  const child = spawnServe({
-    TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
-    TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
-    TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
-    TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
-    TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
-    TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
-  });
+  const child = spawnServe(serveEnv(idp, ca));
   const err = lineReader(child.stderr), out = lineReader(child.stdout);
   const listening = JSON.parse(await err.until(/Cert exchange server listening on/));
   const caLine = JSON.parse(await err.until(/Self-signed CA PEM/));

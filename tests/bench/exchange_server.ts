@@ -1,6 +1,7 @@
 /** @module The exchange bench's fixtures and cost table: a real `serve` subprocess, one exchange's in-process costs. */
 
 import { join } from "node:path";
+import { serveEnv } from "../helpers/server.ts";
 import { openAuditLog } from "../../server/audit/audit_log.ts";
 import { createIdTokenVerifier } from "../../server/oidc/verifier.ts";
 import { createCertIssuer } from "../../server/talos_ca/issuer.ts";
@@ -76,12 +77,7 @@ export async function startServer(
       NO_COLOR: "1",
       LOG: log,
       TRACE: trace,
-      TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
-      TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
-      TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
-      TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
-      TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
-      TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
+      ...serveEnv(idp, ca),
       TALOSCTL_OIDC_AUDIT_LOG: join(dir, "audit.log"),
       TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
     },

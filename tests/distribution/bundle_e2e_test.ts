@@ -12,6 +12,7 @@ import { PERMISSIONS } from "../../scripts/compile.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { createDevCa } from "../helpers/dev_ca.ts";
 import { startTestIdp } from "../helpers/idp.ts";
+import { serveEnv } from "../helpers/server.ts";
 import { runProgram, tempDir } from "./support.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -80,15 +81,7 @@ Deno.test("the bundle runs alone from an empty directory with an empty DENO_DIR"
       args: ["run", ...PERMISSIONS, "talosctl-oidc.js", "serve"],
       cwd: run,
       clearEnv: true,
-      env: machineEnv(dir, {
-        TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
-        TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
-        TALOSCTL_OIDC_ENDPOINTS: "10.0.0.10",
-        TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
-        TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
-        TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
-        TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
-      }),
+      env: machineEnv(dir, { ...serveEnv(idp, ca, "10.0.0.10"), TALOSCTL_OIDC_DATA_DIR: join(dir, "data") }),
       stdin: "null",
       stdout: "null",
       stderr: "piped",

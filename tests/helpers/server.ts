@@ -163,3 +163,19 @@ export function asExchangeResponse(json: unknown): ExchangeResponse {
   }
   return r;
 }
+
+/** The environment that makes `talosctl-oidc serve` (a child process) trust `idp` and sign with `ca`, on a free port. */
+export function serveEnv(
+  idp: { issuer: string; clientId: string },
+  ca: { certPem: string; keyPem: string },
+  endpoints = "127.0.0.1",
+): Record<string, string> {
+  return {
+    TALOSCTL_OIDC_ISSUER_URL: idp.issuer,
+    TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
+    TALOSCTL_OIDC_ENDPOINTS: endpoints,
+    TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
+    TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
+    TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
+  };
+}
