@@ -125,9 +125,15 @@ Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new conne
   const body = JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com" }) });
   const parts = new TransformStream<Uint8Array, Uint8Array>();
   const writer = parts.writable.getWriter();
-  const pending = fetch(url, { method: "POST", body: parts.readable, client });
+  // A failure is kept for the assertion below rather than left as an unhandled rejection.
+  const pending = fetch(url, { method: "POST", body: parts.readable, client }).catch((e: unknown) => e);
   await writer.write(new TextEncoder().encode(body.slice(0, 20)));
   await err.until(/"level":"info".*OIDC issuer keys loaded/);
+  // The signal must come after the server has the request's first bytes: a keep-alive connection with no request
+  // yet is idle, and shutting down closes idle connections (as Go's Shutdown does). A round trip on another
+  // connection, sent after those bytes, lets the server read them first.
+  using other = Deno.createHttpClient({ caCerts: [caPem] });
+  assertEquals(await (await fetch(`${listening.url}/healthz`, { client: other })).text(), "ok");
   child.kill("SIGTERM");
   await err.until(/Received signal, shutting down/);
   using fresh = Deno.createHttpClient({ caCerts: [caPem] });
@@ -136,6 +142,7 @@ Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new conne
   await writer.write(new TextEncoder().encode(body.slice(20)));
   await writer.close();
   const res = await pending;
+  assert(res instanceof Response, `the in-flight exchange failed: ${res}`);
   assertEquals(res.status, 200);
   assertMatch((await res.json()).cert, /BEGIN CERTIFICATE/);
 
