@@ -101,6 +101,23 @@ Deno.test("startListener() serves plain HTTP in insecure mode and gives the hand
   await listener.shutdown();
 });
 
+Deno.test("startListener() handler info: `completed` settles once the response is out, and is one promise", async () => {
+  const seen: Deno.ServeHandlerInfo<Deno.NetAddr>[] = [];
+  const listener = await plainListener((_req, info) => (seen.push(info), new Response("done")));
+  const res = await fetch(`${listener.url}/`);
+  assertEquals(await res.text(), "done");
+  const info = seen[0]!;
+  assertEquals([info.remoteAddr.transport, info.remoteAddr.hostname], ["tcp", "127.0.0.1"]);
+  assert(info.completed === info.completed, "the same promise on every read");
+  const settled = (p: Promise<void>) =>
+    Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+  assert(await settled(info.completed), "completed never settled");
+  const late = await fetch(`${listener.url}/`); // asked only after that response finished: already settled
+  await late.text();
+  assert(await settled(seen[1]!.completed), "completed read after the response never settled");
+  await listener.shutdown();
+});
+
 Deno.test("startListener() answers 413 for a body over 1 MiB before the handler runs", async () => {
   let called = false;
   const listener = await plainListener(() => (called = true, new Response("no")));
