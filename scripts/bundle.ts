@@ -2,7 +2,7 @@
 
 import { join, resolve } from "node:path";
 import { type BuildInfo, resolveBuildInfo, ROOT, stageSource } from "./build_info.ts";
-import { PERMISSIONS } from "./compile.ts";
+import { PERMISSIONS, V8_FLAGS } from "./compile.ts";
 
 export interface BundleOptions {
   /** Output file; default `dist/talosctl-oidc.js`. */
@@ -40,11 +40,11 @@ export async function bundle(opts: BundleOptions): Promise<void> {
 }
 
 /**
- * Run `version` from the bundle with the binary's permissions and check it reports the build info.
+ * Run `version` from the bundle with the binary's permissions and V8 flags and check it reports the build info.
  * @throws {Error} when the bundle does not start or prints something else.
  */
 export async function smokeTest(output: string, info: BuildInfo, deno = Deno.execPath()): Promise<string> {
-  const out = await run(deno, ["run", ...PERMISSIONS, resolve(output), "version"]);
+  const out = await run(deno, ["run", ...PERMISSIONS, V8_FLAGS, resolve(output), "version"]);
   const expected = `talosctl-oidc ${info.version}\n  commit: ${info.commit}\n  built:  ${info.date}\n`;
   if (out.code !== 0 || out.stdout !== expected) {
     throw new Error(`smoke run of ${output} failed (exit ${out.code}):\n${out.stdout}${out.stderr}`);

@@ -36,6 +36,22 @@ export const PERMISSIONS = [
   "--no-prompt",
 ];
 
+/**
+ * V8 heap settings for the server, baked into every binary and passed by `deno task serve`, the bundle's runs and the
+ * bench. V8's defaults suit a short CLI run, not a server at 1,000 exchanges/s, where its GC set the latency tail
+ * (bench/REPORT.md, A/B in the same run):
+ * - `--max-semi-space-size=4` (MiB): V8 grows the young generation to 16 MiB per semi-space, and each minor GC then
+ *   pauses the loop ~2.5 ms; at 4 MiB they come 4x as often and take ~0.4 ms.
+ * - `--heap-growing-percent=300`: the old generation may grow to 4x what the last full GC kept (V8 picked ~1.5x for
+ *   this heap), so a full GC comes every ~10 s instead of every ~2 s. Each one costs the loop a few ms of marking
+ *   steps plus its final pause. The server's live heap is ~20 MiB, so this is tens of MiB at most.
+ * A flag this Deno does not know makes it exit at start (code 1), which the bundle tests would catch.
+ */
+export const SERVER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--heap-growing-percent=300"];
+
+/** SERVER_V8_FLAGS as the one `--v8-flags=` argument Deno takes (a second one is an error). */
+export const V8_FLAGS = `--v8-flags=${SERVER_V8_FLAGS.join(",")}`;
+
 /** Asset file name for a target key, e.g. `talosctl-oidc-linux-amd64`, `talosctl-oidc-windows-amd64.exe`. */
 export function assetName(key: string): string {
   if (!(key in TARGETS)) {
@@ -47,7 +63,7 @@ export function assetName(key: string): string {
 /** The `deno compile` arguments for one target, run inside the staging dir. */
 export function compileArgs(key: string, outDir: string): string[] {
   const output = join(outDir, assetName(key)); // throws for unknown keys
-  return ["compile", "--target", TARGETS[key]!, ...PERMISSIONS, "--output", output, "main.ts"];
+  return ["compile", "--target", TARGETS[key]!, ...PERMISSIONS, V8_FLAGS, "--output", output, "main.ts"];
 }
 
 /** Write `checksums.txt` (GNU sha256sum format, sorted) over every other regular file in `dir`. */

@@ -2,6 +2,7 @@
 
 import { join } from "node:path";
 import { serveEnv } from "../helpers/server.ts";
+import { SERVER_V8_FLAGS } from "../../scripts/compile.ts";
 import { openAuditLog } from "../../server/audit/audit_log.ts";
 import { createIdTokenVerifier } from "../../server/oidc/verifier.ts";
 import { createCertIssuer } from "../../server/talos_ca/issuer.ts";
@@ -55,7 +56,9 @@ export async function startServer(
   ca: { certPem: string; keyPem: string },
   dir: string,
   ctx: BenchContext,
+  options: { v8Defaults?: boolean } = {},
 ) {
+  await Deno.mkdir(dir, { recursive: true });
   // The server's log (stderr) and GC trace (stdout) go to files, not pipes: draining ~1,000 log lines/s through
   // a pipe cost this process ~20% of a core, competing for the 2 cores with the server it measures.
   const log = join(dir, "server.log"), trace = join(dir, "gc-trace.log");
@@ -63,7 +66,8 @@ export async function startServer(
     "run",
     "-A",
     ...denoExtra(),
-    `--v8-flags=${["--trace-gc-nvp", ...v8Extra()].join(",")}`,
+    // As shipped (the binaries' heap settings) unless v8Defaults; extra flags come last and win.
+    `--v8-flags=${[...(options.v8Defaults ? [] : SERVER_V8_FLAGS), "--trace-gc-nvp", ...v8Extra()].join(",")}`,
     "main.ts",
     "serve",
   ];

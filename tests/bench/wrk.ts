@@ -176,7 +176,8 @@ export function gcStats(lines: string[]): { scavenges: number[]; full: number[];
     const g = JSON.parse(json) as { gc: string; pause: number; allocated?: number; promoted?: number };
     (g.gc === "s" ? out.scavenges : out.full).push(g.pause);
     if (g.gc === "s") out.promoted += g.promoted ?? 0; // objects a scavenge moved to the old generation
-    out.allocated += g.allocated ?? 0; // bytes allocated since the previous GC
+    // Bytes allocated since the previous GC. Now and then V8 prints a wrapped negative difference (~2^54): skip it.
+    if (g.allocated !== undefined && g.allocated < 2 ** 40) out.allocated += g.allocated;
   }
   return out;
 }

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { renderBuildInfo, resolveBuildInfo, ROOT, stageSource } from "../../scripts/build_info.ts";
-import { assetName, compileArgs, PERMISSIONS, TARGETS, writeChecksums } from "../../scripts/compile.ts";
+import { assetName, compileArgs, PERMISSIONS, TARGETS, V8_FLAGS, writeChecksums } from "../../scripts/compile.ts";
 import { runProgram, tempDir } from "./support.ts";
 
 const INFO = { version: "v1.2.3", commit: "0123456789abcdef0123456789abcdef01234567", date: "2026-01-02T03:04:05Z" };
@@ -84,12 +84,22 @@ Deno.test("compileArgs() cross-compiles each target with the baked permissions a
     "--target",
     "x86_64-pc-windows-msvc",
     ...PERMISSIONS,
+    V8_FLAGS,
     "--output",
     "/out/talosctl-oidc-windows-amd64.exe",
     "main.ts",
   ]);
   assertEquals(assetName("darwin-arm64"), "talosctl-oidc-darwin-arm64");
   assert(PERMISSIONS.includes("--no-prompt") && !PERMISSIONS.some((p) => p === "-A" || p.startsWith("--allow-all")));
+});
+
+Deno.test("`deno task serve` runs the server with the same V8 flags as the binaries, and this Deno accepts them", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks as Record<string, string>;
+  assertEquals(tasks.serve, `./node_modules/.bin/deno run -A ${V8_FLAGS} main.ts serve`);
+  const r = await runProgram(Deno.execPath(), ["run", V8_FLAGS, "-A", join(ROOT, "main.ts"), "version"]);
+  assertEquals(r.code, 0, r.stderr); // an unknown V8 flag makes Deno exit 1 before the program starts
+  assertStringIncludes(r.stdout, "talosctl-oidc ");
+  assertStringIncludes(await Deno.readTextFile(join(ROOT, "docs/install.md")), V8_FLAGS); // the bundle's serve line
 });
 
 Deno.test("compile.ts --dry-run plans one deno compile per target from the staged copy", async () => {

@@ -8,7 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { bundle } from "../../scripts/bundle.ts";
-import { PERMISSIONS } from "../../scripts/compile.ts";
+import { PERMISSIONS, V8_FLAGS } from "../../scripts/compile.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { createDevCa } from "../helpers/dev_ca.ts";
 import { startTestIdp } from "../helpers/idp.ts";
@@ -78,7 +78,7 @@ Deno.test("the bundle runs alone from an empty directory with an empty DENO_DIR"
     await using idp = await startTestIdp();
     const ca = await createDevCa("ed25519");
     const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...PERMISSIONS, "talosctl-oidc.js", "serve"],
+      args: ["run", ...PERMISSIONS, V8_FLAGS, "talosctl-oidc.js", "serve"], // as the binaries run it
       cwd: run,
       clearEnv: true,
       env: machineEnv(dir, { ...serveEnv(idp, ca, "10.0.0.10"), TALOSCTL_OIDC_DATA_DIR: join(dir, "data") }),
