@@ -114,7 +114,7 @@ export async function steadyLatency(o: SteadyOptions): Promise<BenchRow[]> {
     baseline: "per /healthz at the same pacing",
     baselineValue: kb(floorGc.allocated, floor.requests),
     ratio: round(kb(pauses.allocated, steadyRequests) / kb(floorGc.allocated, floor.requests), 1),
-    note: "from V8's GC trace; every 32 MiB of it costs one scavenge",
+    note: "from V8's GC trace; every ~4 MiB of it (the shipped semi-space) costs one minor GC",
   }, {
     name: "bytes promoted to the old generation per /exchange (steady runs)",
     value: kb(pauses.promoted, steadyRequests),
@@ -122,7 +122,7 @@ export async function steadyLatency(o: SteadyOptions): Promise<BenchRow[]> {
     baseline: "per /healthz at the same pacing",
     baselineValue: kb(floorGc.promoted, floor.requests),
     ratio: round(kb(pauses.promoted, steadyRequests) / kb(floorGc.promoted, floor.requests), 1),
-    note: "objects alive across two scavenges (~0.25 s), later freed by mark-compact",
+    note: "objects alive across two minor GCs, kept until a full GC frees them (see the notes)",
   });
   latency.push(
     { name: `/exchange p50 at a steady ~${STEADY_RPS} req/s`, value: round(steady.p50, 2), unit: "ms" },
@@ -167,7 +167,9 @@ export async function steadyLatency(o: SteadyOptions): Promise<BenchRow[]> {
       name: `GC pauses during the ${STEADY_RUNS} steady runs: mark-compact`,
       value: pauses.full.length,
       unit: "count",
-      note: `max ${Math.max(0, ...pauses.full)} ms (final pause; incremental steps come on top)`,
+      note: `max ${Math.max(0, ...pauses.full)} ms (final pause; incremental steps come on top); besides, ` +
+        `${pauses.reducer.length} memory-reducer GCs while idle between alternated runs (max ` +
+        `${Math.max(0, ...pauses.reducer)} ms)`,
     },
     {
       name: "share of the steady runs spent in GC pauses",

@@ -167,19 +167,37 @@ export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promi
   }
 }
 
-/** What V8 --trace-gc-nvp lines (`... GC: {"pause":1.2,"gc":"s",...}`) say: pauses in ms, bytes allocated and promoted. */
-export function gcStats(lines: string[]): { scavenges: number[]; full: number[]; allocated: number; promoted: number } {
-  const out = { scavenges: [] as number[], full: [] as number[], allocated: 0, promoted: 0 };
+/**
+ * What V8 --trace-gc-nvp lines (`... GC: {"pause":1.2,"gc":"s",...}`) say: pauses in ms, bytes allocated and promoted.
+ * `full` holds the mark-compacts the load caused; `reducer` those V8's memory reducer runs once the process idles
+ * (`reduce_memory`: a compacting GC after seconds without allocation, e.g. between alternated runs).
+ */
+export function gcStats(lines: string[]): GcStats {
+  const out: GcStats = { scavenges: [], full: [], reducer: [], allocated: 0, promoted: 0 };
   for (const line of lines) {
     const json = line.match(/GC: (\{.*\})\s*$/)?.[1];
     if (!json) continue;
-    const g = JSON.parse(json) as { gc: string; pause: number; allocated?: number; promoted?: number };
-    (g.gc === "s" ? out.scavenges : out.full).push(g.pause);
+    const g = JSON.parse(json) as {
+      gc: string;
+      pause: number;
+      allocated?: number;
+      promoted?: number;
+      reduce_memory?: boolean;
+    };
+    (g.gc === "s" ? out.scavenges : g.reduce_memory ? out.reducer : out.full).push(g.pause);
     if (g.gc === "s") out.promoted += g.promoted ?? 0; // objects a scavenge moved to the old generation
     // Bytes allocated since the previous GC. Now and then V8 prints a wrapped negative difference (~2^54): skip it.
     if (g.allocated !== undefined && g.allocated < 2 ** 40) out.allocated += g.allocated;
   }
   return out;
+}
+
+export interface GcStats {
+  scavenges: number[];
+  full: number[];
+  reducer: number[];
+  allocated: number;
+  promoted: number;
 }
 
 export function sum(xs: number[]): number {
