@@ -43,7 +43,7 @@ export const PERMISSIONS = [
  * - `--max-semi-space-size=4` (MiB): V8 grows the young generation to 16 MiB per semi-space, and each minor GC then
  *   pauses the loop ~2.5 ms; at 4 MiB they come 4x as often and take ~0.4 ms.
  * - `--heap-growing-percent=300`: the old generation may grow to 4x what the last full GC kept (V8 picked ~1.5x for
- *   this heap), so a full GC comes every ~10 s instead of every ~2 s. Each one costs the loop a few ms of marking
+ *   this heap), so a full GC comes every ~15 s instead of every ~2 s. Each one costs the loop a few ms of marking
  *   steps plus its final pause. The server's live heap is ~20 MiB, so this is tens of MiB at most.
  * A flag this Deno does not know makes it exit at start (code 1), which the bundle tests would catch.
  */

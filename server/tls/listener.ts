@@ -196,8 +196,8 @@ async function serveOne(
 /**
  * The handler's view of its connection (the Deno.serve shape). A class, not an object literal with a getter: V8 gave
  * each such literal its own hidden class, and through the getter's closure that kept every request's objects
- * (IncomingMessage, ServerResponse, Request) alive across minor GCs, promoted to the old generation (~1.6 KiB per
- * request, measured: bench/REPORT.md).
+ * (IncomingMessage, ServerResponse, Request) alive across minor GCs: 2.3 KiB promoted to the old generation per
+ * exchange, 0.7 KiB as a class (A/B in bench/REPORT.md's latency notes).
  */
 class HandlerInfo implements Deno.ServeHandlerInfo<Deno.NetAddr> {
   #completed: Promise<void> | undefined; // made on first use: most handlers never ask
