@@ -21,6 +21,7 @@ export function parseRbac(value: unknown, problems: string[], warnings: string[]
     roles: (r.roles as unknown[]).map((x) => String(x).trim()),
     ...(typeof r.issuer === "string" ? { issuer: r.issuer.replace(/\/+$/, "") } : {}),
     ...(r.match !== undefined ? { match: r.match as RbacRule["match"] } : {}),
+    ...(typeof r.split === "boolean" ? { split: r.split } : {}),
   }));
 }
 

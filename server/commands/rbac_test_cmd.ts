@@ -83,7 +83,7 @@ export const rbacCommand: Command = {
       );
     } else lines.push("matched rules:");
     for (const m of matched) {
-      const extra = `${m.match ?? "exact"}${m.issuer ? `, issuer ${m.issuer}` : ""}`;
+      const extra = `${m.match ?? "exact"}${m.split ? ", split" : ""}${m.issuer ? `, issuer ${m.issuer}` : ""}`;
       lines.push(`  rbac.rules[${m.index}]: ${m.claim} = "${m.value}" (${extra}) -> ${m.roles.join(", ") || "(none)"}`);
     }
     if (!decision.roles.length) lines.push("the exchange would be refused (403 no roles assigned)");

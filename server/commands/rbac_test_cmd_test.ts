@@ -106,3 +106,11 @@ Deno.test("rbac test refuses a config with os:impersonator", async () => {
   assert(isTalosOidcError(err, "ERR_CONFIG"));
   assertStringIncludes(err.message, "talos-role gRPC metadata");
 });
+
+Deno.test("rbac test matches group names whole: spaces or newlines inside a group grant nothing", async () => {
+  for (const groups of [["not talos-admins"], ["x\ntalos-admins"], "a talos-admins"]) {
+    const r = await run(["test", "-c", "$DIR/server.yaml", "--token", jwt({ sub: "mallory", groups })]);
+    assertEquals(r.code, 0);
+    assertStringIncludes(r.stdout, "roles: (none)\n", JSON.stringify(groups));
+  }
+});

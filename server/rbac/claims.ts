@@ -34,24 +34,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Top-level claims that are space-separated lists by definition (RFC 6749 §3.3, RFC 8693 §4.2, RFC 9068 §2.2.3). */
+export const LIST_CLAIMS: ReadonlySet<string> = new Set(["scope", "scp"]);
+
 /**
- * The values a rule compares against: a string is itself plus, when it contains whitespace,
- * each whitespace-separated word (OAuth `scope` style); an array contributes each element;
- * numbers and booleans are stringified; an object contributes its own keys (a role map such as
- * Zitadel's `urn:zitadel:iam:org:project:roles`: `{"talos-admin": {...}}`); null and objects
- * nested in arrays are ignored.
+ * The values a rule compares against, each compared whole. An array contributes each element as it is
+ * (never split: a group named `"x talos-admins"` is one group, not two); a string is itself, or with
+ * `split` its words separated by U+0020 spaces (OAuth `scope` style; other whitespace never separates);
+ * numbers and booleans are stringified; an object contributes its own keys (a role map such as Zitadel's
+ * `urn:zitadel:iam:org:project:roles`: `{"talos-admin": {...}}`); null and objects nested in arrays are
+ * ignored.
  */
-export function claimValues(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap((v) => (Array.isArray(v) ? [] : scalarValues(v)));
+export function claimValues(value: unknown, split = false): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => (Array.isArray(v) ? [] : scalarValues(v, false)));
   if (isPlainObject(value)) return Object.keys(value);
-  return scalarValues(value);
+  return scalarValues(value, split);
 }
 
-function scalarValues(v: unknown): string[] {
-  if (typeof v === "string") {
-    const words = v.split(/\s+/).filter(Boolean);
-    return words.length > 1 ? [v, ...words] : [v];
-  }
+function scalarValues(v: unknown, split: boolean): string[] {
+  if (typeof v === "string") return split ? v.split(" ").filter(Boolean) : [v];
   if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return [String(v)];
   return [];
 }

@@ -42,9 +42,15 @@ Deno.test("resolveClaim() returns undefined for missing paths and never reads th
   assertEquals(resolveClaim(JSON.parse('{"__proto__": {"x": "y"}}'), "__proto__.x"), "y");
 });
 
-Deno.test("claimValues() splits a space-separated string and keeps the whole string", () => {
-  assertEquals(claimValues("openid talos:admin"), ["openid talos:admin", "openid", "talos:admin"]);
-  assertEquals(claimValues("single"), ["single"]);
+Deno.test("claimValues() keeps a string whole unless asked to split it, and then splits at spaces only", () => {
+  assertEquals(claimValues("openid talos:admin"), ["openid talos:admin"]);
+  assertEquals(claimValues("openid  talos:admin ", true), ["openid", "talos:admin"]);
+  assertEquals(claimValues("openid\ntalos:admin\tx", true), ["openid\ntalos:admin\tx"]);
+  assertEquals(claimValues("single", true), ["single"]);
+});
+
+Deno.test("claimValues() never splits array elements, even when asked to split", () => {
+  assertEquals(claimValues(["not talos-admins", "x\ntalos-admins"], true), ["not talos-admins", "x\ntalos-admins"]);
 });
 
 Deno.test("claimValues() stringifies numbers and booleans and ignores null and objects inside arrays", () => {

@@ -3,11 +3,11 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 import { jsonLogger, type Logger, nullLogger } from "../../shared/log.ts";
 import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLES } from "../../shared/roles.ts";
-import { claimValues, MAX_CLAIM_PATH_SEGMENTS, resolveClaim } from "./claims.ts";
+import { claimValues, LIST_CLAIMS, MAX_CLAIM_PATH_SEGMENTS, resolveClaim } from "./claims.ts";
 import { compileMatcher, type MatchMode } from "./match.ts";
 import type { RbacDecision, RbacRule, RoleMapper } from "./types.ts";
 
-const RULE_KEYS = new Set(["claim", "value", "roles", "issuer", "match"]);
+const RULE_KEYS = new Set(["claim", "value", "roles", "issuer", "match", "split"]);
 const MATCH_MODES: readonly MatchMode[] = ["exact", "glob", "regex"];
 
 /** Problems with one list of role names, each prefixed with `where`. */
@@ -56,6 +56,9 @@ export function validateRbacRules(rules: unknown): string[] {
     if (r.issuer !== undefined && (typeof r.issuer !== "string" || r.issuer === "")) {
       problems.push(`${at}.issuer: must be a non-empty string when set`);
     }
+    if (r.split !== undefined && typeof r.split !== "boolean") {
+      problems.push(`${at}.split: must be true or false (got ${JSON.stringify(r.split)})`);
+    }
     if (r.match !== undefined && !MATCH_MODES.includes(r.match as MatchMode)) {
       problems.push(`${at}.match: must be one of ${MATCH_MODES.join(", ")} (got ${JSON.stringify(r.match)})`);
     } else if (r.match === "regex" && typeof r.value === "string") {
@@ -83,6 +86,8 @@ interface CompiledRule {
   claim: string;
   issuer?: string;
   roles: string[];
+  /** Split a string claim at spaces: the rule says so, or the claim is `scope`/`scp`. */
+  split: boolean;
   test: (candidate: string) => boolean;
 }
 
@@ -105,6 +110,7 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
     claim: r.claim.trim(),
     issuer: r.issuer === undefined ? undefined : trimSlash(r.issuer),
     roles: r.roles.map((x) => x.trim()),
+    split: r.split ?? LIST_CLAIMS.has(r.claim.trim()),
     test: compileMatcher(String(r.value), r.match ?? "exact"),
   }));
   const defaults = sortRoles(options.defaultRoles.map((x) => x.trim()));
@@ -118,7 +124,7 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
       const iss = typeof issuer === "string" ? trimSlash(issuer) : "";
       for (const rule of compiled) {
         if (rule.issuer !== undefined && rule.issuer !== iss) continue;
-        const hit = claimValues(safeResolve(claims, rule.claim)).find(rule.test);
+        const hit = claimValues(safeResolve(claims, rule.claim), rule.split).find(rule.test);
         if (hit === undefined) continue;
         matched.push(rule.index);
         for (const role of rule.roles) granted.add(role);

@@ -123,15 +123,16 @@ Deno.test("compileRbac() refuses an invalid regex at startup, naming the rule", 
 Deno.test("validateRbacRules() names the index and field of every problem", () => {
   const problems = validateRbacRules([
     { claim: "groups", value: "ok", roles: ["os:admin"] },
-    { claim: "", value: {}, roles: "os:admin", match: "fuzzy", mach: "glob" },
+    { claim: "", value: {}, roles: "os:admin", match: "fuzzy", mach: "glob", split: "yes" },
     { claim: "tier", value: 3, roles: [] },
     "not a rule",
   ]);
   assertEquals(problems, [
-    "rbac.rules[1].mach: unknown field (allowed: claim, value, roles, issuer, match)",
+    "rbac.rules[1].mach: unknown field (allowed: claim, value, roles, issuer, match, split)",
     "rbac.rules[1].claim: must be a non-empty string",
     "rbac.rules[1].value: must be a non-empty string (or a number or boolean)",
     "rbac.rules[1].roles: must be a list of roles (may be empty)",
+    'rbac.rules[1].split: must be true or false (got "yes")',
     'rbac.rules[1].match: must be one of exact, glob, regex (got "fuzzy")',
     "rbac.rules[3]: must be a mapping with claim, value and roles",
   ]);

@@ -11,6 +11,11 @@ export interface RbacRule {
   issuer?: string;
   /** How `value` is compared: exact (default), glob or regex (both anchored). */
   match?: "exact" | "glob" | "regex";
+  /**
+   * Split a string claim at spaces and match each word (default: true for the top-level `scope` and `scp`
+   * claims, false otherwise). Array elements are never split; every value is matched whole.
+   */
+  split?: boolean;
 }
 
 export interface RbacDecision {
