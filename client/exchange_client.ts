@@ -58,7 +58,8 @@ export function checkServerUrl(raw: string, insecure: boolean): URL {
  * - 200 with a `key` although a CSR was sent: the server ignores CSRs (the original tool) → its key is used;
  * - 400 whose error mentions "csr" but is not ERR_INVALID_CSR: CSRs are not supported → retried once without.
  * A server that rejects our CSR as invalid (ERR_INVALID_CSR) is an error, not a reason to hand over the key.
- * @throws {TalosOidcError} ERR_EXCHANGE with the server's `error` text and `fields.status`.
+ * @throws {TalosOidcError} ERR_EXCHANGE with the server's `error` text, `fields.status` and `fields.serverCode` (the
+ * stable `code` of its error body, e.g. ERR_INVALID_TOKEN: branch on that, not on the status).
  */
 export async function exchangeForCertificate(
   o: ExchangeClientOptions,
@@ -143,6 +144,7 @@ function httpError(server: URL, status: number, body: unknown, retryAfter: strin
   const b = body as Partial<ErrorBody> | string | undefined;
   const said = typeof b === "string" ? b : typeof b?.error === "string" ? b.error : "";
   const requestId = typeof b === "object" && typeof b?.request_id === "string" ? ` (request id ${b.request_id})` : "";
+  const serverCode = typeof b === "object" && typeof b?.code === "string" ? b.code : undefined;
   const hints: Record<number, string> = {
     401: "the server did not accept your ID token: check that it trusts this --provider and --client-id",
     403: `ask the administrator of ${server.origin} to grant your user or groups a Talos role`,
@@ -151,7 +153,7 @@ function httpError(server: URL, status: number, body: unknown, retryAfter: strin
   return new TalosOidcError(
     "ERR_EXCHANGE",
     `the exchange server refused the request (HTTP ${status}): ${said || "no reason given"}${requestId}`,
-    { hint: hints[status], fields: { status } },
+    { hint: hints[status], fields: { status, ...(serverCode ? { serverCode } : {}) } },
   );
 }
 

@@ -34,7 +34,7 @@ Deno.test("exchangeForCertificate() verifies TLS: an untrusted server fails with
   assertMatch(err.hint ?? "", /--server-ca.*--insecure does not skip/);
 });
 
-Deno.test("exchangeForCertificate() reports the server's refusal with its status and words", async () => {
+Deno.test("exchangeForCertificate() reports the server's refusal with its status, code and words", async () => {
   await using idp = await startTestIdp();
   await using server = await startTestServer({ idp });
   const o = { server: new URL(server.url), serverCaPem: server.tlsCaPem, logger: nullLogger };
@@ -43,6 +43,7 @@ Deno.test("exchangeForCertificate() reports the server's refusal with its status
   );
   assert(isTalosOidcError(bad, "ERR_EXCHANGE"));
   assertEquals(bad.fields?.status, 401);
+  assertEquals(bad.fields?.serverCode, "ERR_INVALID_TOKEN");
   assertMatch(bad.message, /HTTP 401\): invalid token/);
 });
 

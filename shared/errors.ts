@@ -27,7 +27,10 @@ export type ErrorCode =
   | "ERR_IO" // other file or network I/O
   | "ERR_INTERNAL"; // a bug or an unexpected failure (HTTP 500 with a request id; details only in the log)
 
-/** HTTP status for each code; anything not listed is a 500. */
+/**
+ * HTTP status for each code; anything not listed is a 500. This table alone decides a status: server code throws a
+ * coded error and never passes a number next to it.
+ */
 export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
   ERR_INVALID_REQUEST: 400,
   ERR_INVALID_CSR: 400,
@@ -39,25 +42,54 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_BODY_TOO_LARGE: 413,
   ERR_RATE_LIMITED: 429,
+  ERR_CERT_ISSUE: 500,
+  ERR_INTERNAL: 500,
+  ERR_DISCOVERY: 503, // the IdP's discovery or keys could not be fetched: an outage upstream, worth a retry
 });
 
-export interface TalosOidcErrorOptions {
+/**
+ * The structured fields each code carries: what callers branch on, typed per code (as jose's
+ * JWTClaimValidationFailed has `.claim` and `.reason`). A code not listed carries none. Other modules add codes'
+ * fields with `declare module` (server/oidc/invalid.ts types ERR_INVALID_TOKEN's reason), as hono's
+ * ContextVariableMap is extended.
+ */
+export interface ErrorFieldMap {
+  /** The server asks the client to wait (the Retry-After header, RFC 9110 §10.2.3). */
+  ERR_RATE_LIMITED: { readonly retryAfterSeconds?: number };
+  ERR_DISCOVERY: { readonly retryAfterSeconds?: number };
+  /** The WWW-Authenticate challenge to send with the 401 (RFC 6750 §3). */
+  ERR_UNAUTHORIZED: { readonly challenge?: string };
+  /** The methods the path answers (the Allow header, RFC 9110 §15.5.6). */
+  ERR_METHOD_NOT_ALLOWED: { readonly allow?: string };
+  /** Every problem found, one sentence each (config and RBAC validation report all at once). */
+  ERR_CONFIG: { readonly problems?: readonly string[] };
+  /** The exchange server's HTTP status and its stable `code` from the response body, when it answered. */
+  ERR_EXCHANGE: { readonly status?: number; readonly serverCode?: string };
+}
+
+/** Each code's fields type: its ErrorFieldMap entry, `never` (no fields) for a code not listed there. */
+type FieldsByCode = { readonly [K in ErrorCode]: K extends keyof ErrorFieldMap ? ErrorFieldMap[K] : never };
+
+/** The fields of code `C` (what `err.fields` holds after `isTalosOidcError(err, C)`). */
+export type ErrorFields<C extends ErrorCode> = FieldsByCode[C];
+
+export interface TalosOidcErrorOptions<C extends ErrorCode = ErrorCode> {
   /** What the user can do about it. Printed as `hint: ...` by the CLI. */
   hint?: string;
   /** The underlying error. Never include a token, key or secret in it. */
   cause?: unknown;
-  /** Structured fields for logs (already redacted). */
-  fields?: Record<string, unknown>;
+  /** The code's structured fields (ErrorFieldMap); never a secret. */
+  fields?: ErrorFields<C>;
 }
 
 /** An expected failure with a stable code. Messages never contain secrets. */
-export class TalosOidcError extends Error {
+export class TalosOidcError<C extends ErrorCode = ErrorCode> extends Error {
   override readonly name = "TalosOidcError";
-  readonly code: ErrorCode;
+  readonly code: C;
   readonly hint?: string;
-  readonly fields?: Record<string, unknown>;
+  readonly fields?: ErrorFields<C>;
 
-  constructor(code: ErrorCode, message: string, options: TalosOidcErrorOptions = {}) {
+  constructor(code: C, message: string, options: TalosOidcErrorOptions<C> = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
@@ -71,7 +103,7 @@ export class TalosOidcError extends Error {
 }
 
 /** True when `err` is a TalosOidcError, optionally with the given code. */
-export function isTalosOidcError(err: unknown, code?: ErrorCode): err is TalosOidcError {
+export function isTalosOidcError<C extends ErrorCode = ErrorCode>(err: unknown, code?: C): err is TalosOidcError<C> {
   return err instanceof TalosOidcError && (code === undefined || err.code === code);
 }
 

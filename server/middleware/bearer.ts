@@ -2,6 +2,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { TalosOidcError } from "../../shared/errors.ts";
 import type { Secret } from "../../shared/secret.ts";
 
 export interface BearerOptions {
@@ -30,8 +31,8 @@ export function secretDigest(secret: Secret): Uint8Array {
 }
 
 /**
- * `Authorization: Bearer <token>` required. Missing or not Bearer → 401 (with WWW-Authenticate,
- * RFC 6750 §3); wrong token → 403. Session cookies are not accepted here.
+ * `Authorization: Bearer <token>` required. Missing or not Bearer → ERR_UNAUTHORIZED (401 with WWW-Authenticate,
+ * RFC 6750 §3); wrong token → ERR_FORBIDDEN (403), thrown for onError to answer. Session cookies are not accepted.
  * @throws {RangeError} when built with an empty token.
  */
 export function bearerAuth(options: BearerOptions): MiddlewareHandler {
@@ -41,17 +42,17 @@ export function bearerAuth(options: BearerOptions): MiddlewareHandler {
   return async function bearerAuth(c, next) {
     const header = c.req.header("authorization");
     if (!header) {
-      c.header("WWW-Authenticate", `Bearer realm="${realm}"`);
-      return c.json({ error: "missing Authorization header", code: "ERR_UNAUTHORIZED" }, 401);
+      throw new TalosOidcError("ERR_UNAUTHORIZED", "missing Authorization header", {
+        fields: { challenge: `Bearer realm="${realm}"` },
+      });
     }
     const m = /^Bearer +(\S+) *$/i.exec(header);
     if (!m) {
-      c.header("WWW-Authenticate", `Bearer realm="${realm}", error="invalid_request"`);
-      return c.json({ error: "invalid Authorization header (expected Bearer token)", code: "ERR_UNAUTHORIZED" }, 401);
+      throw new TalosOidcError("ERR_UNAUTHORIZED", "invalid Authorization header (expected Bearer token)", {
+        fields: { challenge: `Bearer realm="${realm}", error="invalid_request"` },
+      });
     }
-    if (!secretMatches(expected, m[1]!)) {
-      return c.json({ error: "invalid admin token", code: "ERR_FORBIDDEN" }, 403);
-    }
+    if (!secretMatches(expected, m[1]!)) throw new TalosOidcError("ERR_FORBIDDEN", "invalid admin token");
     await next();
   };
 }

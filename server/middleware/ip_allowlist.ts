@@ -1,6 +1,7 @@
 /** @module IP allowlist middleware for /exchange: addresses outside the list get 403 before any other work. */
 
 import type { MiddlewareHandler } from "hono";
+import { TalosOidcError } from "../../shared/errors.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { compileIpSet } from "./ip.ts";
 import { createSlidingWindow } from "./sliding_window.ts";
@@ -18,7 +19,7 @@ export interface IpAllowlistOptions {
 }
 
 /**
- * Refuse clients whose `clientIp` (set by clientIp()) is outside the list: 403 `{"error": "IP not allowed"}`.
+ * Refuse clients whose `clientIp` (set by clientIp()) is outside the list: ERR_FORBIDDEN "IP not allowed" (403).
  * Mount it before rateLimit() (the original tool did the reverse, so refused addresses used up slots).
  * @throws {RangeError} naming every invalid entry, when built.
  */
@@ -38,6 +39,6 @@ export function ipAllowlist(options: IpAllowlistOptions): MiddlewareHandler<IpAl
         ...(requestId ? { "request.id": requestId } : {}),
       });
     }
-    return c.json({ error: "IP not allowed", code: "ERR_FORBIDDEN" }, 403);
+    throw new TalosOidcError("ERR_FORBIDDEN", "IP not allowed");
   };
 }

@@ -1,6 +1,7 @@
 /** @module Rate limits for /exchange: per client IP (middleware, before the token is read) and per subject (after). */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { TalosOidcError } from "../../shared/errors.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { clientKey } from "./ip.ts";
 import { createSlidingWindow, type RateDecision, type SlidingWindowLimiter } from "./sliding_window.ts";
@@ -21,10 +22,10 @@ export interface RateLimitOptions {
   metrics?: { rateLimited(scope: "ip" | "subject"): void };
 }
 
-/** The 429 response: Retry-After is the whole seconds until the oldest counted request leaves the window. */
-export function tooManyRequests(c: Context, retryAfterMs: number): Response {
-  c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-  return c.json({ error: "rate limit exceeded", code: "ERR_RATE_LIMITED" }, 429);
+/** The 429 error: Retry-After is the whole seconds until the oldest counted request leaves the window. */
+export function tooManyRequests(retryAfterMs: number): TalosOidcError<"ERR_RATE_LIMITED"> {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new TalosOidcError("ERR_RATE_LIMITED", "rate limit exceeded", { fields: { retryAfterSeconds } });
 }
 
 /** Build a limiter, or undefined when `requests` is 0. @throws {RangeError} for a bad limit or window. */
@@ -42,7 +43,7 @@ export type RateLimitMiddleware = MiddlewareHandler<RateLimitEnv> & { entries():
 /**
  * Per client sliding window on the routes it is mounted on (mount it after ipAllowlist(), so
  * refused addresses never use up slots). IPv4 addresses count one by one, IPv6 by /64 (clientKey).
- * Over the limit → 429 `{"error": "rate limit exceeded"}`.
+ * Over the limit → ERR_RATE_LIMITED "rate limit exceeded" (429 with Retry-After), thrown for onError.
  * @throws {RangeError} when built with a negative or fractional limit or a window under 1 ms.
  */
 export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
@@ -53,7 +54,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     const d = limiter.hit(clientKey(ip));
     if (d.allowed) return await next();
     report(options, d, "ip", { client_ip: ip, "request.id": c.get("requestId") });
-    return tooManyRequests(c, d.retryAfterMs);
+    throw tooManyRequests(d.retryAfterMs);
   };
   return Object.assign(handler, { entries: () => limiter?.size() ?? 0 });
 }
@@ -72,10 +73,10 @@ function report(
 
 export interface SubjectLimiter {
   /**
-   * Call after the ID token is verified and before signing: returns the 429 Response to send
-   * when `subject` (scoped by issuer) is over `rate_limit_per_subject`, else undefined.
+   * Call after the ID token is verified and before signing.
+   * @throws {TalosOidcError} ERR_RATE_LIMITED when `subject` (scoped by issuer) is over `rate_limit_per_subject`.
    */
-  check(c: Context, subject: string, issuer: string): Response | undefined;
+  check(c: Context, subject: string, issuer: string): void;
   entries(): number;
 }
 
@@ -84,12 +85,12 @@ export function subjectRateLimit(options: RateLimitOptions): SubjectLimiter {
   const limiter = buildLimiter(options, "rate_limit_per_subject");
   return {
     check(c, subject, issuer) {
-      if (!limiter) return undefined;
+      if (!limiter) return;
       const d = limiter.hit(JSON.stringify([issuer, subject]));
-      if (d.allowed) return undefined;
+      if (d.allowed) return;
       const vars = c.var as Partial<RateLimitEnv["Variables"]>;
       report(options, d, "subject", { subject, issuer, client_ip: vars.clientIp, "request.id": vars.requestId });
-      return tooManyRequests(c, d.retryAfterMs);
+      throw tooManyRequests(d.retryAfterMs);
     },
     entries: () => limiter?.size() ?? 0,
   };

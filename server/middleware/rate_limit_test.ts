@@ -1,6 +1,8 @@
 /** @module Tests for the per-IP and per-subject rate limits and the allowlist, through app.request(). */
 
 import { Hono } from "hono";
+import { jsonLogger } from "../../shared/log.ts";
+import { onError } from "../errors_http.ts";
 import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
 import type { AuditEvent } from "../audit/types.ts";
 import { clientIp } from "./client_ip.ts";
@@ -14,12 +16,12 @@ function setup(o: { allow?: string[]; requests?: number; perSubject?: number } =
   const counts = { ip: 0, subject: 0, denied: 0 };
   const metrics = { rateLimited: (s: "ip" | "subject") => void counts[s]++, ipDenied: () => void counts.denied++ };
   const now = () => t;
-  const app = new Hono<RateLimitEnv>();
+  const app = new Hono<RateLimitEnv>().onError(onError(jsonLogger({ write: () => {} })));
   const subjects = subjectRateLimit({ requests: o.perSubject ?? 0, windowMs: 60_000, now, audit, metrics });
   app.use(clientIp({ trustedProxies: ["10.0.0.1"] }));
   app.use("/exchange", ipAllowlist({ allow: o.allow ?? [], audit, metrics, now }));
   app.use("/exchange", rateLimit({ requests: o.requests ?? 0, windowMs: 60_000, now, audit, metrics }));
-  app.post("/exchange", (c) => subjects.check(c, c.req.header("x-sub") ?? "alice", "https://idp") ?? c.text("ok"));
+  app.post("/exchange", (c) => (subjects.check(c, c.req.header("x-sub") ?? "alice", "https://idp"), c.text("ok")));
   app.get("/healthz", (c) => c.text("ok"));
   const send = (ip: string, init: { path?: string; sub?: string } = {}) =>
     app.request(init.path ?? "/exchange", {

@@ -1,6 +1,8 @@
 /** @module Tests for the admin JSON API through app.request(). */
 
 import { Hono } from "hono";
+import { jsonLogger } from "../../shared/log.ts";
+import { onError } from "../errors_http.ts";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { Secret } from "../../shared/secret.ts";
 import { createTracker } from "../admin/tracker.ts";
@@ -21,7 +23,7 @@ function setup() {
       cert_serial: "0a",
     });
   }
-  const app = new Hono().route(
+  const app = new Hono().onError(onError(jsonLogger({ write: () => {} }))).route(
     "/admin",
     adminApiRoutes({ token: new Secret("s3cret-admin"), tracker, auditHead: () => "ab".repeat(32) }),
   );

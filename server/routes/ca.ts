@@ -1,16 +1,16 @@
 /** @module GET /ca: the self-signed TLS CA PEM, for clients to pin with --server-ca. */
 
 import type { Context } from "hono";
-import { errorJson } from "../errors_http.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
 
 /** Message of the original tool when the server does not run with self-signed TLS. */
 export const CA_ONLY_SELF_SIGNED = "CA endpoint only available in self-signed TLS mode";
 
-/** Serve `caPem()` as `application/x-pem-file`; 404 JSON when there is none (provided or insecure TLS). */
+/** Serve `caPem()` as `application/x-pem-file`; ERR_NOT_FOUND (404) when there is none (provided or insecure TLS). */
 export function caRoute(caPem: () => string | undefined): (c: Context) => Response {
   return function ca(c) {
     const pem = caPem();
-    if (pem === undefined) return errorJson(c, 404, CA_ONLY_SELF_SIGNED, "ERR_NOT_FOUND");
+    if (pem === undefined) throw new TalosOidcError("ERR_NOT_FOUND", CA_ONLY_SELF_SIGNED);
     return c.body(pem, 200, { "Content-Type": "application/x-pem-file" });
   };
 }

@@ -7,22 +7,28 @@ import { type ExchangeResponse, MAX_EXCHANGE_BODY } from "../../shared/protocol.
 import { isIssuableRole, normaliseRoles } from "../../shared/roles.ts";
 import type { AppDeps, AppEnv } from "../app.ts";
 import type { AuditEvent } from "../audit/types.ts";
-import { errorJson, talosErrorResponse } from "../errors_http.ts";
+import { isInvalidToken } from "../oidc/invalid.ts";
 import type { IdTokenClaims, VerifiedIdToken } from "../oidc/types.ts";
 import type { IssuedCert } from "../talos_ca/types.ts";
 
-/** Messages compatible with the original tool (clients and scripts match on them). */
+/**
+ * Messages compatible with the original tool (clients and scripts match on them). The 5xx texts ("failed to generate
+ * certificate", "identity provider unavailable") are onError's, by code.
+ */
 export const MESSAGES = Object.freeze({
   tooLarge: "request body too large or unreadable",
   invalidJson: "invalid JSON",
   idTokenRequired: "id_token is required",
-  invalidToken: "invalid token",
   noRoles: "no roles assigned - user does not match any RBAC rules",
-  certFailed: "failed to generate certificate",
-  idpUnavailable: "identity provider unavailable",
 });
 
-/** The exchange handler. Every client mistake is a 4xx; only our own failures are 5xx. */
+/** Seconds a client is asked to wait when the issuer's keys cannot be fetched. */
+const IDP_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The exchange handler. Every client mistake is a 4xx; only our own failures are 5xx. Refusals are thrown as coded
+ * errors (status from HTTP_STATUS) for onError to answer, after they are audited here.
+ */
 export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Response> {
   const { config, audit, verifier, issuer, logger } = deps;
   const ttlText = formatDuration(config.certTtlMs);
@@ -30,42 +36,33 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
   return async function exchange(c) {
     const base = { client_ip: c.var.clientIp, "request.id": c.var.requestId };
     c.header("Cache-Control", "no-store");
-    const body = await readJsonBody(c.req.raw);
-    if (!body.ok) return errorJson(c, body.status, body.error, body.code);
-    const { idToken, csrPem } = body;
+    const { idToken, csrPem } = await readJsonBody(c.req.raw);
 
     let verified: VerifiedIdToken;
     try {
       verified = await verifier.verify(idToken);
     } catch (err) {
-      if (!isTalosOidcError(err, "ERR_INVALID_TOKEN")) throw err;
-      const reason = String(err.fields?.reason ?? "unknown");
-      audit.write({
-        type: "auth_failure",
-        ...base,
-        issuer: config.issuerUrl,
-        reason,
-        error: String(err.fields?.detail ?? reason),
+      if (!isInvalidToken(err)) throw err;
+      const { reason, detail } = err.fields;
+      audit.write({ type: "auth_failure", ...base, issuer: config.issuerUrl, reason, error: detail });
+      if (reason !== "jwks_unavailable") throw err;
+      throw new TalosOidcError("ERR_DISCOVERY", "the issuer's signing keys could not be fetched", {
+        cause: err,
+        fields: { retryAfterSeconds: IDP_RETRY_AFTER_SECONDS },
       });
-      if (reason === "jwks_unavailable") {
-        c.header("Retry-After", "30");
-        return errorJson(c, 503, MESSAGES.idpUnavailable, "ERR_DISCOVERY");
-      }
-      return errorJson(c, 401, MESSAGES.invalidToken, "ERR_INVALID_TOKEN");
     }
     const claims = verified.claims;
     const who: Omit<AuditEvent, "type"> = { ...base, subject: claims.sub, issuer: claims.iss, ...emailOf(claims) };
     c.set("claims", claims);
     audit.write({ type: "auth_success", ...who });
 
-    const limited = deps.subjectLimiter?.check(c, claims.sub, claims.iss);
-    if (limited) return limited;
+    deps.subjectLimiter?.check(c, claims.sub, claims.iss);
 
     const mapped = deps.roleMapper ? deps.roleMapper.map(claims, claims.iss).roles : config.roles;
     const roles = normaliseRoles(mapped).filter(isIssuableRole);
     if (roles.length === 0) {
       audit.write({ type: "rbac_denied", ...who, error: MESSAGES.noRoles });
-      return errorJson(c, 403, MESSAGES.noRoles, "ERR_NO_ROLES");
+      throw new TalosOidcError("ERR_NO_ROLES", MESSAGES.noRoles);
     }
 
     const now = deps.clock.now();
@@ -74,9 +71,8 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
       cert = await issuer.issue({ roles, commonName: commonNameOf(claims), ttlMs: config.certTtlMs, now, csrPem });
     } catch (err) {
       audit.write({ type: "cert_error", ...who, roles, error: isTalosOidcError(err) ? err.message : "signing failed" });
-      if (isTalosOidcError(err) && err.status < 500) return talosErrorResponse(c, err);
-      logger.error("issuing a certificate failed", { request_id: c.var.requestId, error: err, cause: causeOf(err) });
-      return errorJson(c, 500, MESSAGES.certFailed, "ERR_CERT_ISSUE");
+      if (isTalosOidcError(err) && err.status < 500) throw err; // the CSR's fault (ERR_INVALID_CSR)
+      throw new TalosOidcError("ERR_CERT_ISSUE", "issuing a certificate failed", { cause: err });
     }
 
     const ttlSeconds = Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / 1000));
@@ -107,40 +103,36 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
   };
 }
 
-type ParsedBody =
-  | { ok: true; idToken: string; csrPem?: string }
-  | { ok: false; status: 400 | 413; error: string; code: "ERR_INVALID_REQUEST" | "ERR_BODY_TOO_LARGE" };
-
-const TOO_LARGE = { ok: false, status: 413, error: MESSAGES.tooLarge, code: "ERR_BODY_TOO_LARGE" } as const;
-const bad = (error: string) => ({ ok: false, status: 400, error, code: "ERR_INVALID_REQUEST" }) as const;
+const tooLarge = () => new TalosOidcError("ERR_BODY_TOO_LARGE", MESSAGES.tooLarge);
+const bad = (message: string) => new TalosOidcError("ERR_INVALID_REQUEST", message);
 
 /**
  * Read at most MAX_EXCHANGE_BODY bytes: a larger Content-Length is refused before reading, and a
- * body without one (chunked) is counted as it streams and cut off at the limit. 413 either way,
- * and for a body that cannot be read (as the original tool answers).
+ * body without one (chunked) is counted as it streams and cut off at the limit. ERR_BODY_TOO_LARGE either way,
+ * and for a body that cannot be read (as the original tool answers); ERR_INVALID_REQUEST for a bad document.
  */
-async function readJsonBody(req: Request): Promise<ParsedBody> {
+async function readJsonBody(req: Request): Promise<{ idToken: string; csrPem?: string }> {
   const length = req.headers.get("content-length");
-  if (length !== null && (!/^\d{1,10}$/.test(length) || Number(length) > MAX_EXCHANGE_BODY)) return TOO_LARGE;
+  if (length !== null && (!/^\d{1,10}$/.test(length) || Number(length) > MAX_EXCHANGE_BODY)) throw tooLarge();
   let bytes: Uint8Array;
   try {
     bytes = await readLimited(req, MAX_EXCHANGE_BODY);
   } catch {
-    return TOO_LARGE;
+    throw tooLarge();
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    return bad(MESSAGES.invalidJson);
+    throw bad(MESSAGES.invalidJson);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return bad(MESSAGES.invalidJson);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad(MESSAGES.invalidJson);
   const { id_token: idToken, csr } = parsed as Record<string, unknown>;
-  if (idToken === undefined || idToken === null || idToken === "") return bad(MESSAGES.idTokenRequired);
+  if (idToken === undefined || idToken === null || idToken === "") throw bad(MESSAGES.idTokenRequired);
   if (typeof idToken !== "string" || (csr !== undefined && csr !== null && typeof csr !== "string")) {
-    return bad(MESSAGES.invalidJson); // a wrongly typed field, as Go's json.Unmarshal reports it
+    throw bad(MESSAGES.invalidJson); // a wrongly typed field, as Go's json.Unmarshal reports it
   }
-  return typeof csr === "string" && csr !== "" ? { ok: true, idToken, csrPem: csr } : { ok: true, idToken };
+  return typeof csr === "string" && csr !== "" ? { idToken, csrPem: csr } : { idToken };
 }
 
 async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
@@ -175,8 +167,4 @@ export function commonNameOf(claims: IdTokenClaims): string {
 
 function emailOf(claims: IdTokenClaims): { email?: string } {
   return typeof claims.email === "string" && claims.email !== "" ? { email: claims.email } : {};
-}
-
-function causeOf(err: unknown): unknown {
-  return err instanceof TalosOidcError || err instanceof Error ? err.cause : undefined;
 }

@@ -1,6 +1,8 @@
 /** @module Tests for GET /metrics, the metric names and the exposition format. */
 
 import { Hono } from "hono";
+import { jsonLogger } from "../../shared/log.ts";
+import { onError } from "../errors_http.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { Secret } from "../../shared/secret.ts";
 import { countJwksRefreshes } from "../metrics/jwks_fetch.ts";
@@ -26,7 +28,7 @@ export const METRIC_NAMES = [
 
 function setup(token?: string) {
   const metrics = createServerMetrics({ limiterEntries: () => 7 });
-  const app = new Hono();
+  const app = new Hono().onError(onError(jsonLogger({ write: () => {} })));
   app.use(httpMetrics({ metrics }));
   app.route("/", metricsRoutes({ metrics, token: token ? new Secret(token) : undefined }));
   app.post("/exchange", (c) => c.json({ error: "invalid token" }, 401));
