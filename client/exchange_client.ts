@@ -59,7 +59,7 @@ export function checkServerUrl(raw: string, insecure: boolean): URL {
  * - 400 whose error mentions "csr" but is not ERR_INVALID_CSR: CSRs are not supported → retried once without.
  * A server that rejects our CSR as invalid (ERR_INVALID_CSR) is an error, not a reason to hand over the key.
  * @throws {TalosOidcError} ERR_EXCHANGE with the server's `error` text, `fields.status` and `fields.serverCode` (the
- * stable `code` of its error body, e.g. ERR_INVALID_TOKEN: branch on that, not on the status).
+ * stable `code` of its error body, e.g. ERR_INVALID_TOKEN, or of the original tool's status: branch on that).
  */
 export async function exchangeForCertificate(
   o: ExchangeClientOptions,
@@ -140,20 +140,33 @@ function mentionsCsrUnsupported(body: unknown): boolean {
   return typeof b?.error === "string" && /\bcsr\b/i.test(b.error) && b.code !== "ERR_INVALID_CSR";
 }
 
+/**
+ * The original tool's server sends `{"error": "..."}` without a `code`; its refusals are told apart by status alone
+ * (401 is only ever "invalid token", 403 "no roles assigned", 429 the rate limit). Translated here, once, so callers
+ * branch on the code and never on the status.
+ */
+const CODE_OF_ORIGINAL_TOOL_STATUS: Readonly<Record<number, string>> = {
+  401: "ERR_INVALID_TOKEN",
+  403: "ERR_NO_ROLES",
+  429: "ERR_RATE_LIMITED",
+};
+
 function httpError(server: URL, status: number, body: unknown, retryAfter: string | null): TalosOidcError {
   const b = body as Partial<ErrorBody> | string | undefined;
   const said = typeof b === "string" ? b : typeof b?.error === "string" ? b.error : "";
   const requestId = typeof b === "object" && typeof b?.request_id === "string" ? ` (request id ${b.request_id})` : "";
-  const serverCode = typeof b === "object" && typeof b?.code === "string" ? b.code : undefined;
-  const hints: Record<number, string> = {
-    401: "the server did not accept your ID token: check that it trusts this --provider and --client-id",
-    403: `ask the administrator of ${server.origin} to grant your user or groups a Talos role`,
-    429: `too many requests: try again${retryAfter ? ` in ${retryAfter} seconds` : " later"}`,
+  const sent = typeof b === "object" && typeof b?.code === "string" ? b.code : undefined;
+  const serverCode = sent ?? CODE_OF_ORIGINAL_TOOL_STATUS[status];
+  const hints: Record<string, string> = {
+    ERR_INVALID_TOKEN: "the server did not accept your ID token: check that it trusts this --provider and --client-id",
+    ERR_NO_ROLES: `ask the administrator of ${server.origin} to grant your user or groups a Talos role`,
+    ERR_FORBIDDEN: `${server.origin} does not take requests from this address: ask its administrator (ip_allowlist)`,
+    ERR_RATE_LIMITED: `too many requests: try again${retryAfter ? ` in ${retryAfter} seconds` : " later"}`,
   };
   return new TalosOidcError(
     "ERR_EXCHANGE",
     `the exchange server refused the request (HTTP ${status}): ${said || "no reason given"}${requestId}`,
-    { hint: hints[status], fields: { status, ...(serverCode ? { serverCode } : {}) } },
+    { hint: serverCode ? hints[serverCode] : undefined, fields: { status, ...(serverCode ? { serverCode } : {}) } },
   );
 }
 

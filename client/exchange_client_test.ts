@@ -47,6 +47,49 @@ Deno.test("exchangeForCertificate() reports the server's refusal with its status
   assertMatch(bad.message, /HTTP 401\): invalid token/);
 });
 
+Deno.test("exchangeForCertificate() keeps the server's code and picks the hint by it, not by the status", async () => {
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp, config: { ip_allowlist: ["10.9.9.9"] } });
+  const o = { server: new URL(server.url), serverCaPem: server.tlsCaPem, logger: nullLogger };
+  const err = await assertRejects(async () => exchangeForCertificate(o, await idp.mint(), undefined, signal));
+  assert(isTalosOidcError(err, "ERR_EXCHANGE"));
+  assertEquals([err.fields?.status, err.fields?.serverCode], [403, "ERR_FORBIDDEN"]);
+  assertMatch(err.hint ?? "", /does not take requests from this address: .*\(ip_allowlist\)$/);
+  // The same status with another code: no roles, whose way out is a role, not an address.
+  await using noRoles = olderServer(() =>
+    Response.json({ error: "no roles assigned", code: "ERR_NO_ROLES" }, { status: 403 })
+  );
+  const refused = await assertRejects(() =>
+    exchangeForCertificate({ server: noRoles.url, logger: nullLogger }, "t", undefined, signal)
+  );
+  assert(isTalosOidcError(refused, "ERR_EXCHANGE"));
+  assertEquals(refused.fields?.serverCode, "ERR_NO_ROLES");
+  assertMatch(refused.hint ?? "", /grant your user or groups a Talos role/);
+});
+
+Deno.test("exchangeForCertificate() reads the code-less refusals of the original tool's server by their status", async () => {
+  for (
+    const [status, error, code] of [[401, "invalid token", "ERR_INVALID_TOKEN"], [
+      403,
+      "no roles assigned",
+      "ERR_NO_ROLES",
+    ]] as const
+  ) {
+    await using original = olderServer(() => Response.json({ error }, { status }));
+    const err = await assertRejects(() =>
+      exchangeForCertificate({ server: original.url, logger: nullLogger }, "t", undefined, signal)
+    );
+    assert(isTalosOidcError(err, "ERR_EXCHANGE"));
+    assertEquals([err.fields?.status, err.fields?.serverCode], [status, code]);
+  }
+  await using odd = olderServer(() => Response.json({ error: "teapot" }, { status: 418 }));
+  const err = await assertRejects(() =>
+    exchangeForCertificate({ server: odd.url, logger: nullLogger }, "t", undefined, signal)
+  );
+  assert(isTalosOidcError(err, "ERR_EXCHANGE"));
+  assertEquals([err.fields?.serverCode, err.hint], [undefined, undefined]);
+});
+
 /** A server that behaves like an older exchange server, for the fallback rules. */
 function olderServer(answer: (body: Record<string, unknown>) => Response) {
   const seen: Record<string, unknown>[] = [];

@@ -3,9 +3,9 @@
 import { join } from "node:path";
 import { type CommandContext, parseFlags } from "../shared/cli.ts";
 import type { BrowserOpener } from "../client/browser.ts";
-import { runLogin } from "../client/commands/login.ts";
-import { createLoginDeps } from "../client/commands/login_deps.ts";
-import { loginSpec, toLoginOptions } from "../client/commands/login_options.ts";
+import { createLoginDeps } from "../client/login/deps.ts";
+import { loginSpec, toLoginInput } from "../client/login/input.ts";
+import { runLogin } from "../client/login/login.ts";
 import { walkLogin } from "../tests/helpers/browser_walker.ts";
 import { DEMO_CONTEXT, DEMO_SCOPES } from "./constants.ts";
 import type { DemoStack } from "./stack.ts";
@@ -36,7 +36,7 @@ export async function runHeadless(s: DemoStack, user: string, ctx: CommandContex
   };
   // A --browser-command marks the machine as able to show a browser; the scripted opener below replaces it.
   const args = [...demoLoginArgs(s), "--callback-port", "0", "--browser-command", "scripted-browser"];
-  const o = toLoginOptions(parseFlags(loginSpec, args, env));
+  const input = toLoginInput(parseFlags(loginSpec, args, env));
   const walks: Promise<unknown>[] = [];
   const browser: BrowserOpener = {
     open(url) {
@@ -46,7 +46,7 @@ export async function runHeadless(s: DemoStack, user: string, ctx: CommandContex
     },
   };
   try {
-    await runLogin(o, { ...(await createLoginDeps({ ...ctx, env }, o)), browser });
+    await runLogin(input, { ...(await createLoginDeps({ ...ctx, env }, input)), browser });
   } finally {
     await Promise.allSettled(walks);
   }

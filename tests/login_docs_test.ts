@@ -1,7 +1,7 @@
 /** @module docs/login.md stays in step with the code: every flag of login, status, logout and doctor is documented. */
 
 import { assert, assertStringIncludes } from "./helpers/assert.ts";
-import { loginSpec } from "../client/commands/login_options.ts";
+import { loginSpec } from "../client/login/input.ts";
 import { statusSpec } from "../client/commands/status.ts";
 import { logoutSpec } from "../client/commands/logout.ts";
 import { doctorCommand } from "../client/commands/doctor.ts";

@@ -18,8 +18,8 @@ import { pinServerCa } from "../setup/pin.ts";
 import { signIn } from "../setup/sign_in.ts";
 import { createTokenCache } from "../token_cache/token_cache.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
-import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, localServerPair } from "./login_options.ts";
-import { sleep } from "./login_deps.ts";
+import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, localServerPair } from "../login/input.ts";
+import { sleep } from "../login/deps.ts";
 
 const spec: CommandSpec = {
   name: "setup",

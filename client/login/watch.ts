@@ -1,15 +1,11 @@
 /**
- * @module `login --watch`: stay in the foreground, renew at 2/3 of the certificate's lifetime, back off on
- * errors, and stop cleanly (exit 0) on Ctrl-C.
+ * @module `login --watch`: stay in the foreground, renew when each certificate is due, back off on errors, and
+ * stop cleanly (exit 0) on Ctrl-C.
  */
 
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import type { LoginDeps } from "./login_deps.ts";
-import type { BrowserBudget } from "./login_interactive.ts";
-import { loginOnce, type LoginTarget, renewalTime } from "./login_once.ts";
-import type { LoginOptions } from "./login_options.ts";
-import type { OidcSession } from "./login_session.ts";
+import type { LoginDeps } from "./deps.ts";
 
 /** First retry delay and cap of the exponential backoff. */
 export const BACKOFF_MIN_MS = 10_000;
@@ -20,29 +16,33 @@ export function backoffDelay(failures: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, failures - 1));
 }
 
-/** Renew until `d.signal` aborts. Usage and configuration errors end the loop; everything else is retried. */
-export async function watchLogin(
-  o: Readonly<LoginOptions>,
-  d: LoginDeps,
-  t: LoginTarget,
-  session: OidcSession,
-  budget: BrowserBudget,
+/** One attempt of the loop: a pass that worked, or the error of one that did not and when it is retried. */
+export type Attempt<P> = { readonly pass: P } | { readonly error: unknown; readonly retryInMs: number };
+
+/**
+ * Run `pass` until `d.signal` aborts, each time again at the `renewAt` it returns, and record every attempt in
+ * `attempts`. Usage and configuration errors end the loop (thrown); everything else is retried with backoff.
+ */
+export async function watchRenewals<P extends { renewAt: Date }>(
+  d: Pick<LoginDeps, "signal" | "clock" | "logger" | "sleep">,
+  pass: () => Promise<P>,
+  attempts: Attempt<P>[],
 ): Promise<void> {
   let failures = 0;
   while (!d.signal.aborted) {
     let waitMs: number;
     try {
-      const r = await loginOnce(o, d, t, session, budget);
+      const p = await pass();
+      attempts.push({ pass: p });
       failures = 0;
-      budget.mayOpen = true; // a renewal worked: the next failed refresh may open one tab again
-      const at = renewalTime(r.cert);
-      waitMs = Math.max(1_000, at.getTime() - d.clock.now().getTime());
-      d.logger.info(`Watching: next renewal at ${at.toISOString()} (in ${formatDuration(waitMs)}).`);
+      waitMs = Math.max(1_000, p.renewAt.getTime() - d.clock.now().getTime());
+      d.logger.info(`Watching: next renewal at ${p.renewAt.toISOString()} (in ${formatDuration(waitMs)}).`);
     } catch (err) {
       if (d.signal.aborted) break;
       if (isTalosOidcError(err) && (err.code === "ERR_USAGE" || err.code === "ERR_CONFIG")) throw err;
       failures++;
       waitMs = backoffDelay(failures);
+      attempts.push({ error: err, retryInMs: waitMs });
       const what = err instanceof Error ? err.message : String(err);
       d.logger.warn(`Renewal failed: ${what}. Retrying in ${formatDuration(waitMs)}.`);
       if (isTalosOidcError(err) && err.hint) d.logger.info(`hint: ${err.hint}`);

@@ -1,21 +1,14 @@
-/** @module The adapters `login` runs with (stdio, clock, logger, token cache, browser, sleep) and how to build them. */
+/** @module The adapters a sign-in runs with (stdio, clock, logger, token cache, browser, sleep) and how to build them. */
 
 import type { CommandContext } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
-import type { FileLock, FileLockOptions } from "../file_lock.ts";
-import type { CacheKey, TokenCache } from "../types.ts";
 import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
-import { createTokenCache } from "../token_cache/token_cache.ts";
+import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
-import type { LoginOptions } from "./login_options.ts";
-import { type ProgressStdio, withProgress } from "./login_progress.ts";
+import { type ProgressStdio, withProgress } from "./progress.ts";
 
-/** A token cache that can also lock one key for read-refresh-write (H5's LocalTokenCache). */
-export interface LockingTokenCache extends TokenCache {
-  lock(key: CacheKey, options?: FileLockOptions): Promise<FileLock>;
-}
-
+/** The edges of the world a sign-in touches; tests inject a clock, a browser, a sleep and a cache in a temp HOME. */
 export interface LoginDeps {
   /** Every write of the run goes through here (logger included), so the spinner never garbles a line. */
   stdio: ProgressStdio;
@@ -24,7 +17,8 @@ export interface LoginDeps {
   signal: AbortSignal;
   clock: Clock;
   logger: Logger;
-  tokenCache: LockingTokenCache;
+  /** Read, written and locked (read-refresh-write) per cache key. */
+  tokenCache: Pick<LocalTokenCache, "get" | "put" | "lock">;
   browser: BrowserOpener;
   /** Used to decide whether a browser can be opened at all (automatic device flow). */
   platform: BrowserPlatform;
@@ -51,7 +45,10 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The real adapters for a CLI run. */
-export async function createLoginDeps(ctx: CommandContext, o: Readonly<LoginOptions>): Promise<LoginDeps> {
+export async function createLoginDeps(
+  ctx: CommandContext,
+  o: { readonly verbose: boolean; readonly browserCommand?: string | undefined },
+): Promise<LoginDeps> {
   const stdio = withProgress(ctx.stdio);
   const logger = textLogger({ verbose: o.verbose, write: (line) => stdio.stderr(line + "\n") });
   const platform: BrowserPlatform = { os: Deno.build.os, env: ctx.env, wsl: await detectWsl(Deno.build.os) };

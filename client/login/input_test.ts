@@ -3,15 +3,15 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../../tests/helpers/assert.ts";
 import { parseFlags } from "../../shared/cli.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import type { LoginDeps } from "./login_deps.ts";
-import { chooseDeviceFlow } from "./login_interactive.ts";
-import { loginSpec, toLoginOptions } from "./login_options.ts";
-import { backoffDelay } from "./login_watch.ts";
+import type { BrowserPlatform } from "../browser.ts";
+import { chooseDeviceFlow } from "./interactive.ts";
+import { loginSpec, toLoginInput } from "./input.ts";
+import { backoffDelay } from "./watch.ts";
 
-const parse = (args: string[], env: Record<string, string> = {}) => toLoginOptions(parseFlags(loginSpec, args, env));
+const parse = (args: string[], env: Record<string, string> = {}) => toLoginInput(parseFlags(loginSpec, args, env));
 const REQUIRED = ["--provider", "https://idp", "--client-id", "c", "--server", "https://s"];
 
-Deno.test("toLoginOptions() names every missing required flag and its env var at once", () => {
+Deno.test("toLoginInput() names every missing required flag and its env var at once", () => {
   const err = assertThrows(() => parse([]));
   assert(isTalosOidcError(err, "ERR_USAGE"));
   assertMatch(
@@ -20,7 +20,7 @@ Deno.test("toLoginOptions() names every missing required flag and its env var at
   );
 });
 
-Deno.test("toLoginOptions() takes env vars, defaults, and adds openid to the scopes", () => {
+Deno.test("toLoginInput() takes env vars, defaults, and adds openid to the scopes", () => {
   const o = parse(["--scopes", "email,groups"], {
     TALOSCTL_OIDC_PROVIDER: "https://idp",
     TALOSCTL_OIDC_CLIENT_ID: "c",
@@ -42,8 +42,8 @@ Deno.test("--listen-address overrides --callback-port; a bad port is a usage err
 });
 
 Deno.test("chooseDeviceFlow() picks the device flow when asked, or headless with an IdP that offers it", () => {
-  const headless = { platform: { os: "linux", env: {}, wsl: false } } as unknown as LoginDeps;
-  const desktop = { platform: { os: "linux", env: { DISPLAY: ":0" }, wsl: false } } as unknown as LoginDeps;
+  const headless: BrowserPlatform = { os: "linux", env: {}, wsl: false };
+  const desktop: BrowserPlatform = { os: "linux", env: { DISPLAY: ":0" }, wsl: false };
   assert(chooseDeviceFlow(parse([...REQUIRED, "--device-code"]), desktop, false));
   assert(chooseDeviceFlow(parse(REQUIRED), headless, true));
   assert(!chooseDeviceFlow(parse(REQUIRED), headless, false));

@@ -3,7 +3,7 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import type { Stdio } from "../../shared/cli.ts";
 import { fixedClock } from "../../shared/clock.ts";
-import { withProgress } from "./login_progress.ts";
+import { withProgress } from "./progress.ts";
 
 function capture(isTerminal: boolean): Stdio & { err: string[]; out: string[] } {
   const err: string[] = [];

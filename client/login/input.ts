@@ -1,4 +1,4 @@
-/** @module `login` flags (compatible with the original tool) parsed once into frozen options. */
+/** @module `login` flags (compatible with the original tool) parsed once into the frozen input of runLogin. */
 
 import { type CommandSpec, type FlagSpec, list, type ParsedArgs, str } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
@@ -99,13 +99,19 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
   ],
 };
 
-/** Everything `login` needs, parsed and checked once. */
-export interface LoginOptions {
+/**
+ * What getting an ID token needs: who to ask (IdP, client, scopes), which cache entry to use (context), and how to
+ * sign in interactively when the cache and the refresh token do not do. Every caller of the ID token use case
+ * (login, kube token) parses the same provider flags into this.
+ */
+export interface SignInInput {
   provider: string;
   clientId: string;
-  server: string;
   clientSecret?: string;
+  /** Always includes "openid". */
   scopes: string[];
+  /** The talosconfig context, which also names the token cache entry. */
+  contextName: string;
   listenAddresses: string[];
   /** The user chose where the callback listens or points (no automatic device flow then). */
   explicitCallback: boolean;
@@ -113,23 +119,27 @@ export interface LoginOptions {
   /** --local-server-cert / --local-server-key: serve the callback over TLS (both or neither; `~` not yet expanded). */
   localServerCert?: string;
   localServerKey?: string;
-  contextName: string;
-  talosconfig?: string;
-  serverCa?: string;
-  insecure: boolean;
-  nodes: string[];
-  watch: boolean;
   skipOpenBrowser: boolean;
   browserCommand?: string;
   deviceCode: boolean;
   verbose: boolean;
 }
 
+/** Everything `login` needs, parsed and checked once: the sign-in, then the exchange server and the talosconfig. */
+export interface LoginInput extends SignInInput {
+  server: string;
+  talosconfig?: string;
+  serverCa?: string;
+  insecure: boolean;
+  nodes: string[];
+  watch: boolean;
+}
+
 /**
- * Turn parsed flags into options.
+ * Turn parsed flags into the login input.
  * @throws {TalosOidcError} ERR_USAGE listing every missing required flag at once, or a bad value.
  */
-export function toLoginOptions(p: ParsedArgs): Readonly<LoginOptions> {
+export function toLoginInput(p: ParsedArgs): Readonly<LoginInput> {
   const v = p.values;
   const missing = ([["provider", "PROVIDER"], ["client-id", "CLIENT_ID"], ["server", "SERVER"]] as const)
     .filter(([f]) => !str(v, f)).map(([f, e]) => `--${f} (or TALOSCTL_OIDC_${e})`);

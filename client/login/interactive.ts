@@ -9,32 +9,23 @@ import { withDeadline } from "../oidc/deadline.ts";
 import { runDeviceFlow } from "../oidc/device_flow.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { isHeadless } from "../browser.ts";
-import type { LoginDeps } from "./login_deps.ts";
-import type { LoginOptions } from "./login_options.ts";
-import type { OidcSession } from "./login_session.ts";
-
-/** Whether this run may open a browser tab by itself. Watch mode spends it and earns it back per failed refresh. */
-export interface BrowserBudget {
-  mayOpen: boolean;
-}
+import type { BrowserPlatform } from "../browser.ts";
+import type { SignInInput } from "./input.ts";
+import type { SignInRun } from "./run.ts";
 
 /** Device flow when asked, or on a machine that cannot show a browser and where the IdP offers it. */
-export function chooseDeviceFlow(o: Readonly<LoginOptions>, d: LoginDeps, hasDeviceEndpoint: boolean): boolean {
+export function chooseDeviceFlow(o: Readonly<SignInInput>, platform: BrowserPlatform, hasDevice: boolean): boolean {
   if (o.deviceCode) return true;
   if (o.skipOpenBrowser || o.explicitCallback) return false;
-  return hasDeviceEndpoint && isHeadless(d.platform, o.browserCommand);
+  return hasDevice && isHeadless(platform, o.browserCommand);
 }
 
 /** Sign in interactively and return verified tokens (ID token checked with this login's nonce). */
-export async function signInInteractively(
-  o: Readonly<LoginOptions>,
-  d: LoginDeps,
-  session: OidcSession,
-  budget: BrowserBudget,
-): Promise<VerifiedTokens> {
-  const { metadata, verifier } = await session.get();
+export async function signInInteractively(run: SignInRun): Promise<VerifiedTokens> {
+  const { input: o, deps: d } = run;
+  const { metadata, verifier } = await run.idp();
   const client = { clientId: o.clientId, clientSecret: o.clientSecret };
-  const device = chooseDeviceFlow(o, d, Boolean(metadata.device_authorization_endpoint));
+  const device = chooseDeviceFlow(o, d.platform, Boolean(metadata.device_authorization_endpoint));
   d.logger.info(`Signing in with ${metadata.issuer}${device ? " (device flow)" : ""}`);
   let waiting: { stop(): void } | undefined;
   try {
@@ -66,7 +57,7 @@ export async function signInInteractively(
         await verifier.verify(tokens.id_token);
         return { ...tokens, id_token: tokens.id_token };
       }
-      // Read again for each browser login (login.ts checked it at start): a long --watch picks up a renewed pair.
+      // Read again for each browser login (login checked it at start): a long --watch picks up a renewed pair.
       const callbackTls = o.localServerCert && o.localServerKey
         ? await loadCallbackTls({ cert: o.localServerCert, key: o.localServerKey }, d.env, d.clock.now())
         : undefined;
@@ -81,7 +72,7 @@ export async function signInInteractively(
         signal,
         verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),
         presentUrl: async (url) => {
-          await presentUrl(o, d, url, budget);
+          await presentUrl(run, url);
           waiting = d.stdio.startWaiting("Waiting for the browser login");
         },
       });
@@ -91,17 +82,17 @@ export async function signInInteractively(
   }
 }
 
-async function presentUrl(o: Readonly<LoginOptions>, d: LoginDeps, url: string, budget: BrowserBudget) {
+async function presentUrl(run: SignInRun, url: string): Promise<void> {
+  const { input: o, deps: d } = run;
   if (o.skipOpenBrowser) return printUrl(d, "Open this URL to sign in:", url);
   if (isHeadless(d.platform, o.browserCommand)) {
     d.logger.info("No display found: open the URL on a machine with a browser that can reach the callback.");
     return printUrl(d, "Open this URL to sign in:", url);
   }
-  if (!budget.mayOpen) {
+  if (!run.browserTabs.take()) {
     d.logger.warn("Not opening another browser tab (one was already opened for this renewal).");
     return printUrl(d, "Open this URL to sign in:", url);
   }
-  budget.mayOpen = false;
   d.logger.info("Opening the browser to sign in...");
   try {
     await d.browser.open(url); // not waited for: a browser may stay open; the callback tells us when it is done
@@ -111,6 +102,6 @@ async function presentUrl(o: Readonly<LoginOptions>, d: LoginDeps, url: string, 
   printUrl(d, "If the browser does not open, visit:", url);
 }
 
-function printUrl(d: LoginDeps, lead: string, url: string): void {
+function printUrl(d: SignInRun["deps"], lead: string, url: string): void {
   d.stdio.stderr(`${lead}\n  ${url}\n\n`);
 }

@@ -1,0 +1,56 @@
+/**
+ * @module Tests for the ID token use case as a second caller (kube token) uses it: getIdToken with and without
+ * permission to sign in interactively, against a real IdP, with the real token cache and its lock.
+ */
+
+import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
+import { startTestIdp } from "../../tests/helpers/idp.ts";
+import { makeHome } from "../../tests/helpers/cli.ts";
+import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import { cacheKeyFor, getIdToken } from "./id_token.ts";
+import { createSignInRun } from "./run.ts";
+
+const NO_SERVER = { url: "https://127.0.0.1:9" }; // the ID token use case never calls the exchange server
+
+Deno.test("getIdToken() without permission to sign in fails with ERR_UNAUTHORIZED, opening nothing", async () => {
+  await using idp = await startTestIdp();
+  await using home = await makeHome();
+  const h = loginHarness({ home: home.path });
+  const input = loginInput(idp, NO_SERVER, home.path);
+  const err = await assertRejects(() => getIdToken(createSignInRun(input, h.deps), { interactive: false }));
+  assert(isTalosOidcError(err, "ERR_UNAUTHORIZED"), String(err));
+  assertEquals(err.message, `signing in to "${idp.issuer}" needs a browser or the device flow`);
+  assertEquals(h.opened, []);
+  assertEquals(await h.deps.tokenCache.get(cacheKeyFor(input)), null);
+});
+
+Deno.test("getIdToken() signs in once, then refreshes an expired token without a browser where it may not sign in", async () => {
+  // ID tokens live 20 s: less than the 30 s skew margin, so a cached one already counts as expired.
+  await using idp = await startTestIdp({ idTokenTtl: 20 });
+  await using home = await makeHome();
+  const h = loginHarness({ home: home.path });
+  const input = loginInput(idp, NO_SERVER, home.path);
+  const signedIn = await getIdToken(createSignInRun(input, h.deps), { interactive: true });
+  await h.walks();
+  const before = await h.deps.tokenCache.get(cacheKeyFor(input));
+  const refreshed = await getIdToken(createSignInRun(input, h.deps), { interactive: false });
+  assertEquals([signedIn.source, refreshed.source], ["login", "refresh"]);
+  assertEquals(refreshed.claims.sub, signedIn.claims.sub);
+  assertEquals(h.opened.length, 1);
+  const after = await h.deps.tokenCache.get(cacheKeyFor(input));
+  assertEquals(after?.id_token, refreshed.idToken);
+  assert(after?.refresh_token && after.refresh_token !== before?.refresh_token, "the rotated refresh token was stored");
+});
+
+Deno.test("two getIdToken() calls at once open one browser: the second waits and takes the cached token", async () => {
+  await using idp = await startTestIdp();
+  await using home = await makeHome();
+  const h = loginHarness({ home: home.path });
+  const input = loginInput(idp, NO_SERVER, home.path);
+  const [a, b] = await Promise.all([1, 2].map(() => getIdToken(createSignInRun(input, h.deps), { interactive: true })));
+  await h.walks();
+  assertEquals([a!.source, b!.source].sort(), ["cache", "login"]);
+  assertEquals(a!.idToken, b!.idToken);
+  assertEquals(h.opened.length, 1);
+});

@@ -1,0 +1,211 @@
+/**
+ * @module The login use case, top to bottom: check the target, then per pass: a certificate with more than a third
+ * of its lifetime left means nothing to do; else, under the per-context lock, an ID token (cache → refresh → browser
+ * or device flow), the exchange (with our CSR) and the talosconfig write. `--watch` repeats the pass.
+ */
+
+import { formatDuration } from "../../shared/duration.ts";
+import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
+import { generateClientKey } from "../csr.ts";
+import { checkServerUrl, exchangeForCertificate, type ExchangeResult } from "../exchange_client.ts";
+import { loadCallbackTls } from "../oidc/callback_tls.ts";
+import { expandHome, resolveTalosconfigPath } from "../paths.ts";
+import { type ClientCertInfo, parseClientCert, readContextCert } from "../talosconfig/cert.ts";
+import { readTalosconfig } from "../talosconfig/read.ts";
+import { writeContext } from "../talosconfig/write.ts";
+import type { LoginDeps } from "./deps.ts";
+import { type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
+import type { LoginInput } from "./input.ts";
+import { createSignInRun, type SignInRun } from "./run.ts";
+import { type Attempt, watchRenewals } from "./watch.ts";
+
+/** Where the certificate comes from and goes to, checked before anything goes over the network. */
+export interface LoginTarget {
+  server: URL;
+  serverCaPem?: string;
+  talosconfigPath: string;
+}
+
+/** A sign-in run that ends in a talosconfig context. */
+export interface LoginRun extends SignInRun {
+  readonly input: Readonly<LoginInput>;
+  readonly target: LoginTarget;
+}
+
+/** What one pass did: nothing (the certificate is still good) or a renewal, and when the next one is due. */
+export type LoginPass =
+  & { cert: ClientCertInfo; renewAt: Date; context: string; talosconfigPath: string }
+  & ({ outcome: "valid" } | {
+    outcome: "renewed";
+    /** Where the ID token that was exchanged came from. */
+    tokenSource: IdToken["source"];
+    /** The signed-in user: email, preferred_username or sub. */
+    user: string;
+    /** "client": our key, sent as a CSR; "server": the server made it (an older server). */
+    keySource: ExchangeResult["keySource"];
+    endpoints: string[];
+  });
+
+/** What runLogin did: every pass (one without --watch) and every failed renewal, in order. */
+export interface LoginResult {
+  attempts: Attempt<LoginPass>[];
+  /** Ctrl-C or SIGTERM ended the run (the end of every --watch). */
+  interrupted: boolean;
+}
+
+/**
+ * Run `login`: one pass, or with `watch` passes until the signal aborts.
+ * @throws {TalosOidcError} for failures (not for an abort); the talosconfig is only written on success.
+ */
+export async function runLogin(input: Readonly<LoginInput>, deps: LoginDeps): Promise<LoginResult> {
+  const run: LoginRun = { ...createSignInRun(input, deps), input, target: await resolveTarget(input, deps) };
+  const attempts: Attempt<LoginPass>[] = [];
+  try {
+    if (input.watch) await watchRenewals(deps, () => loginOnce(run), attempts);
+    else attempts.push({ pass: await loginOnce(run) });
+  } catch (err) {
+    if (!deps.signal.aborted) throw err;
+  }
+  return { attempts, interrupted: deps.signal.aborted };
+}
+
+/** One pass: lock → valid certificate → ID token → exchange → write. */
+export async function loginOnce(run: LoginRun): Promise<LoginPass> {
+  const { input: o, deps: d, target: t } = run;
+  const early = await stillValidCert(run);
+  if (early) return valid(run, early);
+  await using _lock = await lockTokenCache(run);
+  const after = await stillValidCert(run); // another login may have just finished
+  if (after) return valid(run, after);
+
+  let token = await obtainIdToken(run, { interactive: true });
+  let result: ExchangeResult;
+  try {
+    result = await exchange(run, token.idToken);
+  } catch (err) {
+    // The server refused a cached token (e.g. its clock is ahead): refresh or sign in once, then try again.
+    if (!(token.source === "cache" && refusedToken(err))) throw err;
+    d.logger.info("The exchange server refused the cached ID token; getting a new one.");
+    token = await obtainIdToken(run, { interactive: true, skipCachedIdToken: true });
+    result = await exchange(run, token.idToken);
+  }
+  const cert = parseClientCert(result.cert, "certificate from the exchange server"); // a broken one is never written
+  const written = await writeContext(t.talosconfigPath, o.contextName, {
+    endpoints: result.endpoints,
+    ...(result.nodes ? { nodes: result.nodes } : {}),
+    ...(o.nodes.length > 0 ? { nodesOverride: o.nodes } : {}),
+    ca: result.ca,
+    crt: result.cert,
+    key: result.key,
+  });
+  return renewed(run, { token, result, cert, talosconfigPath: written.path });
+}
+
+/** When a certificate should be renewed: at 2/3 of its lifetime (a third left), never later than expiry. */
+export function renewalTime(cert: Pick<ClientCertInfo, "notBefore" | "notAfter">): Date {
+  const from = cert.notBefore.getTime();
+  return new Date(from + (cert.notAfter.getTime() - from) * 2 / 3);
+}
+
+/** The context's certificate when it does not need renewing now, else null. Unreadable → null (renew). */
+async function stillValidCert({ input: o, deps: d, target: t }: LoginRun): Promise<ClientCertInfo | null> {
+  try {
+    const cert = readContextCert((await readTalosconfig(t.talosconfigPath)).doc, o.contextName);
+    const now = d.clock.now();
+    if (cert && cert.notBefore <= now && renewalTime(cert) > now) return cert;
+    if (cert) d.logger.debug(`the certificate of context "${o.contextName}" is due for renewal`);
+  } catch (err) {
+    d.logger.debug(`could not read the current certificate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return null;
+}
+
+function valid({ input: o, deps: d, target: t, browserTabs }: LoginRun, cert: ClientCertInfo): LoginPass {
+  browserTabs.earn(); // as after a renewal: nothing failed
+  const renewAt = renewalTime(cert);
+  d.logger.info(
+    `Talos certificate for context "${o.contextName}" is still valid until ${cert.notAfter.toISOString()} ` +
+      `(renewal due at ${renewAt.toISOString()}); nothing to do.`,
+  );
+  return { outcome: "valid", cert, renewAt, context: o.contextName, talosconfigPath: t.talosconfigPath };
+}
+
+interface Renewal {
+  token: IdToken;
+  result: ExchangeResult;
+  cert: ClientCertInfo;
+  talosconfigPath: string;
+}
+
+function renewed(run: LoginRun, { token, result, cert, talosconfigPath }: Renewal): LoginPass {
+  const { input: o, deps: d } = run;
+  run.browserTabs.earn(); // this renewal worked: the next failed refresh may open one tab again
+  const user = token.claims.email ?? token.claims.preferred_username ?? token.claims.sub;
+  const key = result.keySource === "client" ? "made here" : "from server";
+  d.logger.info(
+    `Received a Talos client certificate for ${user} with roles [${cert.roles.join(", ")}], ` +
+      `valid until ${cert.notAfter.toISOString()} (key ${key}).`,
+  );
+  d.logger.info(`Talosconfig updated: context "${o.contextName}" set with endpoints [${result.endpoints.join(", ")}]`);
+  d.logger.info(`Config written to: ${talosconfigPath}`);
+  d.logger.info(`Certificate expires in ${formatDuration(cert.notAfter.getTime() - d.clock.now().getTime())}`);
+  const renewAt = renewalTime(cert);
+  return {
+    outcome: "renewed",
+    cert,
+    renewAt,
+    context: o.contextName,
+    talosconfigPath,
+    tokenSource: token.source,
+    user,
+    keySource: result.keySource,
+    endpoints: result.endpoints,
+  };
+}
+
+async function exchange({ deps: d, target: t }: LoginRun, idToken: string): Promise<ExchangeResult> {
+  d.logger.info(`Exchanging the ID token with ${t.server.origin}...`);
+  const key = await generateClientKey();
+  return await exchangeForCertificate(
+    { server: t.server, serverCaPem: t.serverCaPem, logger: d.logger },
+    idToken,
+    key,
+    d.signal,
+  );
+}
+
+/** The exchange server refused the ID token itself (its stable code, not the HTTP status, says so). */
+function refusedToken(err: unknown): boolean {
+  return isTalosOidcError(err, "ERR_EXCHANGE") && err.fields?.serverCode === "ERR_INVALID_TOKEN";
+}
+
+/**
+ * Check --server (refusing http:// without --insecure), read --server-ca and the callback's TLS pair, resolve the
+ * talosconfig path: every configuration problem shows before anything goes over the network.
+ */
+async function resolveTarget(o: Readonly<LoginInput>, d: LoginDeps): Promise<LoginTarget> {
+  const server = checkServerUrl(o.server, o.insecure);
+  if (o.insecure && server.protocol === "https:") {
+    d.logger.warn("--insecure only allows http:// server URLs; the TLS certificate of the server is still verified");
+  }
+  let serverCaPem: string | undefined;
+  if (o.serverCa) {
+    const path = expandHome(o.serverCa, d.env);
+    try {
+      serverCaPem = await Deno.readTextFile(path);
+    } catch (err) {
+      throw new TalosOidcError("ERR_USAGE", `reading the --server-ca file "${path}" failed`, { cause: err });
+    }
+    if (!serverCaPem.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new TalosOidcError("ERR_USAGE", `the --server-ca file "${path}" holds no PEM certificate`);
+    }
+  }
+  if (o.localServerCert && o.localServerKey) {
+    await loadCallbackTls({ cert: o.localServerCert, key: o.localServerKey }, d.env, d.clock.now());
+  }
+  return {
+    server,
+    ...(serverCaPem ? { serverCaPem } : {}),
+    talosconfigPath: resolveTalosconfigPath(o.talosconfig, d.env),
+  };
+}
