@@ -1,14 +1,15 @@
 /** @module Server configuration: pure parse of YAML file + environment into a frozen ServerConfig, every problem at once. */
 
 import { parseDuration } from "../shared/duration.ts";
+import { checkKeys } from "./config_keys.ts";
 import { Secret } from "../shared/secret.ts";
 import type { RbacRule } from "./rbac/types.ts";
 import {
   checkIssuerUrl,
   checkRoles,
   describe,
-  didYouMean,
   isIpOrCidr,
+  NO_ROLES_PROBLEM,
   parseListen,
   parseRbac,
   toMapping,
@@ -46,8 +47,8 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   trusted_proxies: "list",
 });
 
-/** Keys of the original tool we understand but do not use (warned about, never fatal). */
-const LEGACY_KEYS: Readonly<Record<string, string>> = {
+/** Keys of the original tool we understand but do not use (warned about, never fatal: configs migrate as they are). */
+export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   talos_config:
     "this server signs with the Talos CA itself: set ca_cert/ca_key, ca_cert_data/ca_key_data or talos_secrets",
   client_secret: "ID tokens are verified with the issuer's public keys; a client secret is never needed",
@@ -81,7 +82,7 @@ export interface ServerConfig {
   /** As written (`:8443`), and split for Deno.serve (empty host = all IPv4 interfaces). */
   listen: { readonly text: string; readonly hostname: string; readonly port: number };
   certTtlMs: number;
-  /** Static roles: used when there are no RBAC rules. */
+  /** Static roles: everyone's when there are no RBAC rules, else the roles of a token no rule matches. */
   roles: readonly string[];
   ca: CaSource;
   tls: TlsConfig;
@@ -113,22 +114,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
   const warnings: string[] = [];
   const doc = toMapping(file, "config file", problems);
   const where = (k: string) => `${k} / ${envName(k)}`;
-  const fileKeys = [...Object.keys(CONFIG_KEYS), "rbac"];
-  for (const k of Object.keys(doc)) {
-    if (fileKeys.includes(k)) continue;
-    const why = LEGACY_KEYS[k] ? `is ignored: ${LEGACY_KEYS[k]}` : `is unknown (ignored)${didYouMean(k, fileKeys)}`;
-    warnings.push(`config file key "${k}" ${why}`);
-  }
-  for (const name of Object.keys(env)) {
-    if (!name.startsWith("TALOSCTL_OIDC_") || name === "TALOSCTL_OIDC_CONFIG" || !env[name]) continue;
-    const k = name.slice("TALOSCTL_OIDC_".length).toLowerCase();
-    if (k in LEGACY_KEYS) warnings.push(`${where(k)} is ignored: ${LEGACY_KEYS[k]}`);
-    else if (!(k in CONFIG_KEYS)) {
-      warnings.push(
-        `unknown environment variable ${name} (ignored)${didYouMean(name, Object.keys(CONFIG_KEYS).map(envName))}`,
-      );
-    }
-  }
+  checkKeys({ doc, env, known: Object.keys(CONFIG_KEYS), legacy: LEGACY_KEYS }, problems, warnings);
   const raw = (k: string): unknown => (env[envName(k)] ? env[envName(k)] : doc[k]);
   const fail = (k: string, msg: string) => void problems.push(`${where(k)}: ${msg}`);
 
@@ -190,10 +176,12 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     port: 8443,
   });
   const certTtlMs = duration("cert_ttl", "5m", CERT_TTL_MIN_MS, CERT_TTL_MAX_MS);
-  const rbacRules = parseRbac(doc.rbac, problems, warnings);
-  let roles = list("roles");
+  const rbacRules = parseRbac(doc.rbac, problems);
+  const roles = list("roles");
   checkRoles(roles, (m) => fail("roles", m));
-  if (roles.length === 0 && rbacRules.length === 0) roles = ["os:admin"];
+  // The original granted os:admin to everyone when both were empty, so a typo in "rbac" made every user an admin.
+  const rbacBroken = problems.some((p) => p.startsWith("rbac.rules") || p.startsWith("rbac:"));
+  if (roles.length === 0 && rbacRules.length === 0 && !rbacBroken) fail("roles", NO_ROLES_PROBLEM);
 
   const ca = parseCaSource(str, secret, fail);
   const tls = parseTls(str, list, bool, fail, warnings, where);

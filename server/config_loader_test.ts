@@ -12,7 +12,7 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-const BASE = "issuer_url: https://idp.example.com\nclient_id: talosctl\nendpoints: [10.0.0.1]\n";
+const BASE = "issuer_url: https://idp.example.com\nclient_id: talosctl\nendpoints: [10.0.0.1]\nroles: [os:admin]\n";
 
 Deno.test("loadServerConfig() loads the CA from talos_secrets and names the file source", async () => {
   await using dir = await tempDir();
@@ -54,6 +54,7 @@ Deno.test("loadServerConfig() refuses a CA key file readable by group or others"
   const loaded = await loadServerConfig({
     env: {
       TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
+      TALOSCTL_OIDC_ROLES: "os:admin",
       TALOSCTL_OIDC_CLIENT_ID: "c",
       TALOSCTL_OIDC_ENDPOINTS: "e",
       TALOSCTL_OIDC_CA_CERT: crt,
@@ -74,6 +75,7 @@ Deno.test("loadServerConfig() reports a CA key that does not match the certifica
   const loaded = await loadServerConfig({
     env: {
       TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
+      TALOSCTL_OIDC_ROLES: "os:admin",
       TALOSCTL_OIDC_CLIENT_ID: "c",
       TALOSCTL_OIDC_ENDPOINTS: "e",
       TALOSCTL_OIDC_CA_CERT_DATA: a.certPem,
@@ -121,6 +123,7 @@ Deno.test("loadServerConfig() checks that the provided TLS key matches its certi
   const loaded = await loadServerConfig({
     env: {
       TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
+      TALOSCTL_OIDC_ROLES: "os:admin",
       TALOSCTL_OIDC_CLIENT_ID: "c",
       TALOSCTL_OIDC_ENDPOINTS: "e",
       TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,

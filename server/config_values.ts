@@ -5,12 +5,17 @@ import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLE
 import { validateRbacRules } from "./rbac/rbac.ts";
 import type { RbacRule } from "./rbac/types.ts";
 
+/** Why a config that grants no role at all is refused, and how to grant a static role on purpose. */
+export const NO_ROLES_PROBLEM = "no roles configured: with neither rbac.rules nor a non-empty roles list nobody " +
+  "could be given a role (older versions silently made every user os:admin); map claims to roles with rbac.rules, " +
+  "or grant every user of the IdP a static role on purpose: roles: [os:admin]";
+
 /** Decode `rbac:` from the file into rules; rule problems come from the RBAC engine's own validator. */
-export function parseRbac(value: unknown, problems: string[], warnings: string[]): RbacRule[] {
+export function parseRbac(value: unknown, problems: string[]): RbacRule[] {
   if (value === undefined || value === null) return [];
   const rbac = toMapping(value, "rbac", problems);
   for (const k of Object.keys(rbac)) {
-    if (k !== "rules") warnings.push(`config file key "rbac.${k}" is unknown (ignored)${didYouMean(k, ["rules"])}`);
+    if (k !== "rules") problems.push(`rbac.${k}: unknown key${didYouMean(k, ["rules"])}`);
   }
   const found = validateRbacRules(rbac.rules).map((p) => `${p} (rbac rules are read from the config file only)`);
   problems.push(...found);

@@ -22,8 +22,9 @@ export const serveCommand: Command = {
     description: `
 Every configuration key can be set in the YAML file or through a non-empty TALOSCTL_OIDC_<KEY> environment
 variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and the
-Talos OS CA (talos_secrets, or ca_cert + ca_key, or ca_cert_data + ca_key_data). Defaults: listen :8443,
-cert_ttl 5m (1m..24h), roles [os:admin] when there are no rbac.rules, audit_log - (stdout), self-signed TLS
+Talos OS CA (talos_secrets, or ca_cert + ca_key, or ca_cert_data + ca_key_data), and rbac.rules or roles
+(roles: [os:admin] grants everyone admin on purpose). Unknown keys in the file are refused. Defaults: listen :8443,
+cert_ttl 5m (1m..24h), audit_log - (stdout), self-signed TLS
 (kept in data_dir; its CA is served at GET /ca). Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID,
 _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _ROLES, _TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA,
 _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG, _ADMIN_TOKEN, _METRICS_TOKEN,

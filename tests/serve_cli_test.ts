@@ -109,6 +109,32 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
   assertEquals(conn, false, "nothing listens on the configured port");
 });
 
+Deno.test("serve refuses a config whose rbac key is mistyped (rbac.rule): nobody becomes os:admin by accident", async () => {
+  const ca = await createDevCa("ed25519");
+  const dir = await Deno.makeTempDir({ prefix: "serve-cli-" });
+  try {
+    const path = `${dir}/config.yaml`;
+    await Deno.writeTextFile(path, "rbac:\n  rule:\n    - { claim: groups, value: talos-admins, roles: [os:admin] }\n");
+    const env = { ...serveEnv({ issuer: "http://127.0.0.1:1", clientId: "talosctl" }, ca), TALOSCTL_OIDC_ROLES: "" };
+    const child = spawnServe(env, ["-c", path]);
+    const err = lineReader(child.stderr);
+    await child.stdout.cancel();
+    // Old versions started (everyone os:admin): stop such a server instead of waiting for it.
+    const first = await Promise.race([child.status, err.until(/listening on/)]);
+    if (typeof first === "string") child.kill("SIGKILL");
+    const { code } = await child.status;
+    await err.done;
+    const text = err.lines.join("\n");
+    assertEquals(code, 2, text);
+    assertStringIncludes(text, '  - rbac.rule: unknown key; did you mean "rules"?\n');
+    assertStringIncludes(text, "  - roles / TALOSCTL_OIDC_ROLES: no roles configured");
+    assertStringIncludes(text, "roles: [os:admin]");
+    assert(!text.includes("RBAC: disabled"), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new connections and exits 0", async () => {
   await using idp = await startTestIdp();
   const ca = await createDevCa("ed25519");

@@ -59,6 +59,7 @@ export const rbacCommand: Command = {
     if (Boolean(claimsPath) === Boolean(token)) throw usage("give exactly one of --claims or --token");
 
     const config = readRbacConfig(await readText(configPath, "config file"), ctx.env.TALOSCTL_OIDC_ROLES);
+    for (const w of config.warnings) ctx.stdio.stderr(`warning: ${w}\n`);
     let claims: Record<string, unknown>;
     if (claimsPath) claims = parseClaims(await readText(claimsPath, "claims file"));
     else {

@@ -15,7 +15,7 @@ rbac:
     - { claim: groups, value: devs, roles: [os:operator], issuer: https://other.example.com }
 `;
 
-async function run(args: string[], stdin?: string, env: Record<string, string> = {}) {
+async function run(args: string[], stdin?: string, env: Record<string, string> = {}, config = CONFIG) {
   const out: string[] = [], err: string[] = [];
   const dir = await Deno.makeTempDir();
   const ctx: CommandContext = {
@@ -29,7 +29,7 @@ async function run(args: string[], stdin?: string, env: Record<string, string> =
       readLine: () => Promise.resolve(stdin ?? null),
     },
   };
-  await Deno.writeTextFile(`${dir}/server.yaml`, CONFIG);
+  await Deno.writeTextFile(`${dir}/server.yaml`, config);
   await Deno.writeTextFile(`${dir}/alice.json`, JSON.stringify(ALICE));
   try {
     const code = await rbacCommand.run(ctx);
@@ -113,4 +113,34 @@ Deno.test("rbac test matches group names whole: spaces or newlines inside a grou
     assertEquals(r.code, 0);
     assertStringIncludes(r.stdout, "roles: (none)\n", JSON.stringify(groups));
   }
+});
+
+Deno.test("rbac test refuses what serve refuses: a mistyped rbac.rule key and a file that grants no role", async () => {
+  const typo =
+    "issuer_url: https://idp.example.com\nrbac:\n  rule:\n    - { claim: groups, value: x, roles: [os:admin] }\n";
+  const err = await assertRejects(() =>
+    run(["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json"], undefined, {}, typo)
+  );
+  assert(isTalosOidcError(err, "ERR_CONFIG"));
+  assertStringIncludes(err.message, 'rbac.rule: unknown key; did you mean "rules"?');
+  assertStringIncludes(err.message, "no roles configured");
+  assertStringIncludes(err.message, "roles: [os:admin]");
+  const unknown = await assertRejects(() =>
+    run(["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json"], undefined, {}, CONFIG + "cert_tll: 5m\n")
+  );
+  assertStringIncludes((unknown as Error).message, 'config file key "cert_tll" is unknown; did you mean "cert_ttl"?');
+});
+
+Deno.test("rbac test accepts static roles granted on purpose, from the file or TALOSCTL_OIDC_ROLES", async () => {
+  const file = await run(
+    ["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json"],
+    undefined,
+    {},
+    "roles: [os:reader]\n",
+  );
+  assertEquals(file.stdout, "roles: os:reader\nno RBAC rules: the static roles apply\n");
+  const env = await run(["test", "-c", "$DIR/server.yaml", "--claims", "$DIR/alice.json"], undefined, {
+    TALOSCTL_OIDC_ROLES: "os:admin",
+  }, "issuer_url: https://idp.example.com\n");
+  assertEquals(env.stdout, "roles: os:admin\nno RBAC rules: the static roles apply\n");
 });

@@ -2,20 +2,26 @@
 
 import { parse } from "yaml";
 import { TalosOidcError } from "../../shared/errors.ts";
-import { validateRbacRules, validateRoles } from "./rbac.ts";
+import { CONFIG_KEYS, LEGACY_KEYS } from "../config.ts";
+import { checkKeys } from "../config_keys.ts";
+import { NO_ROLES_PROBLEM, parseRbac, toMapping } from "../config_values.ts";
+import { validateRoles } from "./rbac.ts";
 import type { RbacRule } from "./types.ts";
 
 export interface RbacConfig {
   rules: RbacRule[];
-  /** Static roles: the fallback when no rule matches; `[os:admin]` when both are empty (as the server does). */
+  /** Static roles: everyone's when there are no rules, else the fallback when no rule matches. */
   defaultRoles: string[];
+  /** What `serve` would warn about in this file (keys of the original tool that no longer apply). */
+  warnings: string[];
 }
 
 /**
  * Parse YAML config text and return its RBAC rules and static roles. `rolesEnv` is
  * TALOSCTL_OIDC_ROLES (comma-separated), which overrides the file's `roles` as in `serve`.
- * Numbers and booleans in `value` are accepted as strings, as the server's config parser does.
- * @throws {TalosOidcError} ERR_CONFIG for invalid YAML or any rule problem (all listed).
+ * The same checks as `serve` for what decides roles: unknown keys (a typo such as `rbac.rule`),
+ * bad rules, unknown roles, and a file that grants no role at all.
+ * @throws {TalosOidcError} ERR_CONFIG for invalid YAML or any problem (all listed).
  */
 export function readRbacConfig(text: string, rolesEnv?: string): RbacConfig {
   let doc: unknown;
@@ -24,31 +30,25 @@ export function readRbacConfig(text: string, rolesEnv?: string): RbacConfig {
   } catch (err) {
     throw new TalosOidcError("ERR_CONFIG", "parsing config file failed", { cause: err });
   }
-  const root = isMapping(doc) ? doc : {};
-  const rbac = isMapping(root.rbac) ? root.rbac : {};
-  const rawRules = Array.isArray(rbac.rules)
-    ? rbac.rules.map((r) =>
-      isMapping(r) && (typeof r.value === "number" || typeof r.value === "boolean")
-        ? { ...r, value: String(r.value) }
-        : r
-    )
-    : rbac.rules;
+  const problems: string[] = [], warnings: string[] = [];
+  const root = toMapping(doc, "config file", problems);
+  checkKeys({ doc: root, env: {}, known: Object.keys(CONFIG_KEYS), legacy: LEGACY_KEYS }, problems, warnings);
+  const rules = parseRbac(root.rbac, problems);
   const rawRoles = rolesEnv ? rolesEnv.split(",") : root.roles ?? [];
   const roles = typeof rawRoles === "string" ? rawRoles.split(",") : rawRoles;
   const cleaned = Array.isArray(roles)
     ? roles.map((r) => (typeof r === "string" ? r.trim() : r)).filter((r) => r !== "")
     : roles;
-  const problems = [...validateRbacRules(rawRules), ...validateRoles(cleaned, "roles")];
+  problems.push(...validateRoles(cleaned, "roles"));
+  const rulesBroken = problems.some((p) => p.startsWith("rbac.rules") || p.startsWith("rbac:"));
+  if (Array.isArray(cleaned) && cleaned.length === 0 && rules.length === 0 && !rulesBroken) {
+    problems.push(`roles: ${NO_ROLES_PROBLEM}`);
+  }
   if (problems.length > 0) {
     throw new TalosOidcError("ERR_CONFIG", `invalid RBAC configuration: ${problems.join("; ")}`, {
+      hint: 'fix the keys named above; "talosctl-oidc serve" refuses the same file',
       fields: { problems },
     });
   }
-  const rules = (rawRules ?? []) as RbacRule[];
-  const defaultRoles = cleaned as string[];
-  return { rules, defaultRoles: defaultRoles.length === 0 && rules.length === 0 ? ["os:admin"] : defaultRoles };
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return { rules, defaultRoles: cleaned as string[], warnings };
 }

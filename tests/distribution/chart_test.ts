@@ -138,16 +138,24 @@ Deno.test("the chart with ingress, ServiceMonitor, an existing Secret and persis
   assert(config.tls.mode === "self-signed" && config.tls.san.includes("talos-sso.internal.example.com"));
 });
 
-Deno.test("the chart refuses to render without the IdP settings or the Talos CA, saying which value is missing", async () => {
+Deno.test("the chart refuses to render without the IdP settings, roles or the Talos CA, saying which value is missing", async () => {
   const none = await renderChart([]);
   assertEquals(none.code, 1);
   assertStringIncludes(none.stderr, "config.issuerUrl is required");
   await using tmp = await tempDir();
-  const noCa = join(tmp.path, "no-ca.yaml");
-  await Deno.writeTextFile(noCa, "config: {issuerUrl: https://a.example, clientId: c, endpoints: [10.0.0.1]}\n");
-  const r = await runProgram(join(CHART, "../../scripts/render_chart/render.sh"), ["-chart", CHART, "-f", noCa]);
-  assertEquals(r.code, 1);
-  assertStringIncludes(r.stderr, "the Talos OS CA is required");
+  const render = async (values: string) => {
+    const file = join(tmp.path, "values.yaml");
+    await Deno.writeTextFile(file, values);
+    return await runProgram(join(CHART, "../../scripts/render_chart/render.sh"), ["-chart", CHART, "-f", file]);
+  };
+  const idp = "issuerUrl: https://a.example, clientId: c, endpoints: [10.0.0.1]";
+  const noCa = await render(`config: {${idp}, roles: [os:reader]}\n`);
+  assertEquals(noCa.code, 1);
+  assertStringIncludes(noCa.stderr, "the Talos OS CA is required");
+  const noRoles = await render(`config: {${idp}}\nexistingSecret: ca\n`);
+  assertEquals(noRoles.code, 1);
+  assertStringIncludes(noRoles.stderr, "config.rbac.rules or config.roles is required");
+  assertStringIncludes(noRoles.stderr, "config.roles: [os:admin]");
 });
 
 Deno.test("the chart's NOTES tell operators how to fetch the server CA and log in", async () => {

@@ -77,7 +77,12 @@ Deno.test("the environment the unit sets is accepted by the server's config pars
     env[k!] = v.join("=").replace("%d", "/run/credentials/talosctl-oidc.service").replace("%S", "/var/lib");
   }
   assertEquals(env.TALOSCTL_OIDC_CONFIG, "/etc/talosctl-oidc/config.yaml");
-  const file = { issuer_url: "https://auth.example.com", client_id: "talosctl", endpoints: ["10.0.0.10"] };
+  const file = {
+    issuer_url: "https://auth.example.com",
+    client_id: "talosctl",
+    endpoints: ["10.0.0.10"],
+    roles: ["os:reader"],
+  };
   const parsed = parseConfig(file, env);
   assertEquals(parsed.problems, []);
   assertEquals(parsed.config.ca, {

@@ -16,7 +16,10 @@ export interface TestServerOptions {
   idp: { issuer: string; clientId: string };
   /** Talos CA key type (default ed25519), or a CA to reuse. */
   ca?: DevCaKind | DevCa;
-  /** Config file keys over the defaults (endpoints 127.0.0.1, listen 127.0.0.1:0, inline CA, audit to memory). */
+  /**
+   * Config file keys over the defaults (endpoints 127.0.0.1, listen 127.0.0.1:0, inline CA, audit to memory, and
+   * `roles: [os:admin]` on purpose when the test sets neither `roles` nor `rbac`).
+   */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
   clock?: Clock;
@@ -44,6 +47,7 @@ export async function testConfig(options: TestServerOptions): Promise<Omit<Captu
     listen: "127.0.0.1:0",
     ca_cert_data: devCa.certPem,
     ca_key_data: devCa.keyPem,
+    ...(options.config?.roles === undefined && options.config?.rbac === undefined ? { roles: ["os:admin"] } : {}),
     ...options.config,
   };
   const { config, problems } = parseConfig(file, options.env ?? {});
@@ -164,7 +168,10 @@ export function asExchangeResponse(json: unknown): ExchangeResponse {
   return r;
 }
 
-/** The environment that makes `talosctl-oidc serve` (a child process) trust `idp` and sign with `ca`, on a free port. */
+/**
+ * The environment that makes `talosctl-oidc serve` (a child process) trust `idp` and sign with `ca`, on a free port,
+ * granting every user `os:admin` on purpose (a test may override TALOSCTL_OIDC_ROLES or add rbac rules in a file).
+ */
 export function serveEnv(
   idp: { issuer: string; clientId: string },
   ca: { certPem: string; keyPem: string },
@@ -177,5 +184,6 @@ export function serveEnv(
     TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
     TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
     TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
+    TALOSCTL_OIDC_ROLES: "os:admin",
   };
 }

@@ -62,6 +62,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if not .Values.config.endpoints }}
 {{- fail "config.endpoints is required: the Talos endpoints returned to clients" }}
 {{- end }}
+{{- if and (not .Values.config.roles) (not .Values.config.rbac.rules) }}
+{{- fail "config.rbac.rules or config.roles is required: map IdP claims to Talos roles with config.rbac.rules, or grant every user a static role on purpose with config.roles: [os:admin]" }}
+{{- end }}
 {{- if and (not .Values.existingSecret) (not (and .Values.talosCA.cert .Values.talosCA.key)) }}
 {{- fail "the Talos OS CA is required: set existingSecret, or talosCA.cert and talosCA.key with --set-file" }}
 {{- end }}
