@@ -26,6 +26,7 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   nodes: "list",
   listen: "string",
   cert_ttl: "duration",
+  max_token_age: "duration",
   roles: "list",
   ca_cert: "string",
   ca_key: "string",
@@ -58,6 +59,9 @@ export const LEGACY_KEYS: Readonly<Record<string, string>> = {
 
 export const CERT_TTL_MIN_MS = 60_000;
 export const CERT_TTL_MAX_MS = 24 * 3_600_000;
+/** max_token_age bounds: below a minute refuses every real token, above a week is no bound at all. */
+export const MAX_TOKEN_AGE_MIN_MS = 60_000;
+export const MAX_TOKEN_AGE_MAX_MS = 7 * 24 * 3_600_000;
 
 /** The environment variable that overrides `key`. */
 export function envName(key: string): string {
@@ -82,6 +86,8 @@ export interface ServerConfig {
   /** As written (`:8443`), and split for Deno.serve (empty host = all IPv4 interfaces). */
   listen: { readonly text: string; readonly hostname: string; readonly port: number };
   certTtlMs: number;
+  /** Largest ID-token lifetime (`exp - iat`) accepted. */
+  maxTokenAgeMs: number;
   /** Static roles: everyone's when there are no RBAC rules, else the roles of a token no rule matches. */
   roles: readonly string[];
   ca: CaSource;
@@ -176,6 +182,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     port: 8443,
   });
   const certTtlMs = duration("cert_ttl", "5m", CERT_TTL_MIN_MS, CERT_TTL_MAX_MS);
+  const maxTokenAgeMs = duration("max_token_age", "24h", MAX_TOKEN_AGE_MIN_MS, MAX_TOKEN_AGE_MAX_MS);
   const rbacRules = parseRbac(doc.rbac, problems);
   const roles = list("roles");
   checkRoles(roles, (m) => fail("roles", m));
@@ -203,6 +210,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     nodes: list("nodes"),
     listen: { text: listenText, ...listen },
     certTtlMs,
+    maxTokenAgeMs,
     roles,
     ca,
     tls: tls.mode === "self-signed" && dataDir ? { ...tls, dataDir } : tls,

@@ -157,3 +157,13 @@ Deno.test("didYouMean() suggests only close candidates", () => {
   assertEquals(didYouMean("endpoint", ["endpoints", "nodes"]), '; did you mean "endpoints"?');
   assertEquals(didYouMean("zzzzzz", ["endpoints", "nodes"]), "");
 });
+
+Deno.test("parseConfig() reads max_token_age (default 24h) and bounds it between 1m and 168h", () => {
+  assertEquals(parseConfig(BASE, {}).config.maxTokenAgeMs, 24 * 3_600_000);
+  assertEquals(parseConfig({ ...BASE, max_token_age: "1h" }, {}).config.maxTokenAgeMs, 3_600_000);
+  assertEquals(parseConfig(BASE, { TALOSCTL_OIDC_MAX_TOKEN_AGE: "10m" }).config.maxTokenAgeMs, 600_000);
+  for (const age of ["30s", "169h", "forever"]) {
+    const { problems } = parseConfig({ ...BASE, max_token_age: age }, {});
+    assertMatch(problems[0] ?? "", /^max_token_age \/ TALOSCTL_OIDC_MAX_TOKEN_AGE: /);
+  }
+});

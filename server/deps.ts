@@ -47,6 +47,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
   const verifier = createIdTokenVerifier({
     issuer: config.issuerUrl,
     clientId: config.clientId,
+    maxTokenAgeSec: config.maxTokenAgeMs / 1000,
     logger,
     now: () => clock.now(),
     fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), metrics),

@@ -189,7 +189,57 @@ const ROWS: Row[] = [
   {
     name: "an access token (typ at+jwt)",
     token: (c) => c.idp.mint({}, { header: { typ: "at+jwt" } }),
+    reason: "not_id_token",
+    jose: "accepts",
+  },
+  ...["application/at+jwt ", " AT+JWT", "Application/At+Jwt", "application/ at+jwt", "Bearer", "logout+jwt"].map(
+    (typ): Row => ({
+      name: `an access token or other JWT by its header typ ${JSON.stringify(typ)}`,
+      token: (c) => c.idp.mint({}, { header: { typ } }),
+      reason: "not_id_token",
+      jose: "accepts",
+    }),
+  ),
+  {
+    name: "a header typ that is not a string",
+    token: (c) => c.idp.mint({}, { header: { typ: ["JWT"] } }),
     reason: "malformed",
+    jose: "accepts",
+  },
+  {
+    name: "a Keycloak-style access token (payload typ Bearer, scope, aud [talosctl, account] with azp)",
+    token: (c) =>
+      c.idp.mint({
+        typ: "Bearer",
+        scope: "openid email profile",
+        aud: [c.idp.clientId, "account"],
+        azp: c.idp.clientId,
+      }),
+    reason: "not_id_token",
+    jose: "accepts",
+  },
+  ...[{ scope: "openid" }, { scp: ["openid"] }, { client_id: "talosctl" }, { typ: "Refresh" }].map((extra): Row => ({
+    name: `a token carrying ${JSON.stringify(extra)} (an access token's claim)`,
+    token: (c) => c.idp.mint(extra),
+    reason: "not_id_token",
+    jose: "accepts",
+  })),
+  {
+    name: "a token issued ten years ago that expires in the year 33658 (exp 1e12)",
+    token: (c) => c.idp.mint({ iat: c.now - 10 * 365 * 86400, exp: 1e12 }),
+    reason: "lifetime_too_long",
+    jose: "accepts",
+  },
+  {
+    name: "a token that lives one second longer than max_token_age (24 h)",
+    token: (c) => c.idp.mint({ iat: c.now - 60, exp: c.now - 60 + 86400 + 1 }),
+    reason: "lifetime_too_long",
+    jose: "accepts",
+  },
+  {
+    name: "a token without iat (its lifetime cannot be bounded)",
+    token: (c) => c.idp.mint({ iat: undefined }),
+    reason: "missing_claim",
     jose: "accepts",
   },
   {
@@ -228,6 +278,10 @@ Deno.test("verify() refuses each forged or invalid token for its documented reas
     algorithms: [...DEFAULT_ALGORITHMS],
   };
   await verifier.verify(await idp.mint()); // the baseline is accepted
+  // ID tokens as IdPs send them are accepted: Keycloak's payload typ "ID", header typ spellings, a 24 h lifetime.
+  await verifier.verify(await idp.mint({ typ: "ID" }, { header: { typ: "jwt " } }));
+  await verifier.verify(await idp.mint({ typ: "id" }, { header: { typ: "application/JWT" } }));
+  await verifier.verify(await idp.mint({ iat: now - 60, exp: now - 60 + 86400 }, { header: { typ: undefined } }));
   const wrong: string[] = [];
   for (const row of ROWS) {
     const token = await row.token(ctx);

@@ -19,6 +19,8 @@ export const TOKEN_FAILURE_REASONS = [
   "expired",
   "not_yet_valid",
   "missing_claim",
+  "not_id_token",
+  "lifetime_too_long",
   "jwks_unavailable",
 ] as const satisfies readonly InvalidTokenReason[];
 

@@ -8,20 +8,38 @@ export interface ClaimRules {
   clientId: string;
   /** Leeway for exp, nbf and iat, in seconds. */
   toleranceSec: number;
+  /** Largest `exp - iat` accepted, in seconds (max_token_age). */
+  maxLifetimeSec: number;
 }
 
-/** Claims that must be present before anything is compared (jose checks them in this order). */
-const REQUIRED = ["iss", "aud", "sub", "exp"] as const;
+/**
+ * Claims that must be present before anything is compared (jose checks the first four in this order). `iat` is
+ * REQUIRED in an ID token (OIDC Core §2), and without it the token's lifetime could not be bounded.
+ */
+const REQUIRED = ["iss", "aud", "sub", "exp", "iat"] as const;
+
+/** Claims of an OAuth access token (RFC 9068 §2.2, RFC 8693 §4.3) that an ID token never carries. */
+const ACCESS_TOKEN_CLAIMS = ["scope", "scp", "client_id"] as const;
 
 /**
  * Check `claims` at `nowSec` (whole seconds, floored like jose) and return them typed.
- * Agrees with jose `jwtVerify({ issuer, audience, requiredClaims: ["exp", "sub"], clockTolerance })`, and adds:
- * `sub` a non-empty string, `aud` only strings, `azp` equal to the client id when present and required when
- * there are several audiences, and `iat` no later than now + leeway.
+ * Agrees with jose `jwtVerify({ issuer, audience, requiredClaims: ["exp", "sub", "iat"], clockTolerance })`, and
+ * adds: no access-token claims (`scope`, `scp`, `client_id`) and a payload `typ`, when present, of "ID"; `sub` a
+ * non-empty string, `aud` only strings, `azp` equal to the client id when present and required when there are
+ * several audiences, `iat` no later than now + leeway, and `exp - iat` at most `maxLifetimeSec`.
  */
 export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules, nowSec: number): IdTokenClaims {
   for (const name of REQUIRED) {
     if (!Object.hasOwn(claims, name)) throw invalidToken("missing_claim", `the token has no "${name}" claim`);
+  }
+  for (const name of ACCESS_TOKEN_CLAIMS) {
+    if (Object.hasOwn(claims, name)) {
+      throw invalidToken("not_id_token", `the token carries "${name}": it is an access token, not an ID token`);
+    }
+  }
+  // Keycloak marks its tokens with a payload typ: "ID" for ID tokens, "Bearer" or "Refresh" for the others.
+  if (Object.hasOwn(claims, "typ") && !(typeof claims.typ === "string" && claims.typ.toLowerCase() === "id")) {
+    throw invalidToken("not_id_token", `the token's typ claim ${show(claims.typ)} is not "ID"`);
   }
   const { iss, aud, sub, azp } = claims;
   if (iss !== rules.issuer) {
@@ -42,7 +60,7 @@ export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules, 
   if (typeof sub !== "string" || sub.length === 0) {
     throw invalidToken("missing_claim", 'the "sub" claim is not a non-empty string');
   }
-  const iat = numericDate(claims, "iat");
+  const iat = numericDate(claims, "iat")!;
   const nbf = numericDate(claims, "nbf");
   const exp = numericDate(claims, "exp")!;
   const tol = rules.toleranceSec;
@@ -50,8 +68,13 @@ export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules, 
     throw invalidToken("not_yet_valid", `the token is not valid before ${when(nbf)}`);
   }
   if (exp <= nowSec - tol) throw invalidToken("expired", `the token expired at ${when(exp)}`);
-  if (iat !== undefined && iat > nowSec + tol) {
-    throw invalidToken("not_yet_valid", `the token was issued in the future (${when(iat)})`);
+  if (iat > nowSec + tol) throw invalidToken("not_yet_valid", `the token was issued in the future (${when(iat)})`);
+  // Both are the IdP's own clock, so no leeway: a token meant to live for years is refused however fresh it looks.
+  if (exp - iat > rules.maxLifetimeSec) {
+    throw invalidToken(
+      "lifetime_too_long",
+      `the token lives ${Math.round(exp - iat)} s (iat to exp), more than max_token_age (${rules.maxLifetimeSec} s)`,
+    );
   }
   return claims as IdTokenClaims;
 }

@@ -6,7 +6,7 @@ import { invalidTokenReason } from "./invalid.ts";
 import type { InvalidTokenReason } from "./types.ts";
 
 const NOW = 1_800_000_000;
-const rules = { issuer: "https://idp.example", clientId: "talosctl", toleranceSec: 60 };
+const rules = { issuer: "https://idp.example", clientId: "talosctl", toleranceSec: 60, maxLifetimeSec: 3600 };
 const base = { iss: rules.issuer, aud: "talosctl", sub: "alice", iat: NOW, exp: NOW + 300 };
 
 const accepted: Record<string, unknown>[] = [
@@ -16,6 +16,9 @@ const accepted: Record<string, unknown>[] = [
   { aud: ["talosctl"] },
   { aud: ["talosctl", "kubectl"], azp: "talosctl" },
   { aud: "talosctl", azp: "talosctl" },
+  { typ: "ID" },
+  { typ: "id" },
+  { iat: NOW - 3000, exp: NOW + 600 },
 ];
 const refused: [Record<string, unknown>, InvalidTokenReason][] = [
   [{ exp: NOW - 60 }, "expired"],
@@ -34,6 +37,14 @@ const refused: [Record<string, unknown>, InvalidTokenReason][] = [
   [{ exp: "1900000000" }, "malformed"],
   [{ iat: null }, "malformed"],
   [{ nbf: "0" }, "malformed"],
+  [{ scope: "openid" }, "not_id_token"],
+  [{ scp: "openid" }, "not_id_token"],
+  [{ client_id: "talosctl" }, "not_id_token"],
+  [{ typ: "Bearer" }, "not_id_token"],
+  [{ typ: "ID " }, "not_id_token"],
+  [{ typ: null }, "not_id_token"],
+  [{ iat: NOW - 3001, exp: NOW + 600 }, "lifetime_too_long"],
+  [{ iat: NOW - 10 * 365 * 86400, exp: 1e12 }, "lifetime_too_long"],
 ];
 
 Deno.test("checkClaims() accepts tokens right at the edge of the leeway and the audience rules", () => {
@@ -46,8 +57,8 @@ Deno.test("checkClaims() refuses each broken claim with its reason", () => {
   }
 });
 
-Deno.test("checkClaims() requires iss, aud, sub and exp to be present", () => {
-  for (const name of ["iss", "aud", "sub", "exp"]) {
+Deno.test("checkClaims() requires iss, aud, sub, exp and iat to be present", () => {
+  for (const name of ["iss", "aud", "sub", "exp", "iat"]) {
     const claims: Record<string, unknown> = { ...base };
     delete claims[name];
     assertThrows(() => checkClaims(claims, rules, NOW), (e) => invalidTokenReason(e) === "missing_claim");

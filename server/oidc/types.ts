@@ -11,16 +11,18 @@ export type InvalidTokenReason =
   | "azp_mismatch"
   | "expired"
   | "not_yet_valid" // nbf or iat in the future beyond the leeway
-  | "missing_claim" // exp, iss, aud or sub absent
+  | "missing_claim" // exp, iss, aud, sub or iat absent
+  | "not_id_token" // an access token or another JWT: header typ, payload typ, scope/scp/client_id
+  | "lifetime_too_long" // exp - iat above max_token_age
   | "jwks_unavailable"; // discovery/JWKS could not be fetched (server-side problem)
 
-/** Claims of a verified ID token. Only iss/sub/aud/exp are guaranteed present. */
+/** Claims of a verified ID token. Only iss/sub/aud/exp/iat are guaranteed present. */
 export interface IdTokenClaims {
   iss: string;
   sub: string;
   aud: string | string[];
   exp: number;
-  iat?: number;
+  iat: number;
   nbf?: number;
   azp?: string;
   email?: string;

@@ -18,6 +18,8 @@ export interface IdTokenVerifierOptions {
   clientId: string;
   /** Leeway for exp/nbf/iat in seconds, 0..60 (default 60). */
   clockToleranceSec?: number;
+  /** Largest lifetime (`exp - iat`) of an accepted token, in seconds (default 24 h, the max_token_age setting). */
+  maxTokenAgeSec?: number;
   /** Allowed JWS algorithms (default: every RS*, PS*, ES* and EdDSA). HS* and none are refused. */
   algorithms?: string[];
   /** Used for discovery and JWKS (inject one that trusts a private CA). */
@@ -31,6 +33,16 @@ export interface IdTokenVerifierOptions {
   /** Deadline for one discovery or JWKS fetch (default 5 s). */
   fetchTimeoutMs?: number;
 }
+
+/** Default max_token_age: 24 h, the longest ID-token lifetime IdPs ship by default (Dex). */
+export const DEFAULT_MAX_TOKEN_AGE_SEC = 24 * 3600;
+
+/**
+ * Header `typ` values an ID token may carry, compared after trimming and lower-casing (RFC 7515 §4.1.9: media
+ * types are case-insensitive and `application/` may be omitted). Anything else announces another kind of token:
+ * `at+jwt` (RFC 9068 §2.1), `logout+jwt`, `secevent+jwt`, ... (RFC 8725 §3.11).
+ */
+const ID_TOKEN_TYPS = new Set(["jwt", "application/jwt", "jose", "application/jose"]);
 
 /** Largest discovery document or JWKS read. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -55,6 +67,10 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
   if (!Number.isFinite(toleranceSec) || toleranceSec < 0 || toleranceSec > 60) {
     throw new RangeError(`clockToleranceSec must be between 0 and 60, got ${toleranceSec}`);
   }
+  const maxLifetimeSec = options.maxTokenAgeSec ?? DEFAULT_MAX_TOKEN_AGE_SEC;
+  if (!Number.isFinite(maxLifetimeSec) || maxLifetimeSec <= 0) {
+    throw new RangeError(`maxTokenAgeSec must be a positive number of seconds, got ${maxLifetimeSec}`);
+  }
   const allow = parseAllowlist(options.algorithms);
   const now = options.now ?? (() => new Date());
   const jwks = createJwksCache({
@@ -67,7 +83,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     timeoutMs: duration(options.fetchTimeoutMs, 5_000, "fetchTimeoutMs"),
     maxBytes: MAX_DOCUMENT_BYTES,
   });
-  const rules = { issuer, clientId, toleranceSec };
+  const rules = { issuer, clientId, toleranceSec, maxLifetimeSec };
 
   async function verify(token: string): Promise<VerifiedIdToken> {
     // Everything up to the key lookup costs microseconds, so floods of forged tokens never reach the crypto.
@@ -90,7 +106,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
 
 /**
  * Header rules: `alg` on the allowlist (RFC 8725 §3.1), no `crit` (we implement no extension, RFC 7515 §4.1.11),
- * `kid` a string when present, and not an access token by its type (RFC 9068 §2.1, RFC 8725 §3.11).
+ * `kid` a string when present, and `typ`, when present, one an ID token uses (ID_TOKEN_TYPS).
  */
 function checkHeader(header: Record<string, unknown>, allow: ReadonlyMap<string, AlgSpec>) {
   const { alg, kid, typ } = header;
@@ -101,8 +117,12 @@ function checkHeader(header: Record<string, unknown>, allow: ReadonlyMap<string,
     throw invalidToken("malformed", 'the token header has a "crit" parameter; no JWS extension is supported');
   }
   if (kid !== undefined && typeof kid !== "string") throw invalidToken("malformed", 'the token "kid" is not a string');
-  if (typeof typ === "string" && /^(application\/)?at\+jwt$/i.test(typ)) {
-    throw invalidToken("malformed", "the token is an access token (typ at+jwt), not an ID token");
+  if (typ !== undefined) {
+    if (typeof typ !== "string") throw invalidToken("malformed", 'the token "typ" is not a string');
+    if (!ID_TOKEN_TYPS.has(typ.trim().toLowerCase())) {
+      const shown = JSON.stringify(typ.length > 40 ? `${typ.slice(0, 37)}...` : typ);
+      throw invalidToken("not_id_token", `the token type ${shown} is not an ID token's (JWT)`);
+    }
   }
   return { spec, kid };
 }

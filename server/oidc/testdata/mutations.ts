@@ -61,7 +61,9 @@ export function randomCase(rand: () => number, fx: Fixture, nowSec: number, tol:
     else if (m === "no-kid") delete header.kid;
     else if (m === "other-kid") header.kid = pick(fx.signers.map((s) => s.kid).concat(["nope", ""]));
     else if (m === "numeric-kid") header.kid = 7;
-    else if (m === "typ-at+jwt") header.typ = pick(["at+jwt", "application/at+JWT"]);
+    else if (m === "typ-at+jwt") header.typ = pick(["at+jwt", "application/at+JWT", " application/at+jwt "]);
+    else if (m === "typ-id") header.typ = pick(["jwt ", "application/JWT", "JOSE", "Bearer", "", 5]);
+    else if (m === "no-typ") delete header.typ;
     else if (m === "crit") Object.assign(header, pick([{ crit: ["exp"] }, { crit: ["b64"], b64: true }, { crit: [] }]));
     else if (m === "no-alg") delete header.alg;
     else if (m === "odd-alg") header.alg = pick(["", "RS1", "ES256K", "Ed25519", 5, null]);
@@ -99,6 +101,8 @@ const HEADER_MUTATIONS = [
   "other-kid",
   "numeric-kid",
   "typ-at+jwt",
+  "typ-id",
+  "no-typ",
   "crit",
   "no-alg",
   "odd-alg",
@@ -114,6 +118,8 @@ const CLAIM_MUTATIONS = [
   "iat",
   "sub",
   "extra",
+  "access-token",
+  "lifetime",
 ] as const;
 const BYTE_MUTATIONS = ["bitflip", "non-canonical", "pad", "space", "drop-char", "extra-segment", "truncate-sig"];
 
@@ -146,6 +152,15 @@ function mutateClaims(
   else if (m === "iat") c.iat = pick([...edge, "0", null, now + tol + 0.5]);
   else if (m === "sub") c.sub = pick(["", 5, null, "bob", ["alice"]]);
   else if (m === "extra") Object.assign(c, pick([{ nested: { a: [1, { b: "ü€😀" }] } }, { nonce: "n", at_hash: "x" }]));
+  else if (m === "access-token") {
+    Object.assign(
+      c,
+      pick([{ scope: "openid" }, { scp: [] }, { client_id: fx.clientId }, { typ: "Bearer" }, { typ: "ID" }]),
+    );
+  } else if (m === "lifetime") {
+    const iat = now - pick([0, 86400 * 3650, 86399, 86401]);
+    Object.assign(c, { iat, exp: pick([iat + 86400, iat + 86401, 1e12, now + 60]) });
+  }
 }
 
 function corrupt(token: string, m: string, rand: () => number): string {

@@ -10,6 +10,8 @@ export interface ReferenceOptions {
   now: Date;
   toleranceSec: number;
   algorithms: string[];
+  /** max_token_age in seconds (default 86400). */
+  maxLifetimeSec?: number;
 }
 
 export type Outcome =
@@ -77,13 +79,20 @@ function extraRules(token: string, o: ReferenceOptions): [InvalidTokenReason, st
   const claims = parseObject(parts[1]!);
   if (!header || !claims) return undefined; // jose refuses these itself
   if ("crit" in header) return ["malformed", "crit"];
-  if (typeof header.typ === "string" && ["at+jwt", "application/at+jwt"].includes(header.typ.toLowerCase())) {
-    return ["malformed", "access token typ"];
+  if (header.typ !== undefined) {
+    if (typeof header.typ !== "string") return ["malformed", "typ type"];
+    const media = header.typ.trim().toLowerCase().replace(/^application\//, "");
+    if (media !== "jwt" && media !== "jose") return ["not_id_token", "header typ"];
   }
   if (header.kid !== undefined && typeof header.kid !== "string") return ["malformed", "kid type"];
   const has = (name: string) => Object.prototype.hasOwnProperty.call(claims, name);
   if (!has("iss") || !has("aud") || !has("sub") || !has("exp")) return undefined; // jose: missing claim
-  const { aud, azp, sub, iat } = claims;
+  if (!has("iat")) return ["missing_claim", "no iat"];
+  if (["scope", "scp", "client_id"].some(has)) return ["not_id_token", "access token claim"];
+  if (has("typ") && (typeof claims.typ !== "string" || claims.typ.toUpperCase() !== "ID")) {
+    return ["not_id_token", "payload typ"];
+  }
+  const { aud, azp, sub, iat, exp } = claims;
   if (Array.isArray(aud) && aud.some((a) => typeof a !== "string")) return ["malformed", "aud member type"];
   if (claims.iss === o.issuer && (aud === o.clientId || (Array.isArray(aud) && aud.includes(o.clientId)))) {
     if (has("azp") && azp !== o.clientId) return ["azp_mismatch", "azp differs"];
@@ -92,6 +101,9 @@ function extraRules(token: string, o: ReferenceOptions): [InvalidTokenReason, st
   if (typeof sub !== "string" || sub === "") return ["missing_claim", "sub not a non-empty string"];
   const nowSec = Math.floor(o.now.getTime() / 1000);
   if (typeof iat === "number" && iat > nowSec + o.toleranceSec) return ["not_yet_valid", "iat in the future"];
+  if (typeof iat === "number" && typeof exp === "number" && exp - iat > (o.maxLifetimeSec ?? 86400)) {
+    return ["lifetime_too_long", "exp - iat"];
+  }
   return undefined;
 }
 
