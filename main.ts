@@ -1,16 +1,17 @@
 /** @module The talosctl-oidc entrypoint: the command table, error printing, and the only Deno.exit. */
 
-import { type Command, type CommandContext, EXIT, type Stdio } from "./shared/cli.ts";
+import { type Command, type CommandContext, defineCommand, EXIT, runCommand, type Stdio } from "./shared/cli.ts";
 import { describeCauses, isTalosOidcError, TalosOidcError } from "./shared/errors.ts";
 import { redactText } from "./shared/log.ts";
 import { formatVersion } from "./shared/version.ts";
 
 interface Entry {
+  /** The one line that root help, the command's own --help and the completion scripts show. */
   summary: string;
   load: () => Promise<Command>;
 }
 
-/** Every command, loaded lazily so `version` and `--help` stay fast. */
+/** Every command, loaded lazily so `version` and `--help` stay fast. Summaries are written here only. */
 export const COMMANDS: Record<string, Entry> = {
   serve: {
     summary: "Run the exchange server (ID token in, Talos client certificate out)",
@@ -29,7 +30,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: async () => (await import("./client/commands/status.ts")).statusCommand,
   },
   setup: {
-    summary: "Connect a new IdP and server: discover, sign in, suggest RBAC rules, pin the server CA",
+    summary: "Check your IdP client, see the claims RBAC will get, pin the server's CA and save a login profile",
     load: async () => (await import("./client/commands/setup.ts")).setupCommand,
   },
   doctor: {
@@ -37,7 +38,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: async () => (await import("./client/commands/doctor.ts")).doctorCommand,
   },
   rbac: {
-    summary: "Dry-run RBAC rules: which roles would these claims get",
+    summary: "Try the RBAC rules of a server config against a set of claims",
     load: async () => (await import("./server/commands/rbac_test_cmd.ts")).rbacCommand,
   },
   audit: {
@@ -45,7 +46,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: async () => (await import("./server/commands/audit_verify_cmd.ts")).auditCommand,
   },
   completion: {
-    summary: "Print a shell completion script (bash, zsh, fish, powershell)",
+    summary: "Print a shell completion script (bash, zsh, fish or powershell)",
     load: async () => (await import("./client/commands/completion.ts")).completionCommand(COMMANDS),
   },
   demo: {
@@ -74,13 +75,10 @@ async function loadDemo(): Promise<Command> {
   }
 }
 
-const versionCommand: Command = {
-  spec: { name: "version", summary: "Print version, commit and build date", usage: "talosctl-oidc version", flags: [] },
-  run(ctx) {
-    ctx.stdio.stdout(formatVersion());
-    return Promise.resolve(EXIT.OK);
-  },
-};
+const versionCommand = defineCommand({ name: "version", usage: "talosctl-oidc version", flags: [] }, (ctx) => {
+  ctx.stdio.stdout(formatVersion());
+  return Promise.resolve(EXIT.OK);
+});
 
 /** Top-level help: the command list. */
 export function rootHelp(): string {
@@ -121,8 +119,7 @@ export async function runCli(ctx: CommandContext): Promise<number> {
   }
   const verbose = rest.includes("-v") || rest.includes("--verbose") || Boolean(ctx.env.DEBUG);
   try {
-    const cmd = await entry.load();
-    return await cmd.run({ ...ctx, args: rest });
+    return await runCommand(await entry.load(), { ...ctx, args: rest }, entry.summary);
   } catch (err) {
     return printError(ctx.stdio, err, verbose);
   }

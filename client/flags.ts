@@ -3,7 +3,7 @@
 import type { FlagSpec } from "../shared/cli.ts";
 
 /** `--context-name NAME` (default `oidc`, env TALOSCTL_OIDC_CONTEXT): the talosconfig context and cache entry. */
-export function contextNameFlag(description: string): FlagSpec {
+export function contextNameFlag(description: string) {
   return {
     name: "context-name",
     type: "string",
@@ -11,15 +11,92 @@ export function contextNameFlag(description: string): FlagSpec {
     env: "TALOSCTL_OIDC_CONTEXT",
     arg: "NAME",
     description,
-  };
+  } as const satisfies FlagSpec;
 }
 
 /** `--talosconfig PATH`; the default follows talosctl (client/paths.ts resolveTalosconfigPath). */
-export function talosconfigFlag(purpose: string): FlagSpec {
+export function talosconfigFlag(purpose: string) {
   return {
     name: "talosconfig",
     type: "string",
     arg: "PATH",
     description: `${purpose} (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)`,
-  };
+  } as const satisfies FlagSpec;
 }
+
+/** `--profile NAME` as login, logout, status and doctor take it (client/profiles.ts reads the profile). */
+export const PROFILE_FLAG = {
+  name: "profile",
+  type: "string",
+  env: "TALOSCTL_OIDC_PROFILE",
+  arg: "NAME",
+  description: `profile written by "talosctl-oidc setup" (flags and env vars override its values)`,
+} as const satisfies FlagSpec;
+
+/** `--provider URL` (env TALOSCTL_OIDC_PROVIDER), with what it is used for. */
+export function providerFlag(description: string) {
+  return {
+    name: "provider",
+    type: "string",
+    env: "TALOSCTL_OIDC_PROVIDER",
+    arg: "URL",
+    description,
+  } as const satisfies FlagSpec;
+}
+
+/** `--client-id ID` (env TALOSCTL_OIDC_CLIENT_ID), with what it is used for. */
+export function clientIdFlag(description: string) {
+  return {
+    name: "client-id",
+    type: "string",
+    env: "TALOSCTL_OIDC_CLIENT_ID",
+    arg: "ID",
+    description,
+  } as const satisfies FlagSpec;
+}
+
+/** `--client-secret SECRET` (env TALOSCTL_OIDC_CLIENT_SECRET), with what it is used for. */
+export function clientSecretFlag(description: string) {
+  return {
+    name: "client-secret",
+    type: "string",
+    env: "TALOSCTL_OIDC_CLIENT_SECRET",
+    arg: "SECRET",
+    description,
+  } as const satisfies FlagSpec;
+}
+
+/** `--server URL` (env TALOSCTL_OIDC_SERVER), with what it is used for. */
+export function serverFlag(description: string) {
+  return {
+    name: "server",
+    type: "string",
+    env: "TALOSCTL_OIDC_SERVER",
+    arg: "URL",
+    description,
+  } as const satisfies FlagSpec;
+}
+
+/** `--server-ca PATH`, with what it is used for. */
+export function serverCaFlag(description: string) {
+  return { name: "server-ca", type: "string", arg: "PATH", description } as const satisfies FlagSpec;
+}
+
+/** `--callback-port PORT` (default 8900), with what it is used for. */
+export function callbackPortFlag(description: string) {
+  return {
+    name: "callback-port",
+    type: "string",
+    default: "8900",
+    arg: "PORT",
+    description,
+  } as const satisfies FlagSpec;
+}
+
+/** `-v, --verbose`. */
+export const VERBOSE_FLAG = {
+  name: "verbose",
+  short: "v",
+  type: "boolean",
+  description: "debug output",
+} as const satisfies FlagSpec;

@@ -6,7 +6,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parse, stringify } from "yaml";
 import { atomicWrite } from "../shared/atomic_write.ts";
-import { type FlagSpec, type ParsedArgs, str } from "../shared/cli.ts";
+import type { ParsedArgs } from "../shared/cli.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import { type Env, expandHome, type Os, userConfigDir } from "./paths.ts";
 
@@ -189,15 +189,6 @@ export function profileFlagValues(p: Profile): Record<string, string | boolean |
   };
 }
 
-/** `--profile NAME` as login, logout, status and doctor take it. */
-export const PROFILE_FLAG: FlagSpec = {
-  name: "profile",
-  type: "string",
-  env: "TALOSCTL_OIDC_PROFILE",
-  arg: "NAME",
-  description: `profile written by "talosctl-oidc setup" (flags and env vars override its values)`,
-};
-
 /**
  * Fill parsed flags from a profile, so that the order is flag > non-empty env > profile > default. A flag given on
  * the command line or through its env var wins; every value taken from the profile counts as explicit (the user
@@ -206,13 +197,15 @@ export const PROFILE_FLAG: FlagSpec = {
  * talosconfig path gives way to $TALOSCONFIG or $TALOS_HOME, the env vars of --talosconfig. Mutates and returns
  * `parsed`.
  */
-export function applyProfile(parsed: ParsedArgs, p: Profile, env: Env = {}): ParsedArgs {
-  const otherServer = parsed.explicit.has("server") && !sameServer(str(parsed.values, "server") ?? "", p.server);
+export function applyProfile<P extends ParsedArgs>(parsed: P, p: Profile, env: Env = {}): P {
+  const values: Record<string, unknown> = parsed.values; // filled by name: only flags the spec has
+  const given = values.server;
+  const otherServer = parsed.explicit.has("server") && !sameServer(typeof given === "string" ? given : "", p.server);
   for (const [flag, value] of Object.entries(profileFlagValues(p))) {
-    if (parsed.explicit.has(flag) || !Object.hasOwn(parsed.values, flag)) continue;
+    if (parsed.explicit.has(flag) || !Object.hasOwn(values, flag)) continue;
     if (flag === "server-ca" && otherServer) continue;
     if (flag === "talosconfig" && profileTalosconfig(p, env) === undefined) continue;
-    parsed.values[flag] = value;
+    values[flag] = value;
     parsed.explicit.add(flag);
   }
   return parsed;
@@ -222,8 +215,11 @@ export function applyProfile(parsed: ParsedArgs, p: Profile, env: Env = {}): Par
  * When `--profile` (or TALOSCTL_OIDC_PROFILE) names a profile, read it and fill the flags not given (applyProfile).
  * @throws {TalosOidcError} ERR_CONFIG (exit 2) when it does not exist, naming the saved ones, or is malformed.
  */
-export async function applyNamedProfile(parsed: ParsedArgs, env: Env): Promise<Profile | undefined> {
-  const name = str(parsed.values, "profile");
+export async function applyNamedProfile(
+  parsed: ParsedArgs<readonly [{ name: "profile"; type: "string"; description: string }]>,
+  env: Env,
+): Promise<Profile | undefined> {
+  const name = parsed.values.profile;
   if (!name) return undefined;
   const profile = await readProfile(name, env);
   applyProfile(parsed, profile, env);

@@ -3,7 +3,7 @@
 import { parseFlags } from "../shared/cli.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
-import { loginSpec } from "./login/input.ts";
+import { loginSpec } from "./login/flags.ts";
 import { statusSpec } from "./commands/status.ts";
 import {
   applyNamedProfile,

@@ -5,7 +5,7 @@
 
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../shared/cli.ts";
+import { type CommandContext, defineCommand, defineSpec, EXIT } from "../shared/cli.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import { nullLogger } from "../shared/log.ts";
 import { resolveTalosconfigPath } from "../client/paths.ts";
@@ -18,9 +18,8 @@ import { whoami } from "./whoami.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-const spec: CommandSpec = {
+const spec = defineSpec({
   name: "demo",
-  summary: "Run the whole flow locally: demo IdP, dev Talos CA, exchange server and an apid stand-in",
   usage: "talosctl-oidc demo [whoami] [--headless [--user NAME]] [--talosconfig PATH]",
   description: `
 Starts everything on 127.0.0.1 under one temp directory and prints the two commands to run: "login" (your browser
@@ -35,56 +34,50 @@ new talosconfig context. alice is in talos-admins (os:admin), bob in talos-reade
     { name: "context", type: "string", arg: "NAME", description: "context for whoami (default: current)" },
   ],
   examples: ["deno task demo", "deno task demo --headless --user bob", "talosctl-oidc demo whoami --talosconfig PATH"],
-};
+});
 
-export const demoCommand: Command = {
-  spec,
-  async run(ctx) {
-    const parsed = parseCommand(spec, ctx);
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals[0] === "whoami") {
-      const id = await whoami(resolveTalosconfigPath(str(values, "talosconfig"), ctx.env), str(values, "context"));
+export const demoCommand = defineCommand(spec, async (ctx, { values, positionals }) => {
+  if (positionals[0] === "whoami") {
+    const id = await whoami(resolveTalosconfigPath(values.talosconfig, ctx.env), values.context);
+    ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) {
+    throw new TalosOidcError("ERR_USAGE", `demo: unknown argument "${positionals[0]}"`, {
+      hint: 'run "talosctl-oidc demo" or "talosctl-oidc demo whoami"',
+    });
+  }
+  const { user } = values;
+  if (values.headless && !DEMO_USERS.some((u) => u.sub === user)) {
+    throw new TalosOidcError("ERR_USAGE", `demo: no demo user "${user}"`, {
+      hint: `pick one of ${DEMO_USERS.map((u) => u.sub).join(", ")}`,
+    });
+  }
+  const dir = await Deno.makeTempDir({ prefix: "talosctl-oidc-demo-" });
+  let stack: DemoStack | undefined;
+  try {
+    // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
+    const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
+    stack = await withoutProviderWarnings(() => startDemoStack(dir));
+    printBanner(ctx, stack, values.headless);
+    if (values.headless) {
+      const id = await runHeadless(stack, user, ctx);
       ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
       return EXIT.OK;
     }
-    if (positionals.length > 0) {
-      throw new TalosOidcError("ERR_USAGE", `demo: unknown argument "${positionals[0]}"`, {
-        hint: 'run "talosctl-oidc demo" or "talosctl-oidc demo whoami"',
-      });
-    }
-    const user = str(values, "user") ?? "alice";
-    if (values.headless && !DEMO_USERS.some((u) => u.sub === user)) {
-      throw new TalosOidcError("ERR_USAGE", `demo: no demo user "${user}"`, {
-        hint: `pick one of ${DEMO_USERS.map((u) => u.sub).join(", ")}`,
-      });
-    }
-    const dir = await Deno.makeTempDir({ prefix: "talosctl-oidc-demo-" });
-    let stack: DemoStack | undefined;
-    try {
-      // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
-      const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
-      stack = await withoutProviderWarnings(() => startDemoStack(dir));
-      printBanner(ctx, stack, values.headless === true);
-      if (values.headless) {
-        const id = await runHeadless(stack, user, ctx);
-        ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
-        return EXIT.OK;
-      }
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) return resolve();
-        ctx.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-      ctx.stdio.stderr("\nStopping the demo...\n");
-      await forgetDemoTokens(ctx, stack);
-      return EXIT.OK;
-    } finally {
-      await stack?.[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (!values.headless) ctx.stdio.stderr(`Removed ${dir}\n`);
-    }
-  },
-};
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    ctx.stdio.stderr("\nStopping the demo...\n");
+    await forgetDemoTokens(ctx, stack);
+    return EXIT.OK;
+  } finally {
+    await stack?.[Symbol.asyncDispose]();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (!values.headless) ctx.stdio.stderr(`Removed ${dir}\n`);
+  }
+});
 
 /** How to run this CLI the way the demo itself was started (npx deno from the repo, or deno on PATH). */
 export function cliPrefix(cwd = Deno.cwd(), execPath = Deno.execPath()): string {

@@ -1,7 +1,7 @@
 /** @module The `serve` command: load config (exit 2 on any problem), build deps, listen, shut down gracefully on a signal. */
 
 import type { Hono } from "hono";
-import { type Command, EXIT, parseCommand, str } from "../shared/cli.ts";
+import { defineCommand, EXIT } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
 import { formatDuration } from "../shared/duration.ts";
 import { jsonLogger, type Logger } from "../shared/log.ts";
@@ -14,10 +14,9 @@ import { type Listener, startListener } from "./tls/listener.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-export const serveCommand: Command = {
-  spec: {
+export const serveCommand = defineCommand(
+  {
     name: "serve",
-    summary: "Run the exchange server (ID token in, Talos client certificate out)",
     usage: "talosctl-oidc serve [-c config.yaml]",
     description: `
 Every configuration key can be set in the YAML file or through a non-empty TALOSCTL_OIDC_<KEY> environment
@@ -44,14 +43,12 @@ DEBUG=1 for debug logs. Problems with the configuration are all listed at once a
       "  TALOSCTL_OIDC_ENDPOINTS=10.0.0.10 TALOSCTL_OIDC_TALOS_SECRETS=./secrets.yaml talosctl-oidc serve",
     ],
   },
-  async run(ctx) {
-    const args = parseCommand(this.spec, ctx);
-    if (!args) return EXIT.OK;
+  async (ctx, args) => {
     const logger = jsonLogger({
       level: ctx.env.DEBUG ? "debug" : "info",
       write: (line) => ctx.stdio.stderr(line + "\n"),
     });
-    const loaded = await loadServerConfig({ path: str(args.values, "config"), env: ctx.env });
+    const loaded = await loadServerConfig({ path: args.values.config, env: ctx.env });
     for (const w of loaded.warnings) logger.warn(`config: ${w}`);
     if (loaded.problems.length > 0 || !loaded.ca) {
       const n = loaded.problems.length;
@@ -70,7 +67,7 @@ DEBUG=1 for debug logs. Problems with the configuration are all listed at once a
     logger.info("Server stopped gracefully.");
     return EXIT.OK;
   },
-};
+);
 
 export interface StartServerOptions {
   logger: Logger;

@@ -22,37 +22,61 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
+/** One flag. Write a command's flags `as const` (or through defineSpec) so their values are typed by name. */
 export interface FlagSpec {
-  name: string;
-  short?: string;
-  type: "string" | "boolean";
+  readonly name: string;
+  readonly short?: string;
+  readonly type: "string" | "boolean";
   /** Repeatable (and comma-separated values are split). */
-  multiple?: boolean;
+  readonly multiple?: boolean;
   /** Shown in --help; also applied when the flag and its env var are absent. */
-  default?: string | boolean | string[];
+  readonly default?: string | boolean | readonly string[];
   /** Environment variable read when the flag is absent (non-empty values only). */
-  env?: string;
-  description: string;
+  readonly env?: string;
+  readonly description: string;
   /** Placeholder in help, e.g. URL, PATH, DURATION. */
-  arg?: string;
+  readonly arg?: string;
 }
 
-export interface CommandSpec {
+/** What a flag holds after parsing, whatever its spec. */
+export type RawFlagValue = string | boolean | string[] | undefined;
+
+/**
+ * The type of one flag's parsed value: on/off → boolean (false when absent), repeatable → string[] (empty when
+ * absent), with a default → string, else string | undefined. A spec whose names are not known at compile time
+ * (a plain FlagSpec[]) gives RawFlagValue.
+ */
+export type FlagValue<F extends FlagSpec> = string extends F["name"] ? RawFlagValue
+  : F extends { readonly type: "boolean" } ? boolean
+  : F extends { readonly multiple: true } ? string[]
+  : F extends { readonly default: string } ? string
+  : string | undefined;
+
+/** Parsed values by flag name: renaming or removing a flag makes every read of it a compile error. */
+export type FlagValues<Fs extends readonly FlagSpec[]> = { -readonly [F in Fs[number] as F["name"]]: FlagValue<F> };
+
+export interface CommandSpec<Fs extends readonly FlagSpec[] = readonly FlagSpec[]> {
   name: string;
-  summary: string;
   usage: string;
   description?: string;
-  flags: FlagSpec[];
-  examples?: string[];
+  flags: Fs;
+  examples?: readonly string[];
+  /** More positional arguments than this are a usage error naming the first extra one (default: no limit). */
+  maxPositionals?: number;
 }
 
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
-
-export interface ParsedArgs {
-  values: FlagValues;
+export interface ParsedArgs<Fs extends readonly FlagSpec[] = readonly FlagSpec[]> {
+  values: FlagValues<Fs>;
   positionals: string[];
   /** Which flags were given explicitly or through env (not defaults). */
   explicit: Set<string>;
+  /** --help or -h was given. */
+  help: boolean;
+}
+
+/** A spec with its flags' names and types kept literal (as `as const` would), so values are typed by name. */
+export function defineSpec<const Fs extends readonly FlagSpec[]>(spec: CommandSpec<Fs>): CommandSpec<Fs> {
+  return spec;
 }
 
 const HELP_FLAG: FlagSpec = { name: "help", short: "h", type: "boolean", description: "show this help" };
@@ -61,7 +85,11 @@ const HELP_FLAG: FlagSpec = { name: "help", short: "h", type: "boolean", descrip
  * Parse argv against a spec: flag > non-empty env > default.
  * @throws {TalosOidcError} ERR_USAGE naming the bad flag and pointing to --help.
  */
-export function parseFlags(spec: CommandSpec, argv: string[], env: CommandContext["env"] = {}): ParsedArgs {
+export function parseFlags<Fs extends readonly FlagSpec[]>(
+  spec: CommandSpec<Fs>,
+  argv: readonly string[],
+  env: CommandContext["env"] = {},
+): ParsedArgs<Fs> {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const f of [...spec.flags, HELP_FLAG]) {
     options[f.name] = {
@@ -73,17 +101,18 @@ export function parseFlags(spec: CommandSpec, argv: string[], env: CommandContex
   let parsed;
   try {
     // allowNegative: every on/off flag also takes --no-NAME, which turns off an env var or a saved profile's value.
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, allowNegative: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, allowNegative: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message.replace(/\. To specify.*$/s, "") : String(err);
     throw new TalosOidcError("ERR_USAGE", `${spec.name}: ${msg}`, {
       hint: `run "talosctl-oidc ${spec.name} --help" for the list of flags`,
     });
   }
-  const values: FlagValues = {};
+  const given = parsed.values as Record<string, RawFlagValue>;
+  const values: Record<string, RawFlagValue> = {};
   const explicit = new Set<string>();
   for (const f of spec.flags) {
-    let v = (parsed.values as FlagValues)[f.name];
+    let v = given[f.name];
     if (v !== undefined) explicit.add(f.name);
     if (v === undefined && f.env) {
       const e = env[f.env];
@@ -92,17 +121,19 @@ export function parseFlags(spec: CommandSpec, argv: string[], env: CommandContex
         v = f.type === "boolean" ? /^(1|true|yes)$/i.test(e) : f.multiple ? [e] : e;
       }
     }
-    if (v === undefined) v = f.default;
-    if (f.multiple && Array.isArray(v)) v = v.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+    v ??= typeof f.default === "object" ? [...f.default] : f.default;
+    if (f.type === "boolean") v = v === true;
+    else if (f.multiple) {
+      v = (Array.isArray(v) ? v : []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+    }
     values[f.name] = v;
   }
-  values.help = (parsed.values as FlagValues).help;
-  return { values, positionals: parsed.positionals, explicit };
+  return { values: values as FlagValues<Fs>, positionals: parsed.positionals, explicit, help: given.help === true };
 }
 
-/** The text `--help` prints: usage, description, flags with defaults and env vars, examples. */
-export function formatHelp(spec: CommandSpec): string {
-  const lines = [`${spec.summary}`, "", `Usage:\n  ${spec.usage}`];
+/** The text `--help` prints: the summary (main.ts's command table holds it), usage, description, flags, examples. */
+export function formatHelp(spec: CommandSpec, summary?: string): string {
+  const lines = [...(summary ? [summary, ""] : []), `Usage:\n  ${spec.usage}`];
   if (spec.description) lines.push("", spec.description.trim());
   const rows = [...spec.flags, HELP_FLAG].map((f) => {
     const left = `  ${f.short ? `-${f.short}, ` : "    "}--${f.name}${
@@ -127,46 +158,43 @@ export function formatHelp(spec: CommandSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** A string flag value, or undefined. */
-export function str(values: FlagValues, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === "string" ? v : undefined;
+/** A runnable command: its spec (for --help and completions) and a use case receiving the parsed flags. */
+export interface Command<Fs extends readonly FlagSpec[] = readonly FlagSpec[]> {
+  spec: CommandSpec<Fs>;
+  /** Run with `ctx.args` already parsed against `spec` into `args` (runCommand does that). Returns the exit code. */
+  run(ctx: CommandContext, args: ParsedArgs<Fs>): Promise<number>;
 }
 
-/** A list flag value (always an array). */
-export function list(values: FlagValues, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
-}
-
-/** A runnable command: its spec (for --help and completions) and a use case returning an exit code. */
-export interface Command {
-  spec: CommandSpec;
-  run(ctx: CommandContext): Promise<number>;
+/** A command whose `run` sees its flags typed by the spec's literal names and types. */
+export function defineCommand<const Fs extends readonly FlagSpec[]>(
+  spec: CommandSpec<Fs>,
+  run: (ctx: CommandContext, args: ParsedArgs<Fs>) => Promise<number>,
+): Command<Fs> {
+  return { spec, run };
 }
 
 /** Exit codes: 0 ok, 1 runtime or auth failure, 2 usage or configuration error. */
 export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2 });
 
 /**
- * Parse a command's argv the way every command does: `--help` prints the help and yields null (the command then
- * exits 0), and more than `maxPositionals` positional arguments are a usage error naming the first extra one.
+ * Run a command the way main.ts does: parse `ctx.args` against its spec; `--help` prints the help (with `summary`,
+ * from the command table) and exits 0; more positional arguments than the spec allows are a usage error.
+ * @throws {TalosOidcError} ERR_USAGE for bad flags, and whatever the command throws.
  */
-export function parseCommand(
-  spec: CommandSpec,
-  ctx: Pick<CommandContext, "args" | "env" | "stdio">,
-  options: { maxPositionals?: number } = {},
-): ParsedArgs | null {
-  const parsed = parseFlags(spec, ctx.args, ctx.env);
-  if (parsed.values.help) {
-    ctx.stdio.stdout(formatHelp(spec));
-    return null;
+export async function runCommand<Fs extends readonly FlagSpec[]>(
+  command: Command<Fs>,
+  ctx: CommandContext,
+  summary?: string,
+): Promise<number> {
+  const { spec } = command;
+  const args = parseFlags(spec, ctx.args, ctx.env);
+  if (args.help) {
+    ctx.stdio.stdout(formatHelp(spec, summary));
+    return EXIT.OK;
   }
-  const max = options.maxPositionals ?? Infinity;
-  if (parsed.positionals.length > max) {
-    throw usageError(spec.name, `unexpected argument "${parsed.positionals[max]}"`);
-  }
-  return parsed;
+  const max = spec.maxPositionals ?? Infinity;
+  if (args.positionals.length > max) throw usageError(spec.name, `unexpected argument "${args.positionals[max]}"`);
+  return await command.run(ctx, args);
 }
 
 /** A usage error of `command`, pointing to its --help (exit code 2). */
@@ -176,19 +204,40 @@ export function usageError(command: string, message: string): TalosOidcError {
   });
 }
 
+/**
+ * The named flags of `command`, which must have a value (not empty), as strings; else one usage error listing every
+ * missing one with its env var (from `flags`), and `hint` (default: the command's --help).
+ * @throws {TalosOidcError} ERR_USAGE
+ */
+export function requireFlags<V extends object, const K extends keyof V & string>(
+  command: { name: string; flags: readonly FlagSpec[] },
+  values: V,
+  names: readonly K[],
+  hint = `run "talosctl-oidc ${command.name} --help" for the flags`,
+): { [P in K]: string } {
+  const get = (k: K) => (values as Record<string, unknown>)[k];
+  const missing = names.filter((k) => typeof get(k) !== "string" || get(k) === "").map((k) => {
+    const env = command.flags.find((f) => f.name === k)?.env;
+    return `--${k}${env ? ` (or ${env})` : ""}`;
+  });
+  if (missing.length > 0) {
+    throw new TalosOidcError("ERR_USAGE", `${command.name}: missing ${missing.join(", ")}`, { hint });
+  }
+  return Object.fromEntries(names.map((k) => [k, get(k)])) as { [P in K]: string };
+}
+
 /** `-o/--output text|json`, as every command with machine-readable output takes it. */
-export const OUTPUT_FLAG: FlagSpec = {
+export const OUTPUT_FLAG = {
   name: "output",
   short: "o",
   type: "string",
   arg: "FORMAT",
   default: "text",
   description: "text or json",
-};
+} as const satisfies FlagSpec;
 
 /** The --output value, checked. @throws {TalosOidcError} ERR_USAGE for anything but text or json. */
-export function outputFormat(values: FlagValues, command: string): "text" | "json" {
-  const v = str(values, "output") ?? "text";
-  if (v !== "text" && v !== "json") throw usageError(command, `--output must be text or json, got "${v}"`);
-  return v;
+export function outputFormat(value: string, command: string): "text" | "json" {
+  if (value !== "text" && value !== "json") throw usageError(command, `--output must be text or json, got "${value}"`);
+  return value;
 }

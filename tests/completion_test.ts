@@ -2,7 +2,7 @@
 
 import { COMMANDS } from "../main.ts";
 import { type CommandTable, completionCommand } from "../client/commands/completion.ts";
-import type { CommandContext } from "../shared/cli.ts";
+import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
 import { syntaxErrors } from "./helpers/syntax.ts";
 
@@ -19,7 +19,7 @@ async function generate(shell: string, commands: CommandTable = table()): Promis
     stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
     signal: new AbortController().signal,
   };
-  assertEquals(await completionCommand(commands).run(ctx), 0);
+  assertEquals(await runCommand(completionCommand(commands), ctx), 0);
   return out;
 }
 
@@ -130,8 +130,7 @@ Deno.test("completion powershell prints a script the PowerShell grammar parses, 
   const tricky: CommandTable = {
     "it's": {
       summary: `Say "hi" to O'Brien for $(Remove-Item x) and \`n`,
-      load: () =>
-        Promise.resolve({ spec: { name: "it's", summary: "", usage: "", flags: [] }, run: () => Promise.resolve(0) }),
+      load: () => Promise.resolve({ spec: { name: "it's", usage: "", flags: [] }, run: () => Promise.resolve(0) }),
     },
   };
   const out = await generate("powershell", tricky);

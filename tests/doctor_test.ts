@@ -4,7 +4,7 @@ import { createDoctorCommand } from "../client/commands/doctor.ts";
 import { mintTestCredentials } from "./helpers/client_certs.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { writeProfile } from "../client/profiles.ts";
-import type { CommandContext } from "../shared/cli.ts";
+import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { fixedClock } from "../shared/clock.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { createDevCa, type DevCa, signDevLeaf } from "./helpers/dev_ca.ts";
@@ -22,7 +22,7 @@ async function doctor(home: string, args: string[]): Promise<{ code: number; out
     stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
     signal: new AbortController().signal,
   };
-  const code = await createDoctorCommand({ clock: fixedClock(NOW) }).run(ctx);
+  const code = await runCommand(createDoctorCommand({ clock: fixedClock(NOW) }), ctx);
   return { code, out };
 }
 

@@ -1,7 +1,8 @@
 /** @module docs/login.md stays in step with the code: every flag of login, status, logout and doctor is documented. */
 
 import { assert, assertStringIncludes } from "./helpers/assert.ts";
-import { loginSpec } from "../client/login/input.ts";
+import type { FlagSpec } from "../shared/cli.ts";
+import { loginSpec } from "../client/login/flags.ts";
 import { statusSpec } from "../client/commands/status.ts";
 import { logoutSpec } from "../client/commands/logout.ts";
 import { doctorCommand } from "../client/commands/doctor.ts";
@@ -10,7 +11,7 @@ const DOC = new URL("../docs/login.md", import.meta.url);
 
 Deno.test("docs/login.md has a row for every login flag with its env var and default", async () => {
   const doc = await Deno.readTextFile(DOC);
-  for (const f of loginSpec.flags) {
+  for (const f of loginSpec.flags as readonly FlagSpec[]) {
     const row = doc.split("\n").find((l) =>
       l.startsWith(`| \`--${f.name}`) || l.startsWith(`| \`-${f.short}\`, \`--${f.name}`)
     );

@@ -1,6 +1,6 @@
 /** @module Over real TLS: the server's audit log verifies; edited, deleted, reordered or truncated copies do not. */
 
-import type { CommandContext } from "../shared/cli.ts";
+import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";
@@ -14,7 +14,7 @@ async function verify(path: string, ...flags: string[]): Promise<{ code: number;
     signal: new AbortController().signal,
     stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
   };
-  return { code: await auditCommand.run(ctx), out: out.join("") };
+  return { code: await runCommand(auditCommand, ctx), out: out.join("") };
 }
 
 Deno.test("audit verify passes the live server's log and names the first broken line of each tampering", async () => {

@@ -9,7 +9,7 @@ import { allowHttpsCallback } from "./helpers/https_callback.ts";
 import { readContextCert } from "../client/talosconfig/cert.ts";
 import { readTalosconfig } from "../client/talosconfig/read.ts";
 import type { BrowserOpener } from "../client/browser.ts";
-import type { CommandContext } from "../shared/cli.ts";
+import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
 import { walkLogin } from "./helpers/browser_walker.ts";
 import { startTestIdp } from "./helpers/idp.ts";
@@ -54,7 +54,7 @@ Deno.test("setup signs in at the IdP, prints the ID token's claims and suggests 
     const browser = walker("alice");
     const sink = { out: "", err: "" };
     const args = ["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", "0"];
-    assertEquals(await createSetupCommand({ browser }).run(context(args, env, sink)), 0, sink.err);
+    assertEquals(await runCommand(createSetupCommand({ browser }), context(args, env, sink)), 0, sink.err);
     await browser.done();
     assertMatch(sink.out, /^ok +PKCE +S256 supported$/m);
     assertMatch(sink.out, /^ok +public client +the IdP accepts public clients/m);
@@ -76,7 +76,7 @@ Deno.test("setup suggests rules naming the user when the ID token has no groups"
     const browser = walker("carol");
     const sink = { out: "", err: "" };
     const args = ["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", "0"];
-    assertEquals(await createSetupCommand({ browser }).run(context(args, env, sink)), 0, sink.err);
+    assertEquals(await runCommand(createSetupCommand({ browser }), context(args, env, sink)), 0, sink.err);
     await browser.done();
     assertStringIncludes(sink.out, "    - { claim: email, value: carol@example.com, roles: [os:admin] }\n");
     assertStringIncludes(sink.out, "# note: no group or role claim in the ID token");
@@ -90,7 +90,7 @@ Deno.test("setup refuses to pin the server's CA without a terminal, a fingerprin
     const browser = walker("bob");
     const sink = { out: "", err: "" };
     const args = ["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", "0", "--server", srv.url];
-    const err = await assertRejects(() => createSetupCommand({ browser }).run(context(args, env, sink)));
+    const err = await assertRejects(() => runCommand(createSetupCommand({ browser }), context(args, env, sink)));
     await browser.done();
     assertMatch(String(err), /cannot ask to confirm the server's CA: not a terminal/);
     assertMatch(sink.err, /SHA-256 +[0-9a-f]{64}/);
@@ -108,7 +108,7 @@ Deno.test("setup pins the CA whose fingerprint matches, saves a profile, and log
       ...["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", "0", "--server", srv.url],
       ...["--server-ca-fingerprint", fp, "--profile", "dev"],
     ];
-    assertEquals(await createSetupCommand({ browser }).run(context(args, env, sink)), 0, sink.err);
+    assertEquals(await runCommand(createSetupCommand({ browser }), context(args, env, sink)), 0, sink.err);
     await browser.done();
     assertMatch(sink.out, /ok +pinned the server's CA \(SHA-256 [0-9a-f]{64}\)/);
     assertStringIncludes(sink.out, "talosctl-oidc login --profile dev");
@@ -122,7 +122,7 @@ Deno.test("setup pins the CA whose fingerprint matches, saves a profile, and log
     );
     const login = { out: "", err: "" };
     const loginArgs = [...flags, "--talosconfig", `${home}/talosconfig`, "--browser-command", "false"];
-    assertEquals(await loginCommand.run(context(loginArgs, env, login)), 0, login.err);
+    assertEquals(await runCommand(loginCommand, context(loginArgs, env, login)), 0, login.err);
     assertStringIncludes(login.err, "Using the cached ID token");
     const cert = readContextCert((await readTalosconfig(`${home}/talosconfig`)).doc, "oidc");
     assert(cert);
@@ -143,7 +143,10 @@ Deno.test("setup signs in over an https:// callback with --local-server-cert/key
     const half = { out: "", err: "" };
     const base = ["--provider", idp.issuer, "--client-id", idp.clientId, "--callback-port", String(port)];
     const err = await assertRejects(() =>
-      createSetupCommand({ browser: walker("alice") }).run(context([...base, "--local-server-cert", "x"], env, half))
+      runCommand(
+        createSetupCommand({ browser: walker("alice") }),
+        context([...base, "--local-server-cert", "x"], env, half),
+      )
     );
     assert(err instanceof TalosOidcError && err.code === "ERR_USAGE", String(err));
     assertEquals(err.message, "setup: --local-server-cert needs --local-server-key");
@@ -153,7 +156,7 @@ Deno.test("setup signs in over an https:// callback with --local-server-cert/key
     const sink = { out: "", err: "" };
     const tls = ["--local-server-cert", "~/certs/cb.pem", "--local-server-key", "~/certs/cb-key.pem"];
     const args = [...base, ...tls, "--server", srv.url, "--server-ca-fingerprint", fp, "--profile", "cb"];
-    assertEquals(await createSetupCommand({ browser }).run(context(args, env, sink)), 0, sink.err);
+    assertEquals(await runCommand(createSetupCommand({ browser }), context(args, env, sink)), 0, sink.err);
     await browser.done();
     assertStringIncludes(sink.err, `redirect_uri=https%3A%2F%2F127.0.0.1%3A${port}%2Fcallback&`);
     const profile = await readProfile("cb", env);
@@ -172,3 +175,18 @@ Deno.test("setup signs in over an https:// callback with --local-server-cert/key
 function rule(group: string) {
   return { claim: "groups", value: group, roles: ["os:admin"] };
 }
+
+Deno.test("setup without --provider and --client-id names both and their env vars, before any network call", async () => {
+  await withHome(async (_home, env) => {
+    const sink = { out: "", err: "" };
+    const err = await assertRejects(() =>
+      runCommand(createSetupCommand({ browser: walker("alice") }), context([], env, sink))
+    );
+    assert(err instanceof TalosOidcError && err.code === "ERR_USAGE");
+    assertEquals(
+      err.message,
+      "setup: missing --provider (or TALOSCTL_OIDC_PROVIDER), --client-id (or TALOSCTL_OIDC_CLIENT_ID)",
+    );
+    assertEquals(sink.out, "");
+  });
+});

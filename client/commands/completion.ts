@@ -1,6 +1,6 @@
 /** @module `talosctl-oidc completion bash|zsh|fish|powershell`: shell completion scripts generated from the command specs. */
 
-import { type Command, type CommandSpec, EXIT, type FlagSpec, parseCommand } from "../../shared/cli.ts";
+import { type Command, type CommandSpec, defineCommand, defineSpec, EXIT, type FlagSpec } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 
 /** The command table as main.ts holds it: name → summary and a lazy loader. */
@@ -10,7 +10,7 @@ export type CommandTable = Readonly<Record<string, { summary: string; load: () =
 export interface CompletionEntry {
   name: string;
   summary: string;
-  flags: FlagSpec[];
+  flags: readonly FlagSpec[];
   /** Words offered as the first positional argument (e.g. `test`, or `bash zsh fish powershell`). */
   positionals: string[];
 }
@@ -23,9 +23,8 @@ const HELP_FLAG: FlagSpec = { name: "help", short: "h", type: "boolean", descrip
 /** Flags whose value is a path get file completion. */
 const FILE_ARG = /^(PATH|FILE|DIR|PEM)$/;
 
-const spec: CommandSpec = {
+const spec = defineSpec({
   name: "completion",
-  summary: "Print a shell completion script (bash, zsh, fish or powershell)",
   usage: `${BIN} completion bash|zsh|fish|powershell`,
   description: `
 The script is generated from the commands' own flag definitions, so it always matches this binary.`,
@@ -36,29 +35,23 @@ The script is generated from the commands' own flag definitions, so it always ma
     `${BIN} completion fish > ~/.config/fish/completions/${BIN}.fish`,
     `${BIN} completion powershell | Out-String | Invoke-Expression   # PowerShell; add to $PROFILE`,
   ],
-};
+});
 
 /**
  * The `completion` command for a command table. main.ts passes its own table, so there is no import cycle:
  * `completion: { summary, load: async () => (await import("./client/commands/completion.ts")).completionCommand(COMMANDS) }`.
  */
-export function completionCommand(table: CommandTable): Command {
-  return {
-    spec,
-    async run(ctx) {
-      const parsed = parseCommand(spec, ctx);
-      if (!parsed) return EXIT.OK;
-      const { positionals } = parsed;
-      const shell = positionals[0];
-      if (positionals.length !== 1 || !SHELLS.includes(shell as Shell)) {
-        throw new TalosOidcError("ERR_USAGE", `completion: expected one shell (${SHELLS.join(", ")})`, {
-          hint: `run "${BIN} completion bash", for example`,
-        });
-      }
-      ctx.stdio.stdout(renderCompletion(shell as Shell, await collectEntries(table)));
-      return EXIT.OK;
-    },
-  };
+export function completionCommand(table: CommandTable): Command<typeof spec.flags> {
+  return defineCommand(spec, async (ctx, { positionals }) => {
+    const shell = positionals[0];
+    if (positionals.length !== 1 || !SHELLS.includes(shell as Shell)) {
+      throw new TalosOidcError("ERR_USAGE", `completion: expected one shell (${SHELLS.join(", ")})`, {
+        hint: `run "${BIN} completion bash", for example`,
+      });
+    }
+    ctx.stdio.stdout(renderCompletion(shell as Shell, await collectEntries(table)));
+    return EXIT.OK;
+  });
 }
 
 /** Load every command's spec. A command that fails to load is still offered by name, without flags. */

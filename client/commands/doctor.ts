@@ -3,11 +3,10 @@
 import {
   type Command,
   type CommandContext,
-  type CommandSpec,
+  defineCommand,
+  defineSpec,
   EXIT,
-  parseCommand,
   type ParsedArgs,
-  str,
 } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
@@ -18,13 +17,20 @@ import { checkServer } from "../doctor/server_checks.ts";
 import { checkTalosconfig } from "../doctor/talosconfig_checks.ts";
 import type { Check, DoctorInputs } from "../doctor/types.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
-import { type Profile, PROFILE_FLAG, profileTalosconfig, readProfile } from "../profiles.ts";
+import { type Profile, profileTalosconfig, readProfile } from "../profiles.ts";
 import { currentContext, readTalosconfig } from "../talosconfig/read.ts";
-import { talosconfigFlag } from "../flags.ts";
+import {
+  callbackPortFlag,
+  clientIdFlag,
+  PROFILE_FLAG,
+  providerFlag,
+  serverCaFlag,
+  serverFlag,
+  talosconfigFlag,
+} from "../flags.ts";
 
-const spec: CommandSpec = {
+export const doctorSpec = defineSpec({
   name: "doctor",
-  summary: "Check the talosconfig, certificate, server, IdP and this machine, with a fix for each problem",
   usage: "talosctl-oidc doctor [--profile NAME] [--context NAME] [--talosconfig PATH] [flags]",
   description: `
 Each check prints one line: ok, warn, fail or skip, and a "fix:" line for problems. Exits 1 when any check fails.
@@ -34,59 +40,57 @@ Server and IdP checks need to know where they are: --profile NAME (written by "t
     PROFILE_FLAG,
     { name: "context", type: "string", arg: "NAME", description: "talosconfig context to check (default: current)" },
     talosconfigFlag("talosconfig to check"),
-    { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
-    { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the exchange server" },
-    { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },
-    { name: "client-id", type: "string", env: "TALOSCTL_OIDC_CLIENT_ID", arg: "ID", description: "OIDC client ID" },
-    { name: "callback-port", type: "string", default: "8900", arg: "PORT", description: "login callback port" },
+    serverFlag("exchange server URL"),
+    serverCaFlag("PEM CA trusted (only) for the exchange server"),
+    providerFlag("OIDC issuer URL"),
+    clientIdFlag("OIDC client ID"),
+    callbackPortFlag("login callback port"),
     { name: "skip-keychain", type: "boolean", description: "do not probe the OS keychain (it may prompt)" },
   ],
   examples: [
     "talosctl-oidc doctor --profile prod",
     "talosctl-oidc doctor --context oidc --server https://talos-oidc.example.com:8443 --server-ca server-ca.pem",
   ],
-};
+});
 
 /** Build the doctor command; tests inject the clock. */
-export function createDoctorCommand(deps: { clock?: Clock } = {}): Command {
-  return {
-    spec,
-    async run(ctx) {
-      const parsed = parseCommand(spec, ctx);
-      if (!parsed) return EXIT.OK;
-      const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
-      const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
-      if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
-      const results = await runChecks(checks, inputs);
-      ctx.stdio.stdout(formatResults(results));
-      return results.some((r) => r.verdict === "fail") ? EXIT.FAILURE : EXIT.OK;
-    },
-  };
+export function createDoctorCommand(deps: { clock?: Clock } = {}): Command<typeof doctorSpec.flags> {
+  return defineCommand(doctorSpec, async (ctx, parsed) => {
+    const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
+    const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
+    if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
+    const results = await runChecks(checks, inputs);
+    ctx.stdio.stdout(formatResults(results));
+    return results.some((r) => r.verdict === "fail") ? EXIT.FAILURE : EXIT.OK;
+  });
 }
 
 /** The doctor command as main.ts runs it. */
 export const doctorCommand: Command = createDoctorCommand();
 
-async function resolveInputs(ctx: CommandContext, parsed: ParsedArgs, clock: Clock): Promise<DoctorInputs> {
-  const get = (k: string) => str(parsed.values, k);
-  const profileName = get("profile");
-  const profile: Profile | undefined = profileName ? await readProfile(profileName, ctx.env) : undefined;
-  const port = parsed.explicit.has("callback-port") ? get("callback-port")! : String(profile?.callbackPort ?? 8900);
+async function resolveInputs(
+  ctx: CommandContext,
+  parsed: ParsedArgs<typeof doctorSpec.flags>,
+  clock: Clock,
+): Promise<DoctorInputs> {
+  const v = parsed.values;
+  const profile: Profile | undefined = v.profile ? await readProfile(v.profile, ctx.env) : undefined;
+  const port = parsed.explicit.has("callback-port") ? v["callback-port"] : String(profile?.callbackPort ?? 8900);
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
     throw new TalosOidcError("ERR_USAGE", `invalid --callback-port "${port}"`, { hint: "use 1-65535" });
   }
   const fromProfile = profile && profileTalosconfig(profile, ctx.env);
-  const talosconfigPath = resolveTalosconfigPath(get("talosconfig") ?? fromProfile, ctx.env);
-  const contextName = get("context") ?? profile?.contextName ?? await currentOf(talosconfigPath);
+  const talosconfigPath = resolveTalosconfigPath(v.talosconfig ?? fromProfile, ctx.env);
+  const contextName = v.context ?? profile?.contextName ?? await currentOf(talosconfigPath);
   const loginHint = profile ? `talosctl-oidc login --profile ${profile.name}` : "talosctl-oidc login ...";
   return {
     talosconfigPath,
     ...(contextName ? { contextName } : {}),
-    ...opt("server", get("server") ?? profile?.server),
-    ...opt("serverCaPath", get("server-ca") ?? (get("server") ? undefined : profile?.serverCa)),
-    ...opt("serverCaFingerprint", get("server-ca") ? undefined : profile?.serverCaSha256),
-    ...opt("provider", get("provider") ?? profile?.provider),
-    ...opt("clientId", get("client-id") ?? profile?.clientId),
+    ...opt("server", v.server ?? profile?.server),
+    ...opt("serverCaPath", v["server-ca"] ?? (v.server ? undefined : profile?.serverCa)),
+    ...opt("serverCaFingerprint", v["server-ca"] ? undefined : profile?.serverCaSha256),
+    ...opt("provider", v.provider ?? profile?.provider),
+    ...opt("clientId", v["client-id"] ?? profile?.clientId),
     callbackPort: Number(port),
     loginHint,
     env: ctx.env,

@@ -1,20 +1,27 @@
 /** @module `talosctl-oidc logout`: remove the cached tokens and the context (optionally revoking at the IdP first). */
 
-import { type Command, type CommandContext, type CommandSpec, EXIT, parseCommand, str } from "../../shared/cli.ts";
+import { type CommandContext, defineCommand, defineSpec, EXIT } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
-import { applyNamedProfile, PROFILE_FLAG } from "../profiles.ts";
+import { applyNamedProfile } from "../profiles.ts";
 import { deleteContext } from "../talosconfig/write.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { sameIssuer } from "../token_cache/token.ts";
 import { discoverProvider } from "../oidc/discovery.ts";
 import { type Fetch, postForm } from "../oidc/http.ts";
-import { contextNameFlag, talosconfigFlag } from "../flags.ts";
+import {
+  clientIdFlag,
+  clientSecretFlag,
+  contextNameFlag,
+  PROFILE_FLAG,
+  providerFlag,
+  talosconfigFlag,
+  VERBOSE_FLAG,
+} from "../flags.ts";
 
-export const logoutSpec: CommandSpec = {
+export const logoutSpec = defineSpec({
   name: "logout",
-  summary: "Remove the cached tokens and the context this tool wrote",
   usage: "talosctl-oidc logout [--profile NAME] [--context-name NAME] [--talosconfig PATH] [--revoke]",
   description: `
 Deletes the context's cached tokens (OS keychain and token file) and removes the context from the talosconfig,
@@ -28,31 +35,14 @@ The issued Talos certificate itself cannot be revoked (Talos has no CRL): it sta
     contextNameFlag("talosconfig context and token cache entry to remove"),
     talosconfigFlag("talosconfig to update"),
     { name: "revoke", type: "boolean", description: "revoke the refresh token at the IdP first" },
-    {
-      name: "provider",
-      type: "string",
-      env: "TALOSCTL_OIDC_PROVIDER",
-      arg: "URL",
-      description: "only revoke if the cached token was issued by this issuer",
-    },
-    {
-      name: "client-id",
-      type: "string",
-      env: "TALOSCTL_OIDC_CLIENT_ID",
-      arg: "ID",
-      description: "only revoke if the cached token belongs to this client",
-    },
-    {
-      name: "client-secret",
-      type: "string",
-      env: "TALOSCTL_OIDC_CLIENT_SECRET",
-      arg: "SECRET",
-      description: "client secret for confidential clients (revocation request)",
-    },
-    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+    providerFlag("only revoke if the cached token was issued by this issuer"),
+    clientIdFlag("only revoke if the cached token belongs to this client"),
+    clientSecretFlag("client secret for confidential clients (revocation request)"),
+    VERBOSE_FLAG,
   ],
   examples: ["talosctl-oidc logout", "talosctl-oidc logout --context-name prod --revoke"],
-};
+  maxPositionals: 0,
+});
 
 export interface LogoutOptions {
   contextName: string;
@@ -162,21 +152,17 @@ function revokeFailed(issuer: string, cause: unknown): TalosOidcError {
   });
 }
 
-export const logoutCommand: Command = {
-  spec: logoutSpec,
-  async run(ctx) {
-    const p = parseCommand(logoutSpec, ctx, { maxPositionals: 0 });
-    if (!p) return EXIT.OK;
-    await applyNamedProfile(p, ctx.env);
-    const logger = textLogger({ verbose: Boolean(p.values.verbose), write: (l) => ctx.stdio.stderr(l + "\n") });
-    await runLogout({
-      contextName: str(p.values, "context-name") ?? "oidc",
-      talosconfigPath: resolveTalosconfigPath(str(p.values, "talosconfig"), ctx.env),
-      revoke: Boolean(p.values.revoke),
-      provider: str(p.values, "provider"),
-      clientId: str(p.values, "client-id"),
-      clientSecret: str(p.values, "client-secret"),
-    }, { stdio: ctx.stdio, logger, tokenCache: createTokenCache({ env: ctx.env, logger }), signal: ctx.signal });
-    return EXIT.OK;
-  },
-};
+export const logoutCommand = defineCommand(logoutSpec, async (ctx, p) => {
+  await applyNamedProfile(p, ctx.env);
+  const v = p.values;
+  const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
+  await runLogout({
+    contextName: v["context-name"],
+    talosconfigPath: resolveTalosconfigPath(v.talosconfig, ctx.env),
+    revoke: v.revoke,
+    provider: v.provider,
+    clientId: v["client-id"],
+    clientSecret: v["client-secret"],
+  }, { stdio: ctx.stdio, logger, tokenCache: createTokenCache({ env: ctx.env, logger }), signal: ctx.signal });
+  return EXIT.OK;
+});

@@ -4,9 +4,8 @@
  */
 
 import { join, resolve } from "node:path";
-import { type Command, type CommandSpec, EXIT, list, parseCommand, str } from "../../shared/cli.ts";
+import { type Command, defineCommand, defineSpec, EXIT, requireFlags, usageError } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
-import { TalosOidcError } from "../../shared/errors.ts";
 import { textLogger } from "../../shared/log.ts";
 import { type BrowserOpener, createBrowserOpener, detectWsl } from "../browser.ts";
 import { formatResults } from "../doctor/report.ts";
@@ -18,12 +17,13 @@ import { pinServerCa } from "../setup/pin.ts";
 import { signIn } from "../setup/sign_in.ts";
 import { createTokenCache } from "../token_cache/token_cache.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
-import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, localServerPair } from "../login/input.ts";
+import { callbackPortFlag, clientIdFlag, clientSecretFlag, providerFlag, serverFlag, VERBOSE_FLAG } from "../flags.ts";
+import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS } from "../login/flags.ts";
+import { localServerPair } from "../login/input.ts";
 import { sleep } from "../login/deps.ts";
 
-const spec: CommandSpec = {
+const spec = defineSpec({
   name: "setup",
-  summary: "Check your IdP client, see the claims RBAC will get, pin the server's CA and save a login profile",
   usage: "talosctl-oidc setup --provider URL --client-id ID [--server URL] [--profile NAME] [flags]",
   description: `
 1. Reads the IdP's discovery document: PKCE S256, public clients, device flow, refresh tokens, a groups scope.
@@ -33,16 +33,10 @@ const spec: CommandSpec = {
    matches the server's log (--server-ca-fingerprint or --yes when not on a terminal).
 4. With --profile NAME: saves everything so that later runs are "talosctl-oidc login --profile NAME".`,
   flags: [
-    { name: "provider", type: "string", env: "TALOSCTL_OIDC_PROVIDER", arg: "URL", description: "OIDC issuer URL" },
-    { name: "client-id", type: "string", env: "TALOSCTL_OIDC_CLIENT_ID", arg: "ID", description: "OIDC client ID" },
-    {
-      name: "client-secret",
-      type: "string",
-      env: "TALOSCTL_OIDC_CLIENT_SECRET",
-      arg: "SECRET",
-      description: "only for IdPs that require one for native apps (Google)",
-    },
-    { name: "server", type: "string", env: "TALOSCTL_OIDC_SERVER", arg: "URL", description: "exchange server URL" },
+    providerFlag("OIDC issuer URL"),
+    clientIdFlag("OIDC client ID"),
+    clientSecretFlag("only for IdPs that require one for native apps (Google)"),
+    serverFlag("exchange server URL"),
     { name: "profile", type: "string", arg: "NAME", description: "save a login profile under this name" },
     { name: "server-ca", type: "string", arg: "PATH", description: "pin this CA file instead of fetching /ca" },
     {
@@ -70,19 +64,19 @@ const spec: CommandSpec = {
       arg: "PATH",
       description: "talosconfig for login to write (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
     },
-    { name: "callback-port", type: "string", default: "8900", arg: "PORT", description: "loopback callback port" },
+    callbackPortFlag("loopback callback port"),
     { name: "device-code", type: "boolean", description: "sign in with the device flow (RFC 8628)" },
     { name: "skip-open-browser", type: "boolean", description: "print the URL instead of opening a browser" },
     { name: "browser-command", type: "string", arg: "CMD", description: "command that opens the URL" },
     ...LOCAL_SERVER_FLAGS,
-    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+    VERBOSE_FLAG,
   ],
   examples: [
     "talosctl-oidc setup --provider https://id.example.com --client-id talosctl",
     "talosctl-oidc setup --provider https://id.example.com --client-id talosctl \\\n" +
     "    --server https://talos-oidc.example.com:8443 --profile prod",
   ],
-};
+});
 
 export interface SetupDeps {
   clock?: Clock;
@@ -91,142 +85,132 @@ export interface SetupDeps {
 }
 
 /** Build the setup command; tests inject the browser. */
-export function createSetupCommand(deps: SetupDeps = {}): Command {
-  return {
-    spec,
-    async run(ctx) {
-      const parsed = parseCommand(spec, ctx);
-      if (!parsed) return EXIT.OK;
-      const v = parsed.values;
-      const provider = str(v, "provider"), clientId = str(v, "client-id");
-      if (!provider || !clientId) throw usage("--provider and --client-id are required");
-      const port = str(v, "callback-port")!;
-      if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw usage(`invalid --callback-port "${port}"`);
-      const profileName = str(v, "profile"), server = str(v, "server")?.replace(/\/+$/, "");
-      const clientSecret = str(v, "client-secret");
-      const clock = deps.clock ?? systemClock;
-      // Checked (and read) before anything else happens; saved as absolute paths, read again at each login.
-      const pair = localServerPair(v, "setup");
-      const callbackTls = pair ? await loadCallbackTls(pair, ctx.env, clock.now()) : undefined;
-      const pairPaths = pair
-        ? {
-          localServerCert: resolve(expandHome(pair.cert, ctx.env)),
-          localServerKey: resolve(expandHome(pair.key, ctx.env)),
-        }
-        : {};
-      const logger = textLogger({ verbose: v.verbose === true, write: (l) => ctx.stdio.stderr(l + "\n") });
-      const out = (t: string) => ctx.stdio.stdout(t);
-
-      out(`IdP ${provider}, client "${clientId}"\n`);
-      const report = await assessProvider(provider, ctx.signal, Boolean(clientSecret));
-      out(formatResults(report.lines).replace(/\n\n[^\n]*\n$/, "\n"));
-      if (!report.usable) return EXIT.FAILURE;
-      const scopes = parsed.explicit.has("scopes") ? list(v, "scopes") : report.scopes;
-
-      ctx.stdio.stderr(`\nSigning in to ${report.metadata.issuer} once to see your ID token...\n`);
-      const browser = deps.browser ?? createBrowserOpener({
-        os: Deno.build.os,
-        env: ctx.env,
-        wsl: await detectWsl(Deno.build.os),
-        browserCommand: str(v, "browser-command"),
-        logger,
-      });
-      const { tokens, claims } = await signIn({
-        metadata: report.metadata,
-        clientId,
-        ...(clientSecret ? { clientSecret } : {}),
-        scopes,
-        callbackPort: Number(port),
-        ...(callbackTls ? { callbackTls } : {}),
-        deviceCode: v["device-code"] === true,
-        skipOpenBrowser: v["skip-open-browser"] === true,
-        browser,
-        stdio: ctx.stdio,
-        clock,
-        logger,
-        signal: ctx.signal,
-        sleep,
-      });
-      const contextName = str(v, "context-name");
-      await createTokenCache({ env: ctx.env, logger }).put(
-        { context: contextName ?? "oidc", issuer: provider, clientId },
-        {
-          issuer: provider,
-          client_id: clientId,
-          id_token: tokens.id_token,
-          ...(tokens.access_token ? { access_token: tokens.access_token } : {}),
-          ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
-          ...(tokens.expires_in
-            ? { expires_at: new Date(clock.now().getTime() + tokens.expires_in * 1000).toISOString() }
-            : {}),
-        },
-      ).catch((err) => logger.warn(`could not cache the tokens: ${err instanceof Error ? err.message : err}`));
-
-      out(`\nYour ID token's claims (what the exchange server's RBAC sees):\n${JSON.stringify(claims, null, 2)}\n`);
-      if (!tokens.refresh_token) {
-        out(`\nNo refresh token was issued: every certificate renewal will need the browser.\n`);
+export function createSetupCommand(deps: SetupDeps = {}): Command<typeof spec.flags> {
+  return defineCommand(spec, async (ctx, parsed) => {
+    const v = parsed.values;
+    const { provider, "client-id": clientId } = requireFlags(spec, v, ["provider", "client-id"]);
+    const port = v["callback-port"];
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw usageError("setup", `invalid --callback-port "${port}"`);
+    const profileName = v.profile, server = v.server?.replace(/\/+$/, "");
+    const clientSecret = v["client-secret"];
+    const clock = deps.clock ?? systemClock;
+    // Checked (and read) before anything else happens; saved as absolute paths, read again at each login.
+    const pair = localServerPair(v, "setup");
+    const callbackTls = pair ? await loadCallbackTls(pair, ctx.env, clock.now()) : undefined;
+    const pairPaths = pair
+      ? {
+        localServerCert: resolve(expandHome(pair.cert, ctx.env)),
+        localServerKey: resolve(expandHome(pair.key, ctx.env)),
       }
-      const { rules, notes } = suggestRules(claims);
-      out(`\nSuggested RBAC rules for the exchange server's config file (check the roles):\n\n`);
-      out(formatRbacYaml(rules, { issuer: report.metadata.issuer, clientId }));
-      for (const n of notes) out(`# note: ${n}\n`);
+      : {};
+    const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
+    const out = (t: string) => ctx.stdio.stdout(t);
 
-      const profile: Profile = {
-        name: profileName ?? "",
-        provider,
-        clientId,
-        server: server ?? "",
-        ...(clientSecret ? { clientSecret } : {}),
-        ...(contextName ? { contextName } : {}),
-        ...(str(v, "talosconfig") ? { talosconfig: str(v, "talosconfig") } : {}),
-        ...(sameScopes(scopes, DEFAULT_SCOPES) ? {} : { scopes }),
-        ...(parsed.explicit.has("callback-port") ? { callbackPort: Number(port) } : {}),
-        ...(v["device-code"] ? { deviceCode: true } : {}),
-        ...pairPaths,
-      };
-      if (!server) {
-        out(`\nNext: run setup again with --server URL (your exchange server) to pin its CA and save a profile.\n`);
-        return EXIT.OK;
-      }
-      out(`\nExchange server ${server}\n`);
-      const caPath = str(v, "server-ca");
-      const pinned = await pinServerCa({
-        server,
-        ...(caPath ? { caFile: expandHome(caPath, ctx.env) } : {}),
-        ...(str(v, "server-ca-fingerprint") ? { expected: str(v, "server-ca-fingerprint") } : {}),
-        yes: v.yes === true,
-        stdio: ctx.stdio,
-        signal: ctx.signal,
-      });
-      out(`${pinned.message}\n`);
-      if (pinned.ca) profile.serverCaSha256 = pinned.ca.sha256;
-      if (profileName) {
-        const path = await writeProfile(profile, ctx.env, pinned.ca?.pem);
-        out(`\nProfile saved: ${path}\nNext:\n  talosctl-oidc login --profile ${profileName}\n`);
-      } else {
-        if (pinned.ca) {
-          const file = join(
-            userConfigDir(ctx.env),
-            "talosctl-oidc",
-            `server-ca-${new URL(server).host.replace(/[^A-Za-z0-9.-]/g, "_")}.pem`,
-          );
-          await Deno.mkdir(join(userConfigDir(ctx.env), "talosctl-oidc"), { recursive: true, mode: 0o700 });
-          await Deno.writeTextFile(file, pinned.ca.pem, { mode: 0o600 });
-          profile.serverCa = file;
-        }
-        out(`\nNext (or run setup again with --profile NAME to save this):\n  ${loginCommandFor(profile)}\n`);
-      }
+    out(`IdP ${provider}, client "${clientId}"\n`);
+    const report = await assessProvider(provider, ctx.signal, Boolean(clientSecret));
+    out(formatResults(report.lines).replace(/\n\n[^\n]*\n$/, "\n"));
+    if (!report.usable) return EXIT.FAILURE;
+    const scopes = parsed.explicit.has("scopes") ? v.scopes : report.scopes;
+
+    ctx.stdio.stderr(`\nSigning in to ${report.metadata.issuer} once to see your ID token...\n`);
+    const browser = deps.browser ?? createBrowserOpener({
+      os: Deno.build.os,
+      env: ctx.env,
+      wsl: await detectWsl(Deno.build.os),
+      browserCommand: v["browser-command"],
+      logger,
+    });
+    const { tokens, claims } = await signIn({
+      metadata: report.metadata,
+      clientId,
+      ...(clientSecret ? { clientSecret } : {}),
+      scopes,
+      callbackPort: Number(port),
+      ...(callbackTls ? { callbackTls } : {}),
+      deviceCode: v["device-code"],
+      skipOpenBrowser: v["skip-open-browser"],
+      browser,
+      stdio: ctx.stdio,
+      clock,
+      logger,
+      signal: ctx.signal,
+      sleep,
+    });
+    const contextName = v["context-name"];
+    await createTokenCache({ env: ctx.env, logger }).put(
+      { context: contextName ?? "oidc", issuer: provider, clientId },
+      {
+        issuer: provider,
+        client_id: clientId,
+        id_token: tokens.id_token,
+        ...(tokens.access_token ? { access_token: tokens.access_token } : {}),
+        ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
+        ...(tokens.expires_in
+          ? { expires_at: new Date(clock.now().getTime() + tokens.expires_in * 1000).toISOString() }
+          : {}),
+      },
+    ).catch((err) => logger.warn(`could not cache the tokens: ${err instanceof Error ? err.message : err}`));
+
+    out(`\nYour ID token's claims (what the exchange server's RBAC sees):\n${JSON.stringify(claims, null, 2)}\n`);
+    if (!tokens.refresh_token) {
+      out(`\nNo refresh token was issued: every certificate renewal will need the browser.\n`);
+    }
+    const { rules, notes } = suggestRules(claims);
+    out(`\nSuggested RBAC rules for the exchange server's config file (check the roles):\n\n`);
+    out(formatRbacYaml(rules, { issuer: report.metadata.issuer, clientId }));
+    for (const n of notes) out(`# note: ${n}\n`);
+
+    const profile: Profile = {
+      name: profileName ?? "",
+      provider,
+      clientId,
+      server: server ?? "",
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(contextName ? { contextName } : {}),
+      ...(v.talosconfig ? { talosconfig: v.talosconfig } : {}),
+      ...(sameScopes(scopes, DEFAULT_SCOPES) ? {} : { scopes }),
+      ...(parsed.explicit.has("callback-port") ? { callbackPort: Number(port) } : {}),
+      ...(v["device-code"] ? { deviceCode: true } : {}),
+      ...pairPaths,
+    };
+    if (!server) {
+      out(`\nNext: run setup again with --server URL (your exchange server) to pin its CA and save a profile.\n`);
       return EXIT.OK;
-    },
-  };
+    }
+    out(`\nExchange server ${server}\n`);
+    const caPath = v["server-ca"];
+    const pinned = await pinServerCa({
+      server,
+      ...(caPath ? { caFile: expandHome(caPath, ctx.env) } : {}),
+      ...(v["server-ca-fingerprint"] ? { expected: v["server-ca-fingerprint"] } : {}),
+      yes: v.yes,
+      stdio: ctx.stdio,
+      signal: ctx.signal,
+    });
+    out(`${pinned.message}\n`);
+    if (pinned.ca) profile.serverCaSha256 = pinned.ca.sha256;
+    if (profileName) {
+      const path = await writeProfile(profile, ctx.env, pinned.ca?.pem);
+      out(`\nProfile saved: ${path}\nNext:\n  talosctl-oidc login --profile ${profileName}\n`);
+    } else {
+      if (pinned.ca) {
+        const file = join(
+          userConfigDir(ctx.env),
+          "talosctl-oidc",
+          `server-ca-${new URL(server).host.replace(/[^A-Za-z0-9.-]/g, "_")}.pem`,
+        );
+        await Deno.mkdir(join(userConfigDir(ctx.env), "talosctl-oidc"), { recursive: true, mode: 0o700 });
+        await Deno.writeTextFile(file, pinned.ca.pem, { mode: 0o600 });
+        profile.serverCa = file;
+      }
+      out(`\nNext (or run setup again with --profile NAME to save this):\n  ${loginCommandFor(profile)}\n`);
+    }
+    return EXIT.OK;
+  });
 }
 
 /** The setup command as main.ts runs it. */
-export const setupCommand: Command = createSetupCommand();
-
-function usage(msg: string): TalosOidcError {
-  return new TalosOidcError("ERR_USAGE", `setup: ${msg}`, { hint: `run "talosctl-oidc setup --help" for the flags` });
-}
+export const setupCommand = createSetupCommand();
 
 function sameScopes(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((s) => b.includes(s));

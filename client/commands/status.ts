@@ -1,30 +1,20 @@
 /** @module `talosctl-oidc status`: the context, its certificate (subject, roles, expiry) and the cached token; offline. */
 
-import {
-  type Command,
-  type CommandContext,
-  type CommandSpec,
-  EXIT,
-  OUTPUT_FLAG,
-  outputFormat,
-  parseCommand,
-  str,
-} from "../../shared/cli.ts";
+import { type CommandContext, defineCommand, defineSpec, EXIT, OUTPUT_FLAG, outputFormat } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { textLogger } from "../../shared/log.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
-import { applyNamedProfile, PROFILE_FLAG } from "../profiles.ts";
+import { applyNamedProfile } from "../profiles.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { isTokenExpired, jwtExpiry, tokenExpiry } from "../token_cache/token.ts";
-import { contextNameFlag, talosconfigFlag } from "../flags.ts";
+import { contextNameFlag, PROFILE_FLAG, serverCaFlag, serverFlag, talosconfigFlag, VERBOSE_FLAG } from "../flags.ts";
 
-export const statusSpec: CommandSpec = {
+export const statusSpec = defineSpec({
   name: "status",
-  summary: "Show the context, its certificate and the cached token (offline)",
   usage: "talosctl-oidc status [--profile NAME] [--context-name NAME] [--talosconfig PATH] [-o text|json] [--check]",
   description: `
 Reads the talosconfig and the token cache only; nothing goes over the network unless --check is given, which then
@@ -42,18 +32,13 @@ server {url, healthy, status, error}.`,
     talosconfigFlag("talosconfig to read"),
     OUTPUT_FLAG,
     { name: "check", type: "boolean", description: "also probe the exchange server's /healthz" },
-    {
-      name: "server",
-      type: "string",
-      env: "TALOSCTL_OIDC_SERVER",
-      arg: "URL",
-      description: "exchange server (--check)",
-    },
-    { name: "server-ca", type: "string", arg: "PATH", description: "PEM CA trusted (only) for the server (--check)" },
-    { name: "verbose", short: "v", type: "boolean", description: "debug output" },
+    serverFlag("exchange server (--check)"),
+    serverCaFlag("PEM CA trusted (only) for the server (--check)"),
+    VERBOSE_FLAG,
   ],
   examples: ["talosctl-oidc status", "talosctl-oidc status --context-name prod -o json | jq .certificate.not_after"],
-};
+  maxPositionals: 0,
+});
 
 /** What `status --output json` prints. Field names are a stable interface for scripts. */
 export interface StatusReport {
@@ -230,36 +215,29 @@ async function checkServer(
   }
 }
 
-export const statusCommand: Command = {
-  spec: statusSpec,
-  async run(ctx) {
-    const p = parseCommand(statusSpec, ctx, { maxPositionals: 0 });
-    if (!p) return EXIT.OK;
-    await applyNamedProfile(p, ctx.env);
-    const output = outputFormat(p.values, "status");
-    let check: StatusOptions["check"];
-    if (p.values.check) {
-      const server = str(p.values, "server");
-      if (!server) {
-        throw new TalosOidcError("ERR_USAGE", "status: --check needs --server (or TALOSCTL_OIDC_SERVER)");
-      }
-      const caPath = str(p.values, "server-ca");
-      check = { server, serverCaPem: caPath ? await readCa(expandHome(caPath, ctx.env)) : undefined };
-    }
-    const logger = textLogger({ verbose: Boolean(p.values.verbose), write: (l) => ctx.stdio.stderr(l + "\n") });
-    return await runStatus({
-      contextName: str(p.values, "context-name") ?? "oidc",
-      talosconfigPath: resolveTalosconfigPath(str(p.values, "talosconfig"), ctx.env),
-      output,
-      check,
-    }, {
-      stdio: ctx.stdio,
-      clock: systemClock,
-      tokenCache: createTokenCache({ env: ctx.env, logger }),
-      signal: ctx.signal,
-    });
-  },
-};
+export const statusCommand = defineCommand(statusSpec, async (ctx, p) => {
+  await applyNamedProfile(p, ctx.env);
+  const v = p.values;
+  const output = outputFormat(v.output, "status");
+  let check: StatusOptions["check"];
+  if (v.check) {
+    if (!v.server) throw new TalosOidcError("ERR_USAGE", "status: --check needs --server (or TALOSCTL_OIDC_SERVER)");
+    const caPath = v["server-ca"];
+    check = { server: v.server, serverCaPem: caPath ? await readCa(expandHome(caPath, ctx.env)) : undefined };
+  }
+  const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
+  return await runStatus({
+    contextName: v["context-name"],
+    talosconfigPath: resolveTalosconfigPath(v.talosconfig, ctx.env),
+    output,
+    check,
+  }, {
+    stdio: ctx.stdio,
+    clock: systemClock,
+    tokenCache: createTokenCache({ env: ctx.env, logger }),
+    signal: ctx.signal,
+  });
+});
 
 async function readCa(path: string): Promise<string> {
   try {

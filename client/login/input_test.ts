@@ -1,11 +1,12 @@
 /** @module Tests for login flag parsing, the automatic device-flow choice and the watch backoff. */
 
 import { assert, assertEquals, assertMatch, assertThrows } from "../../tests/helpers/assert.ts";
-import { parseFlags } from "../../shared/cli.ts";
+import { defineSpec, parseFlags } from "../../shared/cli.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import type { BrowserPlatform } from "../browser.ts";
 import { chooseDeviceFlow } from "./interactive.ts";
-import { loginSpec, toLoginInput } from "./input.ts";
+import { loginSpec, SIGN_IN_FLAGS } from "./flags.ts";
+import { toLoginInput, toSignInInput } from "./input.ts";
 import { backoffDelay } from "./watch.ts";
 
 const parse = (args: string[], env: Record<string, string> = {}) => toLoginInput(parseFlags(loginSpec, args, env));
@@ -72,4 +73,21 @@ Deno.test("--local-server-cert and --local-server-key go together and count as a
 Deno.test("--context-name falls back to TALOSCTL_OIDC_CONTEXT, as status and logout do", () => {
   assertEquals(parse(REQUIRED, { TALOSCTL_OIDC_CONTEXT: "prod" }).contextName, "prod");
   assertEquals(parse([...REQUIRED, "--context-name", "dev"], { TALOSCTL_OIDC_CONTEXT: "prod" }).contextName, "dev");
+});
+
+Deno.test("toSignInInput() reads the SIGN_IN flags of another command exactly as login reads them", () => {
+  const other = defineSpec({ name: "kube-token", usage: "talosctl-oidc kube token", flags: SIGN_IN_FLAGS });
+  const args = ["--provider", "https://idp", "--client-id", "c", "--scopes", "groups", "--context-name", "k"];
+  const { server: _, talosconfig: _t, serverCa: _c, insecure: _i, nodes: _n, watch: _w, ...fromLogin } = parse([
+    ...args,
+    "--server",
+    "https://s",
+  ]);
+  assertEquals(toSignInInput(parseFlags(other, args), "kube-token"), fromLogin);
+  const err = assertThrows(() => toSignInInput(parseFlags(other, []), "kube-token"));
+  assert(isTalosOidcError(err, "ERR_USAGE"));
+  assertEquals(
+    err.message,
+    "kube-token: missing --provider (or TALOSCTL_OIDC_PROVIDER), --client-id (or TALOSCTL_OIDC_CLIENT_ID)",
+  );
 });

@@ -1,23 +1,13 @@
 /** @module `talosctl-oidc audit verify FILE`: check an audit log's hash chain and name the first broken line. */
 
-import {
-  type Command,
-  type CommandSpec,
-  EXIT,
-  OUTPUT_FLAG,
-  outputFormat,
-  parseCommand,
-  str,
-  usageError,
-} from "../../shared/cli.ts";
+import { defineCommand, defineSpec, EXIT, OUTPUT_FLAG, outputFormat, usageError } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { explainAuditChain } from "./audit_verify.ts";
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
-const spec: CommandSpec = {
+const spec = defineSpec({
   name: "audit",
-  summary: "Verify the hash chain of an audit log file",
   usage: "talosctl-oidc audit verify FILE [--start-hash HEX] [--expect-hash HEX] [--output text|json]",
   description: `
 Every audit line carries prev_hash (the hash of the line before) and hash (SHA-256 over prev_hash
@@ -37,40 +27,34 @@ file can rebuild a consistent chain: keep anchors somewhere else.`,
     "talosctl-oidc audit verify /var/lib/talosctl-oidc/audit.log",
     "talosctl-oidc audit verify audit.log --start-hash 3f9a...",
   ],
-};
+});
 
 /** The `audit` command (subcommand `verify`). */
-export const auditCommand: Command = {
-  spec,
-  async run(ctx) {
-    const parsed = parseCommand(spec, ctx);
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals[0] !== "verify" || positionals.length !== 2) throw usage("expected: audit verify FILE");
-    const startHash = hexFlag(str(values, "start-hash"), "--start-hash");
-    const expectHash = hexFlag(str(values, "expect-hash"), "--expect-hash");
-    const output = outputFormat(values, "audit");
-    const path = positionals[1]!;
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      throw new TalosOidcError("ERR_IO", `reading audit log "${path}" failed`, { cause: err });
-    }
-    const v = explainAuditChain(text, { startHash, expectHash });
-    if (output === "json") ctx.stdio.stdout(JSON.stringify(v) + "\n");
-    else if (v.ok) {
-      ctx.stdio.stdout(`OK: ${v.lines} lines, chain intact\n`);
-      if (v.lines > 0) ctx.stdio.stdout(`first prev_hash: ${v.firstPrevHash}\nlast hash:       ${v.lastHash}\n`);
-    } else {
-      const f = v.first!;
-      ctx.stdio.stdout(`BROKEN: line ${f.line}: ${f.kind}: ${f.why}\n`);
-      const more = v.problems.filter((p) => p.line !== f.line).length;
-      if (more > 0) ctx.stdio.stdout(`(${more} more problem line${more === 1 ? "" : "s"} after it)\n`);
-    }
-    return v.ok ? EXIT.OK : EXIT.FAILURE;
-  },
-};
+export const auditCommand = defineCommand(spec, async (ctx, { values, positionals }) => {
+  if (positionals[0] !== "verify" || positionals.length !== 2) throw usage("expected: audit verify FILE");
+  const startHash = hexFlag(values["start-hash"], "--start-hash");
+  const expectHash = hexFlag(values["expect-hash"], "--expect-hash");
+  const output = outputFormat(values.output, "audit");
+  const path = positionals[1]!;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new TalosOidcError("ERR_IO", `reading audit log "${path}" failed`, { cause: err });
+  }
+  const v = explainAuditChain(text, { startHash, expectHash });
+  if (output === "json") ctx.stdio.stdout(JSON.stringify(v) + "\n");
+  else if (v.ok) {
+    ctx.stdio.stdout(`OK: ${v.lines} lines, chain intact\n`);
+    if (v.lines > 0) ctx.stdio.stdout(`first prev_hash: ${v.firstPrevHash}\nlast hash:       ${v.lastHash}\n`);
+  } else {
+    const f = v.first!;
+    ctx.stdio.stdout(`BROKEN: line ${f.line}: ${f.kind}: ${f.why}\n`);
+    const more = v.problems.filter((p) => p.line !== f.line).length;
+    if (more > 0) ctx.stdio.stdout(`(${more} more problem line${more === 1 ? "" : "s"} after it)\n`);
+  }
+  return v.ok ? EXIT.OK : EXIT.FAILURE;
+});
 
 function usage(msg: string): TalosOidcError {
   return usageError("audit", msg);

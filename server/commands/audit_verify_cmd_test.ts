@@ -2,7 +2,7 @@
 
 import { assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import type { CommandContext } from "../../shared/cli.ts";
+import { type CommandContext, runCommand } from "../../shared/cli.ts";
 import { openAuditLog } from "../audit/audit_log.ts";
 import { auditCommand } from "./audit_verify_cmd.ts";
 
@@ -30,7 +30,7 @@ async function verify(lines: string[] | string, ...flags: string[]) {
       signal: new AbortController().signal,
       stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
     };
-    return { code: await auditCommand.run(ctx), out: out.join("") };
+    return { code: await runCommand(auditCommand, ctx), out: out.join("") };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

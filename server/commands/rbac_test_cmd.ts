@@ -1,23 +1,13 @@
 /** @module `talosctl-oidc rbac test`: show which roles a user would get from the configured RBAC rules, and why. */
 
 import { Buffer } from "node:buffer";
-import {
-  type Command,
-  type CommandSpec,
-  EXIT,
-  OUTPUT_FLAG,
-  outputFormat,
-  parseCommand,
-  str,
-  usageError,
-} from "../../shared/cli.ts";
+import { defineCommand, defineSpec, EXIT, OUTPUT_FLAG, outputFormat, usageError } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { readRbacConfig } from "../rbac/rbac_config.ts";
 import { compileRbac } from "../rbac/rbac.ts";
 
-const spec: CommandSpec = {
+const spec = defineSpec({
   name: "rbac",
-  summary: "Try the RBAC rules of a server config against a set of claims",
   usage: "talosctl-oidc rbac test --config FILE (--claims FILE | --token JWT|-) [--issuer URL] [--output text|json]",
   description: `
 Prints the Talos roles a user with these claims would receive and which rules matched.
@@ -43,55 +33,49 @@ TALOSCTL_OIDC_ROLES overrides the file's roles, as it does for "serve".`,
     "talosctl-oidc rbac test --config server.yaml --claims alice.json",
     "talosctl-oidc rbac test -c server.yaml --token - -o json < id_token.txt",
   ],
-};
+});
 
 /** The `rbac` command (subcommand `test`). */
-export const rbacCommand: Command = {
-  spec,
-  async run(ctx) {
-    const parsed = parseCommand(spec, ctx);
-    if (!parsed) return EXIT.OK;
-    const { values, positionals } = parsed;
-    if (positionals[0] !== "test" || positionals.length > 1) throw usage('expected the subcommand "test"');
-    const configPath = str(values, "config"), claimsPath = str(values, "claims"), token = str(values, "token");
-    const output = outputFormat(values, "rbac");
-    if (!configPath) throw usage("--config is required");
-    if (Boolean(claimsPath) === Boolean(token)) throw usage("give exactly one of --claims or --token");
+export const rbacCommand = defineCommand(spec, async (ctx, { values, positionals }) => {
+  if (positionals[0] !== "test" || positionals.length > 1) throw usage('expected the subcommand "test"');
+  const { config: configPath, claims: claimsPath, token } = values;
+  const output = outputFormat(values.output, "rbac");
+  if (!configPath) throw usage("--config is required");
+  if (Boolean(claimsPath) === Boolean(token)) throw usage("give exactly one of --claims or --token");
 
-    const config = readRbacConfig(await readText(configPath, "config file"), ctx.env.TALOSCTL_OIDC_ROLES);
-    for (const w of config.warnings) ctx.stdio.stderr(`warning: ${w}\n`);
-    let claims: Record<string, unknown>;
-    if (claimsPath) claims = parseClaims(await readText(claimsPath, "claims file"));
-    else {
-      ctx.stdio.stderr("warning: the token is decoded without verifying its signature, issuer, audience or expiry\n");
-      claims = decodeUnverified(token === "-" ? (await ctx.stdio.readLine?.()) ?? "" : token!);
-    }
-    const issuer = str(values, "issuer") ?? (typeof claims.iss === "string" ? claims.iss : "");
-    const decision = compileRbac(config.rules, { defaultRoles: config.defaultRoles }).map(claims, issuer);
-    const matched = decision.matched.map((i) => ({ index: i, ...config.rules[i]! }));
-    const usedDefault = decision.matched.length === 0;
-    if (output === "json") {
-      ctx.stdio.stdout(
-        JSON.stringify({ roles: decision.roles, matched, default_roles: usedDefault, denied: !decision.roles.length }) +
-          "\n",
-      );
-      return EXIT.OK;
-    }
-    const lines = [`roles: ${decision.roles.length ? decision.roles.join(", ") : "(none)"}`];
-    if (usedDefault) {
-      lines.push(
-        config.rules.length ? "no rule matched: the static roles apply" : "no RBAC rules: the static roles apply",
-      );
-    } else lines.push("matched rules:");
-    for (const m of matched) {
-      const extra = `${m.match ?? "exact"}${m.split ? ", split" : ""}${m.issuer ? `, issuer ${m.issuer}` : ""}`;
-      lines.push(`  rbac.rules[${m.index}]: ${m.claim} = "${m.value}" (${extra}) -> ${m.roles.join(", ") || "(none)"}`);
-    }
-    if (!decision.roles.length) lines.push("the exchange would be refused (403 no roles assigned)");
-    ctx.stdio.stdout(lines.join("\n") + "\n");
+  const config = readRbacConfig(await readText(configPath, "config file"), ctx.env.TALOSCTL_OIDC_ROLES);
+  for (const w of config.warnings) ctx.stdio.stderr(`warning: ${w}\n`);
+  let claims: Record<string, unknown>;
+  if (claimsPath) claims = parseClaims(await readText(claimsPath, "claims file"));
+  else {
+    ctx.stdio.stderr("warning: the token is decoded without verifying its signature, issuer, audience or expiry\n");
+    claims = decodeUnverified(token === "-" ? (await ctx.stdio.readLine?.()) ?? "" : token!);
+  }
+  const issuer = values.issuer ?? (typeof claims.iss === "string" ? claims.iss : "");
+  const decision = compileRbac(config.rules, { defaultRoles: config.defaultRoles }).map(claims, issuer);
+  const matched = decision.matched.map((i) => ({ index: i, ...config.rules[i]! }));
+  const usedDefault = decision.matched.length === 0;
+  if (output === "json") {
+    ctx.stdio.stdout(
+      JSON.stringify({ roles: decision.roles, matched, default_roles: usedDefault, denied: !decision.roles.length }) +
+        "\n",
+    );
     return EXIT.OK;
-  },
-};
+  }
+  const lines = [`roles: ${decision.roles.length ? decision.roles.join(", ") : "(none)"}`];
+  if (usedDefault) {
+    lines.push(
+      config.rules.length ? "no rule matched: the static roles apply" : "no RBAC rules: the static roles apply",
+    );
+  } else lines.push("matched rules:");
+  for (const m of matched) {
+    const extra = `${m.match ?? "exact"}${m.split ? ", split" : ""}${m.issuer ? `, issuer ${m.issuer}` : ""}`;
+    lines.push(`  rbac.rules[${m.index}]: ${m.claim} = "${m.value}" (${extra}) -> ${m.roles.join(", ") || "(none)"}`);
+  }
+  if (!decision.roles.length) lines.push("the exchange would be refused (403 no roles assigned)");
+  ctx.stdio.stdout(lines.join("\n") + "\n");
+  return EXIT.OK;
+});
 
 function usage(msg: string): TalosOidcError {
   return usageError("rbac", msg);

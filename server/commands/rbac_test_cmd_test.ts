@@ -2,7 +2,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import type { CommandContext } from "../../shared/cli.ts";
+import { type CommandContext, runCommand } from "../../shared/cli.ts";
 import { rbacCommand } from "./rbac_test_cmd.ts";
 
 const CONFIG = `
@@ -32,7 +32,7 @@ async function run(args: string[], stdin?: string, env: Record<string, string> =
   await Deno.writeTextFile(`${dir}/server.yaml`, config);
   await Deno.writeTextFile(`${dir}/alice.json`, JSON.stringify(ALICE));
   try {
-    const code = await rbacCommand.run(ctx);
+    const code = await runCommand(rbacCommand, ctx);
     return { code, stdout: out.join(""), stderr: err.join("") };
   } finally {
     await Deno.remove(dir, { recursive: true });

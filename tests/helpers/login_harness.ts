@@ -10,7 +10,8 @@ import { textLogger } from "../../shared/log.ts";
 import type { BrowserOpener } from "../../client/browser.ts";
 import { createTokenCache } from "../../client/token_cache/token_cache.ts";
 import type { LoginDeps } from "../../client/login/deps.ts";
-import { type LoginInput, loginSpec, toLoginInput } from "../../client/login/input.ts";
+import { loginSpec } from "../../client/login/flags.ts";
+import { type LoginInput, toLoginInput } from "../../client/login/input.ts";
 import { withProgress } from "../../client/login/progress.ts";
 import { walkLogin } from "./browser_walker.ts";
 

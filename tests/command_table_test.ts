@@ -1,0 +1,34 @@
+/** @module The command table is the one source of each summary: root help, every --help and the completions agree. */
+
+import { COMMANDS, rootHelp, runCli } from "../main.ts";
+import { collectEntries } from "../client/commands/completion.ts";
+import { assertEquals, assertStringIncludes } from "./helpers/assert.ts";
+
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runCli({
+    args,
+    env: {},
+    stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
+    signal: new AbortController().signal,
+  });
+  return { code, out };
+}
+
+Deno.test("every command's --help opens with the summary root help and the completion scripts show", async () => {
+  const root = rootHelp();
+  const completion = new Map((await collectEntries(COMMANDS)).map((e) => [e.name, e.summary]));
+  for (const [name, { summary }] of Object.entries(COMMANDS)) {
+    const help = await cli([name, "--help"]);
+    assertEquals(help.code, 0, name);
+    assertEquals(help.out.split("\n").slice(0, 3), [summary, "", "Usage:"], name);
+    assertStringIncludes(root, `  ${name} `);
+    assertStringIncludes(root, ` ${summary}\n`);
+    assertEquals(completion.get(name), summary);
+  }
+});
+
+Deno.test("version --help prints the help of version, and version prints the version", async () => {
+  assertStringIncludes((await cli(["version", "--help"])).out, "Usage:\n  talosctl-oidc version\n");
+  assertStringIncludes((await cli(["version"])).out, "talosctl-oidc ");
+});
