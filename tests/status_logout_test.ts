@@ -5,6 +5,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpe
 import { makeHome, runCli } from "./helpers/cli.ts";
 import { startTestIdp } from "./helpers/idp.ts";
 import { walkLogin } from "./helpers/browser_walker.ts";
+import { seededRandom } from "./helpers/seeded_random.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { mintTestCredentials } from "./helpers/client_certs.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
@@ -167,7 +168,7 @@ async function realLogin(
     return new Response("ok");
   });
   const redirect = `http://127.0.0.1:${server.addr.port}/callback`;
-  const verifier = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/[+/=]/g, "x");
+  const verifier = btoa(String.fromCharCode(...seededRandom(0x9cce).bytes(32))).replace(/[+/=]/g, "x");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const challenge = btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   const meta = await discoverProvider(issuer);

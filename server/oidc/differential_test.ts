@@ -5,10 +5,11 @@ import { isDeepStrictEqual } from "node:util";
 import * as jose from "jose";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { generateSigningKey, startTestIdp } from "../../tests/helpers/idp.ts";
+import { seededRandom } from "../../tests/helpers/seeded_random.ts";
 import { DEFAULT_ALGORITHMS } from "./algorithms.ts";
 import { invalidTokenReason } from "./invalid.ts";
 import { type KeyPair, keyPair, publicJwk, startStaticIssuer } from "./testdata/forge.ts";
-import { describeToken, type Fixture, prng, randomCase, type Signer } from "./testdata/mutations.ts";
+import { describeToken, type Fixture, randomCase, type Signer } from "./testdata/mutations.ts";
 import { type Outcome, referenceOutcome } from "./testdata/reference.ts";
 import { createIdTokenVerifier } from "./verifier.ts";
 
@@ -32,7 +33,7 @@ function confusionSecrets(publicKey: KeyObject, jwk: unknown): Uint8Array[] {
 }
 
 /** Run `CASES` random tokens through both verifiers; returns the disagreements and a tally of outcomes. */
-async function differential(fx: Fixture, seed: number) {
+async function differential(fx: Fixture, fixedSeed: number) {
   const now = new Date();
   const nowSec = Math.floor(now.getTime() / 1000);
   const verifier = createIdTokenVerifier({ issuer: fx.issuer, clientId: fx.clientId, now: () => now });
@@ -45,7 +46,8 @@ async function differential(fx: Fixture, seed: number) {
     toleranceSec: TOLERANCE,
     algorithms: [...DEFAULT_ALGORITHMS],
   };
-  const rand = prng(seed);
+  const random = seededRandom(fixedSeed);
+  const rand = random.next;
   const mismatches: string[] = [];
   const tally = new Map<string, number>();
   for (let i = 0; i < CASES; i++) {
@@ -66,16 +68,16 @@ async function differential(fx: Fixture, seed: number) {
       );
     }
   }
-  return { mismatches, tally };
+  return { mismatches, tally, seed: random.label };
 }
 
 function assertAgreement(result: Awaited<ReturnType<typeof differential>>): void {
-  assertEquals(result.mismatches.slice(0, 10), [], `${result.mismatches.length} disagreements`);
+  assertEquals(result.mismatches.slice(0, 10), [], `${result.seed}: ${result.mismatches.length} disagreements`);
   const accepted = result.tally.get("accepted") ?? 0;
   // The generator must exercise both sides, or agreement proves little.
-  assert(accepted > CASES * 0.1 && accepted < CASES * 0.6, `accepted ${accepted} of ${CASES}`);
+  assert(accepted > CASES * 0.1 && accepted < CASES * 0.6, `${result.seed}: accepted ${accepted} of ${CASES}`);
   for (const reason of ["malformed", "bad_signature", "expired", "audience_mismatch", "alg_not_allowed"]) {
-    assert((result.tally.get(reason) ?? 0) > 0, `no case was refused as ${reason}`);
+    assert((result.tally.get(reason) ?? 0) > 0, `${result.seed}: no case was refused as ${reason}`);
   }
 }
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import * as jose from "jose";
 import { startTestIdp } from "./idp.ts";
 import { walkDeviceLogin, walkLogin } from "./browser_walker.ts";
+import { seededRandom } from "./seeded_random.ts";
 
 Deno.test("startTestIdp() serves discovery and a JWKS holding RS256, ES256 and EdDSA keys", async () => {
   await using idp = await startTestIdp();
@@ -31,7 +32,7 @@ Deno.test("walkLogin() completes an authorization code + PKCE flow and the IdP i
   });
   await new Promise<void>((r) => cb.listen(0, "127.0.0.1", r));
   const redirect = `http://127.0.0.1:${(cb.address() as AddressInfo).port}/callback`;
-  const verifier = jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
+  const verifier = jose.base64url.encode(seededRandom(0x9cce).bytes(32));
   const challenge = jose.base64url.encode(
     new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
   );

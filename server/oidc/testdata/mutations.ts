@@ -4,18 +4,6 @@ import { Buffer } from "node:buffer";
 import type { KeyObject } from "node:crypto";
 import { b64u, forgeJws } from "./forge.ts";
 
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Signer {
   alg: string;
   kid?: string;
