@@ -3,7 +3,8 @@
 import { Buffer } from "node:buffer";
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { TalosOidcError } from "../../shared/errors.ts";
-import { type Der, oidText, readChildren, readOnly, TAG } from "./der.ts";
+import { TAG } from "./der.ts";
+import { type Der, oidText, readChildren, readOnly } from "./der_read.ts";
 import { pemBlocks } from "./pem.ts";
 
 /** Largest CSR PEM we read (a 8192-bit RSA CSR is ~3 KiB). */

@@ -18,7 +18,7 @@ import {
   toCryptoKeys,
 } from "../../tests/helpers/dev_ca.ts";
 import { seededRandom } from "../../tests/helpers/seeded_random.ts";
-import { readChildren, readOnly } from "./der.ts";
+import { readChildren, readOnly } from "./der_read.ts";
 import { createCertIssuer } from "./issuer.ts";
 import { type LoadedCa, loadTalosCa } from "./load.ts";
 import type { IssuedCert } from "./types.ts";

@@ -7,7 +7,7 @@ import { createPublicKey, X509Certificate } from "node:crypto";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/helpers/assert.ts";
 import { createDevCa, type DevCaOptions } from "../../tests/helpers/dev_ca.ts";
-import { readChildren, readOnly } from "./der.ts";
+import { readChildren, readOnly } from "./der_read.ts";
 import { createCertIssuer } from "./issuer.ts";
 import { loadTalosCa } from "./load.ts";
 

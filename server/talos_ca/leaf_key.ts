@@ -1,8 +1,9 @@
 /** @module Fresh key pairs for issued certificates, fast: Ed25519 from a random seed, P-256 from node:crypto. */
 
 import { Buffer } from "node:buffer";
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
-import { concat, hex } from "./der.ts";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomFillSync } from "node:crypto";
+import { TAG } from "./der.ts";
+import { encode, node, oid } from "./der_write.ts";
 import { toPem } from "./pem.ts";
 import type { CaKeyType } from "./types.ts";
 
@@ -14,8 +15,18 @@ export interface LeafKey {
   keyPem: string;
 }
 
-/** RFC 8410 PKCS#8 prefix for an Ed25519 private key (what Go's x509.MarshalPKCS8PrivateKey writes). */
-const ED25519_PKCS8_PREFIX = hex("302e020100300506032b657004220420");
+const SEED_BYTES = 32;
+/**
+ * PKCS#8 of an Ed25519 key with an all-zero seed: version 0, the Ed25519 AlgorithmIdentifier (no parameters), and the
+ * 32-byte seed (RFC 8032 §5.1.5) as an OCTET STRING inside the privateKey OCTET STRING (RFC 8410 §7), as Go's
+ * x509.MarshalPKCS8PrivateKey writes it. A key is a copy with its last 32 bytes made random.
+ */
+const ED25519_PKCS8_TEMPLATE = encode(node(
+  TAG.SEQUENCE,
+  node(TAG.INTEGER, Uint8Array.of(0)),
+  node(TAG.SEQUENCE, oid("1.3.101.112")),
+  node(TAG.OCTET_STRING, node(TAG.OCTET_STRING, new Uint8Array(SEED_BYTES))),
+));
 
 /**
  * Leaf key type for a CA: Talos's own profile follows the CA (Ed25519 → Ed25519, ECDSA → P-256), but for an RSA CA
@@ -29,8 +40,8 @@ export function leafKeyTypeFor(ca: CaKeyType): LeafKeyType {
 /** Generate a leaf key. Ed25519 PEM is labelled `ED25519 PRIVATE KEY` (Talos), P-256 `EC PRIVATE KEY` (SEC1). */
 export function generateLeafKey(type: LeafKeyType): LeafKey {
   if (type === "ed25519") {
-    // The private key is the 32-byte seed (RFC 8032 §5.1.5): PKCS#8 is a fixed prefix + seed.
-    const pkcs8 = concat(ED25519_PKCS8_PREFIX, randomBytes(32));
+    const pkcs8 = ED25519_PKCS8_TEMPLATE.slice();
+    randomFillSync(pkcs8, pkcs8.length - SEED_BYTES);
     const priv = createPrivateKey({ key: Buffer.from(pkcs8.buffer), format: "der", type: "pkcs8" });
     const spki = createPublicKey(priv).export({ type: "spki", format: "der" });
     const keyPem = toPem("ED25519 PRIVATE KEY", pkcs8);

@@ -1,9 +1,10 @@
 /** @module DER nodes for the parts of a leaf certificate that vary: subject DN and validity times. */
 
-import { type DerNode, hex, node, TAG, textNode } from "./der.ts";
+import { TAG } from "./der.ts";
+import { type DerNode, node, oid, textNode } from "./der_write.ts";
 
-const OID_O = hex("0603 55040a");
-const OID_CN = hex("0603 550403");
+const OID_O = oid("2.5.4.10");
+const OID_CN = oid("2.5.4.3");
 /** X.680 PrintableString alphabet (what Go and @peculiar/x509 pick when a value fits it). */
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
