@@ -3,8 +3,7 @@
 import { Buffer } from "node:buffer";
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { TalosOidcError } from "../../shared/errors.ts";
-import { TAG } from "./der.ts";
-import { type Der, oidText, readChildren, readOnly } from "./der_read.ts";
+import { checkEcdsaSignature, type CsrParts, parseCsr } from "./csr_der.ts";
 import { pemBlocks } from "./pem.ts";
 
 /** Largest CSR PEM we read (a 8192-bit RSA CSR is ~3 KiB). */
@@ -13,7 +12,10 @@ const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
 
 type Family = "ed25519" | "ec" | "rsa";
-/** Signature algorithms we verify; SHA-1, MD5 and RSA-PSS are refused. */
+/**
+ * Signature algorithms we verify; SHA-1, MD5 and RSA-PSS are refused. Parameters: absent for ECDSA (RFC 5758 §3.2)
+ * and Ed25519 (RFC 8410 §3); NULL or absent for RSA (RFC 4055 §5: "MUST accept the parameters being absent").
+ */
 const ALGORITHMS: Record<string, { family: Family; digest: string | null }> = {
   "1.3.101.112": { family: "ed25519", digest: null },
   "1.2.840.10045.4.3.2": { family: "ec", digest: "sha256" },
@@ -23,6 +25,7 @@ const ALGORITHMS: Record<string, { family: Family; digest: string | null }> = {
   "1.2.840.113549.1.1.12": { family: "rsa", digest: "sha384" },
   "1.2.840.113549.1.1.13": { family: "rsa", digest: "sha512" },
 };
+const DER_NULL = "0500";
 const CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
 const HINT = "send a PEM PKCS#10 request signed by its own Ed25519, ECDSA (P-256/384/521) or RSA ≥ 2048 key";
 
@@ -44,9 +47,12 @@ export function csrPublicKey(csrPem: string): Uint8Array {
     throw invalid("its PEM is damaged", err);
   }
   if (!der) throw invalid('it holds no "CERTIFICATE REQUEST" PEM block');
-  const { info, algorithm, signature, spki } = parse(der);
+  const { info, algorithm, parameters, signature, spki } = parse(der);
   const alg = ALGORITHMS[algorithm];
   if (!alg) throw invalid(`unsupported signature algorithm "${algorithm}"`);
+  if (parameters !== undefined && (alg.family !== "rsa" || Buffer.from(parameters).toString("hex") !== DER_NULL)) {
+    throw invalid(`signature algorithm "${algorithm}" has parameters it does not take`);
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: Buffer.from(spki.raw), format: "der", type: "spki" });
@@ -54,6 +60,13 @@ export function csrPublicKey(csrPem: string): Uint8Array {
     throw invalid("its public key cannot be read", err);
   }
   checkKey(key, alg.family);
+  if (alg.family === "ec") {
+    try {
+      checkEcdsaSignature(signature);
+    } catch (err) {
+      throw invalid("its ECDSA signature is not a DER Ecdsa-Sig-Value", err);
+    }
+  }
   let ok = false;
   try {
     ok = verify(alg.digest, info, key, signature);
@@ -76,22 +89,9 @@ function checkKey(key: KeyObject, family: Family): void {
   }
 }
 
-function parse(der: Uint8Array): { info: Uint8Array; algorithm: string; signature: Uint8Array; spki: Der } {
+function parse(der: Uint8Array): CsrParts {
   try {
-    const [info, alg, sig, ...extra] = readChildren(readOnly(der, TAG.SEQUENCE));
-    if (!info || !alg || !sig || extra.length > 0) throw new SyntaxError("CertificationRequest needs 3 fields");
-    if (info.tag !== TAG.SEQUENCE || alg.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING) {
-      throw new SyntaxError("CertificationRequest field types");
-    }
-    const [version, subject, spki] = readChildren(info);
-    if (version?.tag !== TAG.INTEGER || version.content.length !== 1 || version.content[0] !== 0) {
-      throw new SyntaxError("CertificationRequestInfo version must be 0");
-    }
-    if (subject?.tag !== TAG.SEQUENCE || spki?.tag !== TAG.SEQUENCE) throw new SyntaxError("subject/SPKI types");
-    const oid = readChildren(alg)[0];
-    if (oid?.tag !== TAG.OID) throw new SyntaxError("AlgorithmIdentifier without OID");
-    if (sig.content[0] !== 0) throw new SyntaxError("signature BIT STRING with unused bits");
-    return { info: info.raw, algorithm: oidText(oid.content), signature: sig.content.subarray(1), spki };
+    return parseCsr(der);
   } catch (err) {
     throw invalid("it is not a valid PKCS#10 DER structure", err);
   }

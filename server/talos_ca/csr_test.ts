@@ -3,13 +3,15 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { Buffer } from "node:buffer";
-import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../../tests/helpers/assert.ts";
 import { createDevCa, toCryptoKeys } from "../../tests/helpers/dev_ca.ts";
 import { csrPublicKey, MAX_CSR_PEM_LENGTH } from "./csr.ts";
-import { TAG } from "./der.ts";
-import { encode, node } from "./der_write.ts";
+import { baseCsrs, resign } from "../../tests/helpers/csr_mutations.ts";
+import { hex, TAG } from "./der.ts";
+import { readChildren, readOnly } from "./der_read.ts";
+import { encode, node, oid } from "./der_write.ts";
 import { createCertIssuer } from "./issuer.ts";
 import { loadTalosCa } from "./load.ts";
 import { pemBlocks, toPem } from "./pem.ts";
@@ -131,6 +133,56 @@ Deno.test("csrPublicKey() re-encodes a compressed EC point uncompressed, the onl
     const csr = await run(["req", "-new", "-key", `${dir}/c.pem`, "-subj", "/CN=x"]);
     const key = csrPublicKey(csr);
     assertEquals([key.length, key[key.length - 65]], [91, 0x04]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("csrPublicKey() checks the whole signed structure, the parts it ignores included, and one signature form", async () => {
+  const bases = await baseCsrs();
+  const [ed, p256, rsa] = ["ed25519", "p256", "rsa2048"].map((k) => bases.find((b) => b.kind === k)!);
+  const pem = (der: Uint8Array) => toPem("CERTIFICATE REQUEST", der);
+  const [version, subject, spkiField, attributes] = readChildren(readOnly(ed!.info)).map((c) => c.raw);
+  const info = (...fields: Uint8Array[]) => encode(node(TAG.SEQUENCE, ...fields));
+  // A subject RDN whose AttributeTypeAndValue runs past its SET (asn1js reads past it), re-signed by the key.
+  const overrun = subject!.slice();
+  overrun[5]! += 1;
+  refused(pem(resign(ed!, info(version!, overrun, spkiField!, attributes!))), /not a valid PKCS#10/);
+  // A subject value with a broken BIT STRING, and a field after the attributes: both signed, both refused.
+  const badValue = encode(node(TAG.SEQUENCE, node(TAG.SET, node(TAG.SEQUENCE, oid("2.5.4.3"), hex("030109")))));
+  refused(pem(resign(ed!, info(version!, badValue, spkiField!, attributes!))), /not a valid PKCS#10/);
+  refused(pem(resign(ed!, info(version!, subject!, spkiField!, attributes!, hex("0500")))), /not a valid PKCS#10/);
+  // Parameters: none for Ed25519 and ECDSA; NULL or absent for RSA (RFC 4055 §5).
+  const withNull = (dotted: string) => encode(node(TAG.SEQUENCE, oid(dotted), node(TAG.NULL)));
+  refused(pem(resign(ed!, ed!.info, withNull("1.3.101.112"))), /parameters it does not take/);
+  refused(pem(resign(p256!, p256!.info, withNull("1.2.840.10045.4.3.2"))), /parameters it does not take/);
+  const rsaNoNull = encode(node(TAG.SEQUENCE, oid("1.2.840.113549.1.1.11")));
+  assertEquals(csrPublicKey(pem(resign(rsa!, rsa!.info, rsaNoNull))).length, 294);
+  // An ECDSA signature whose SEQUENCE length is wrong (x509 reads it anyway): one encoding only.
+  const der = resign(p256!, p256!.info);
+  const signature = readChildren(readOnly(der))[2]!; // BIT STRING: 00, then 30 <length> r s
+  der[der.length - signature.content.length + 2]! ^= 0x20;
+  refused(pem(der), /not a DER Ecdsa-Sig-Value/);
+});
+
+Deno.test("csrPublicKey() accepts an openssl CSR with a UTF-8 subject, PKCS#9 attributes and requested extensions", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = "[req]\ndistinguished_name=dn\nattributes=attrs\nprompt=no\nutf8=yes\nstring_mask=utf8only\n" +
+      "[dn]\nCN=Zoë Ünïcode\nO=os:admin\nemailAddress=z@example.com\n" +
+      "[attrs]\nchallengePassword=secret123\nunstructuredName=hello\n";
+    await Deno.writeTextFile(`${dir}/c.cnf`, config);
+    for (
+      const args of [["genpkey", "-algorithm", "ed25519", "-out", `${dir}/k.pem`], [
+        ...["req", "-new", "-key", `${dir}/k.pem`, "-config", `${dir}/c.cnf`, "-out", `${dir}/r.pem`],
+        ...["-addext", "subjectAltName=DNS:a.example,IP:10.0.0.1", "-addext", "keyUsage=critical,digitalSignature"],
+      ]]
+    ) {
+      const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    }
+    const key = createPrivateKey(await Deno.readTextFile(`${dir}/k.pem`));
+    assertEquals(Buffer.compare(Buffer.from(csrPublicKey(await Deno.readTextFile(`${dir}/r.pem`))), spki(key)), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,5 +1,7 @@
 /** @module A strict DER (X.690) reader for attacker-supplied bytes (CSRs) and CA material: definite, minimal lengths only. */
 
+import { TAG } from "./der.ts";
+
 /** A parsed TLV: `raw` is the whole element, `content` its value, both views into the input. */
 export interface Der {
   tag: number;
@@ -53,18 +55,85 @@ export function readOnly(buf: Uint8Array, expectTag?: number): Der {
   return el;
 }
 
-/** Dotted text of an OBJECT IDENTIFIER's content. */
+/** Dotted text of an OBJECT IDENTIFIER's content; throws SyntaxError unless it is the minimal encoding (X.690 §8.19). */
 export function oidText(content: Uint8Array): string {
+  if (content.length === 0) throw new SyntaxError("DER: empty OBJECT IDENTIFIER");
   const arcs: number[] = [];
   let v = 0;
+  let starting = true;
   for (const b of content) {
+    if (starting && b === 0x80) throw new SyntaxError("DER: OBJECT IDENTIFIER arc with a leading 0x80 octet");
     v = v * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
+    if (v > Number.MAX_SAFE_INTEGER) throw new SyntaxError("DER: OBJECT IDENTIFIER arc too large");
+    starting = !(b & 0x80);
+    if (starting) {
       arcs.push(v);
       v = 0;
     }
   }
-  const first = arcs.shift() ?? 0;
+  if (!starting) throw new SyntaxError("DER: OBJECT IDENTIFIER ends inside an arc");
+  const first = arcs.shift()!;
   const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
   return [...head, ...arcs].join(".");
+}
+
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Check a whole element tree as strict DER: every constructed element holds exactly its children; SEQUENCE and SET
+ * only constructed (X.690 §8.9, §8.11), every other universal type only primitive (§10.2); and the universal
+ * primitives a certificate or CSR uses hold valid content (BOOLEAN, INTEGER, BIT STRING, NULL, OBJECT IDENTIFIER,
+ * UTF8String, PrintableString, IA5String). Throws SyntaxError naming the first problem.
+ */
+export function checkDerTree(el: Der): void {
+  const universal = (el.tag & 0xc0) === 0;
+  if (el.tag & 0x20) {
+    if (universal && el.tag !== TAG.SEQUENCE && el.tag !== TAG.SET) {
+      throw new SyntaxError(`DER: tag 0x${el.tag.toString(16)} in constructed form`);
+    }
+    for (const child of readChildren(el)) checkDerTree(child);
+  } else if (universal) checkPrimitive(el.tag, el.content);
+}
+
+function checkPrimitive(tag: number, c: Uint8Array): void {
+  const bad = (what: string) => new SyntaxError(`DER: ${what}`);
+  switch (tag) {
+    case 0x10:
+    case 0x11:
+      throw bad("SEQUENCE or SET in primitive form");
+    case TAG.BOOLEAN:
+      if (c.length !== 1 || (c[0] !== 0 && c[0] !== 0xff)) throw bad("BOOLEAN other than 00 or ff");
+      return;
+    case TAG.INTEGER:
+    case 0x0a: // ENUMERATED
+      if (c.length === 0 || (c.length > 1 && ((c[0] === 0 && c[1]! < 0x80) || (c[0] === 0xff && c[1]! >= 0x80)))) {
+        throw bad("INTEGER that is empty or not minimal");
+      }
+      return;
+    case TAG.BIT_STRING:
+      if (c.length === 0 || c[0]! > 7 || (c.length === 1 && c[0] !== 0) || (c.at(-1)! & ((1 << c[0]!) - 1)) !== 0) {
+        throw bad("BIT STRING with a bad unused-bits count or unused bits set");
+      }
+      return;
+    case TAG.NULL:
+      if (c.length !== 0) throw bad("NULL with content");
+      return;
+    case TAG.OID:
+      oidText(c);
+      return;
+    case TAG.UTF8_STRING:
+      try {
+        fatalUtf8.decode(c);
+      } catch {
+        throw bad("UTF8String that is not UTF-8");
+      }
+      return;
+    case TAG.PRINTABLE_STRING:
+      if (!PRINTABLE.test(String.fromCharCode(...c))) throw bad("PrintableString outside its alphabet");
+      return;
+    case 0x16: // IA5String
+      if (c.some((b) => b > 0x7f)) throw bad("IA5String outside ASCII");
+      return;
+  }
 }
