@@ -169,7 +169,8 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     return s === undefined ? undefined : new Secret(s);
   };
 
-  const issuerUrl = (str("issuer_url") ?? "").replace(/\/+$/, "");
+  // As written: discovery decides which spelling tokens must carry (shared/issuer.ts).
+  const issuerUrl = str("issuer_url") ?? "";
   const clientId = str("client_id") ?? "";
   const endpoints = list("endpoints");
   const missing = [["issuer_url", issuerUrl], ["client_id", clientId], ["endpoints", endpoints.length ? "x" : ""]];

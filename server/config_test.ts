@@ -16,7 +16,7 @@ Deno.test("parseConfig() applies the original tool's defaults to a minimal file"
   const { config, problems, warnings } = parseConfig(BASE, {});
   assertEquals(problems, []);
   assertEquals(warnings, []);
-  assertEquals(config.issuerUrl, "https://idp.example.com");
+  assertEquals(config.issuerUrl, "https://idp.example.com/", "kept as written: discovery decides the spelling");
   assertEquals(config.listen, { text: ":8443", hostname: "0.0.0.0", port: 8443 });
   assertEquals(config.certTtlMs, 5 * 60_000);
   assertEquals(config.roles, ["os:admin"]);

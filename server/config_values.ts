@@ -24,7 +24,7 @@ export function parseRbac(value: unknown, problems: string[]): RbacRule[] {
     claim: String(r.claim),
     value: String(r.value),
     roles: (r.roles as unknown[]).map((x) => String(x).trim()),
-    ...(typeof r.issuer === "string" ? { issuer: r.issuer.replace(/\/+$/, "") } : {}),
+    ...(typeof r.issuer === "string" ? { issuer: r.issuer } : {}),
     ...(r.match !== undefined ? { match: r.match as RbacRule["match"] } : {}),
     ...(typeof r.split === "boolean" ? { split: r.split } : {}),
   }));

@@ -1,6 +1,7 @@
 /** @module OpenID Provider discovery (OpenID Connect Discovery 1.0 §4) with the issuer check the original skipped. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
+import { discoveryUrl, sameIssuer } from "../../shared/issuer.ts";
 import { type HttpOptions, requestJson } from "./http.ts";
 
 /** The provider metadata the client uses. */
@@ -14,19 +15,15 @@ export interface ProviderMetadata {
   code_challenge_methods_supported?: string[];
 }
 
-/** Strip one trailing slash, so `https://idp/` and `https://idp` name the same issuer. */
-export function normalizeIssuer(issuer: string): string {
-  return issuer.endsWith("/") ? issuer.slice(0, -1) : issuer;
-}
-
 /**
  * Fetch `<issuer>/.well-known/openid-configuration` and check it.
- * The returned `issuer` must equal the configured one (Discovery §4.3; a trailing slash is tolerated),
- * otherwise tokens from another issuer could pass as ours.
+ * The document's `issuer` must name the given one (Discovery §4.3, up to one trailing slash: shared/issuer.ts),
+ * otherwise tokens from another issuer could pass as ours. The returned `issuer` is the document's, exactly: ID
+ * tokens and the callback's `iss` are checked against it.
  * @throws {TalosOidcError} ERR_DISCOVERY naming the issuer and what was wrong.
  */
 export async function discoverProvider(issuer: string, options: HttpOptions = {}): Promise<ProviderMetadata> {
-  const url = `${normalizeIssuer(issuer)}/.well-known/openid-configuration`;
+  const url = discoveryUrl(issuer);
   let res;
   try {
     res = await requestJson(url, { method: "GET" }, options);
@@ -47,7 +44,7 @@ export async function discoverProvider(issuer: string, options: HttpOptions = {}
   for (const field of ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"] as const) {
     if (typeof doc[field] !== "string" || doc[field] === "") throw fail(`the document has no "${field}"`);
   }
-  if (normalizeIssuer(doc.issuer as string) !== normalizeIssuer(issuer)) {
+  if (!sameIssuer(issuer, doc.issuer as string)) {
     throw fail(`the document names issuer "${doc.issuer}", not "${issuer}"`);
   }
   const methods = doc.code_challenge_methods_supported;

@@ -13,6 +13,17 @@ Deno.test("discoverProvider() reads the real IdP's endpoints, with or without a 
   assertMatch(md.device_authorization_endpoint ?? "", /device/);
 });
 
+Deno.test("discoverProvider() finds an issuer that ends in a slash, given either way, and returns it as stated", async () => {
+  await using idp = await startTestIdp({ issuerPath: "/application/o/talosctl/" });
+  for (const given of [idp.issuer, idp.issuer.slice(0, -1)]) {
+    const md = await discoverProvider(given);
+    assertEquals(md.issuer, idp.issuer);
+    assertEquals(md.token_endpoint, `${idp.issuer}token`);
+  }
+  const err = await assertRejects(() => discoverProvider(`${idp.issuer}/`));
+  assertEquals(isTalosOidcError(err, "ERR_DISCOVERY"), true);
+});
+
 Deno.test("discoverProvider() refuses a document that names another issuer", async () => {
   await using idp = await startTestIdp();
   // A proxy in front of the real IdP, reachable under another URL: its document names the real issuer.

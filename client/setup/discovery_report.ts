@@ -4,7 +4,8 @@
  */
 
 import type { CheckResult } from "../doctor/types.ts";
-import { discoverProvider, normalizeIssuer, type ProviderMetadata } from "../oidc/discovery.ts";
+import { discoveryUrl } from "../../shared/issuer.ts";
+import { discoverProvider, type ProviderMetadata } from "../oidc/discovery.ts";
 import { requestJson } from "../oidc/http.ts";
 
 export const BASE_SCOPES = ["openid", "profile", "email"];
@@ -30,7 +31,7 @@ export async function assessProvider(
   hasSecret: boolean,
 ): Promise<DiscoveryReport> {
   const metadata = await discoverProvider(issuer, { signal });
-  const res = await requestJson(`${normalizeIssuer(issuer)}/.well-known/openid-configuration`, { method: "GET" }, {
+  const res = await requestJson(discoveryUrl(issuer), { method: "GET" }, {
     signal,
   });
   const raw = (res.json ?? {}) as Record<string, unknown>;

@@ -30,10 +30,8 @@ export function parseToken(value: unknown): CachedToken | null {
   return t as unknown as CachedToken;
 }
 
-/** Issuers compare equal with or without a trailing slash. */
-export function sameIssuer(a: string, b: string): boolean {
-  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
-}
+/** Issuers compare equal with or without one trailing slash (the shared rule, shared/issuer.ts). */
+export { sameIssuer } from "../../shared/issuer.ts";
 
 /** `expires_at` as a Date, or null when absent or unparsable. */
 export function tokenExpiry(token: CachedToken): Date | null {

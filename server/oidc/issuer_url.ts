@@ -26,8 +26,3 @@ export function urlProblem(url: string): string | undefined {
   }
   return "it is neither https nor http";
 }
-
-/** Discovery document URL for an issuer (OIDC Discovery §4.1: drop a trailing "/" before appending). */
-export function discoveryUrl(issuer: string): string {
-  return `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-}

@@ -1,7 +1,7 @@
-/** @module Tests of which issuer URLs are accepted and how the discovery URL is built. */
+/** @module Tests of which issuer URLs are accepted. */
 
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { discoveryUrl, isLoopbackHost, urlProblem } from "./issuer_url.ts";
+import { isLoopbackHost, urlProblem } from "./issuer_url.ts";
 
 Deno.test("isLoopbackHost() knows 127.0.0.0/8, ::1 and localhost, and nothing that merely looks like them", () => {
   for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "localhost."]) {
@@ -20,9 +20,4 @@ Deno.test("urlProblem() accepts https anywhere and http only on loopback", () =>
   assertEquals(urlProblem("https://user:pw@idp.example"), "it carries credentials");
   assertEquals(urlProblem("idp.example"), "it is not an absolute URL");
   assertEquals(urlProblem("file:///etc/passwd"), "it is neither https nor http");
-});
-
-Deno.test("discoveryUrl() appends the well-known path once, with or without a trailing slash", () => {
-  assertEquals(discoveryUrl("https://a.example/x"), "https://a.example/x/.well-known/openid-configuration");
-  assertEquals(discoveryUrl("https://a.example/x/"), "https://a.example/x/.well-known/openid-configuration");
 });

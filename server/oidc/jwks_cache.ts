@@ -3,7 +3,8 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import { fetchJson } from "./fetch_json.ts";
-import { discoveryUrl, urlProblem } from "./issuer_url.ts";
+import { discoveryUrl, sameIssuer } from "../../shared/issuer.ts";
+import { urlProblem } from "./issuer_url.ts";
 import { importJwks, type JwkEntry } from "./jwks_keys.ts";
 
 export interface JwksCacheOptions {
@@ -27,11 +28,14 @@ export interface JwksCache {
   /** Fetch now (joining a fetch in flight); true when that fetch succeeded. */
   refreshNow(): Promise<boolean>;
   loaded(): boolean;
+  /** The issuer exactly as the discovery document states it, once fetched (tokens' `iss` must equal it). */
+  issuer(): string | undefined;
 }
 
 /** Build the cache; nothing is fetched until asked. */
 export function createJwksCache(o: JwksCacheOptions): JwksCache {
   let keys: readonly JwkEntry[] | undefined;
+  let stated: string | undefined;
   let loadedAt = 0;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<boolean> | undefined;
@@ -49,7 +53,8 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
     if (inFlight) return inFlight;
     lastAttempt = now();
     const run = load(o).then((fresh) => {
-      keys = fresh;
+      keys = fresh.keys;
+      stated = fresh.issuer;
       loadedAt = now();
       return true;
     }, (err: unknown) => {
@@ -85,16 +90,22 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
     },
     refreshNow: () => refresh(),
     loaded: () => keys !== undefined,
+    issuer: () => stated,
   };
 }
 
-/** Discovery (issuer must match exactly, OIDC Discovery §4.3), then the JWKS it names, then key import. */
-async function load(o: JwksCacheOptions): Promise<readonly JwkEntry[]> {
+/**
+ * Discovery (the stated issuer must be the configured one, up to one trailing slash: shared/issuer.ts), then the
+ * JWKS it names, then key import.
+ */
+async function load(o: JwksCacheOptions): Promise<{ issuer: string; keys: readonly JwkEntry[] }> {
   const fetchOptions = { fetch: o.fetch, timeoutMs: o.timeoutMs, maxBytes: o.maxBytes };
   const doc = await fetchJson(discoveryUrl(o.issuer), fetchOptions) as Record<string, unknown> | null;
   const fail = (what: string) => new TalosOidcError("ERR_DISCOVERY", `discovering issuer "${o.issuer}": ${what}`);
   if (typeof doc !== "object" || doc === null) throw fail("the discovery document is not a JSON object");
-  if (doc.issuer !== o.issuer) throw fail(`the discovery document names issuer ${JSON.stringify(doc.issuer)}`);
+  if (typeof doc.issuer !== "string" || !sameIssuer(o.issuer, doc.issuer)) {
+    throw fail(`the discovery document names issuer ${JSON.stringify(doc.issuer)}`);
+  }
   const jwksUri = doc.jwks_uri;
   if (typeof jwksUri !== "string") throw fail("the discovery document has no jwks_uri");
   const problem = urlProblem(jwksUri);
@@ -107,6 +118,6 @@ async function load(o: JwksCacheOptions): Promise<readonly JwkEntry[]> {
   for (const e of unusable) {
     o.logger.warn("ignoring an issuer JWKS key", { issuer: o.issuer, kid: String(e.kid), why: e.unusable });
   }
-  o.logger.info("loaded the issuer JWKS", { issuer: o.issuer, keys: entries.length, unusable: unusable.length });
-  return entries;
+  o.logger.info("loaded the issuer JWKS", { issuer: doc.issuer, keys: entries.length, unusable: unusable.length });
+  return { issuer: doc.issuer, keys: entries };
 }

@@ -1,6 +1,7 @@
 /** @module createIdTokenVerifier: strict ID token verification for one issuer and client, cheap checks first. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
+import { sameIssuer } from "../../shared/issuer.ts";
 import { type Logger, nullLogger } from "../../shared/log.ts";
 import { type AlgSpec, parseAllowlist } from "./algorithms.ts";
 import { checkClaims } from "./claims.ts";
@@ -13,7 +14,10 @@ import { verifySignature } from "./signature.ts";
 import type { IdTokenVerifier, VerifiedIdToken } from "./types.ts";
 
 export interface IdTokenVerifierOptions {
-  /** Exact issuer; must equal the discovery document's `issuer` and every token's `iss`. */
+  /**
+   * The configured issuer. The discovery document's `issuer` must name it (up to one trailing slash, shared/issuer.ts),
+   * and every token's `iss` must then equal the document's value exactly.
+   */
   issuer: string;
   clientId: string;
   /** Leeway for exp/nbf/iat in seconds, 0..60 (default 60). */
@@ -83,14 +87,23 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     timeoutMs: duration(options.fetchTimeoutMs, 5_000, "fetchTimeoutMs"),
     maxBytes: MAX_DOCUMENT_BYTES,
   });
-  const rules = { issuer, clientId, toleranceSec, maxLifetimeSec };
+  const rules = { clientId, toleranceSec, maxLifetimeSec };
+  // Before discovery has run, the stated issuer is not known yet: a token is let through the cheap checks when its
+  // iss names the configured issuer, and held to the stated one once the keys (and so the document) are in.
+  const expectedIssuer = (iss: unknown) =>
+    jwks.issuer() ?? (typeof iss === "string" && sameIssuer(issuer, iss) ? iss : issuer);
 
   async function verify(token: string): Promise<VerifiedIdToken> {
     // Everything up to the key lookup costs microseconds, so floods of forged tokens never reach the crypto.
     const jws = parseCompactJws(token);
     const { spec, kid } = checkHeader(jws.header, allow);
-    const claims = checkClaims(jws.claims, rules, Math.floor(now().getTime() / 1000));
+    const nowSec = Math.floor(now().getTime() / 1000);
+    const claims = checkClaims(jws.claims, { ...rules, issuer: expectedIssuer(jws.claims.iss) }, nowSec);
     const entry = await findKey(jwks, spec, kid);
+    const stated = jwks.issuer();
+    if (claims.iss !== stated) {
+      throw invalidToken("issuer_mismatch", `the token issuer ${JSON.stringify(claims.iss)} is not "${stated}"`);
+    }
     if (!await verifySignature(spec, entry, jws.signingInput, jws.signature)) {
       throw invalidToken("bad_signature", `the ${spec.alg} signature does not verify with key ${describeKid(kid)}`);
     }

@@ -39,17 +39,30 @@ Deno.test("ready() turns true only after warmUp() fetched the JWKS", async () =>
 });
 
 Deno.test("verify() refuses every token when discovery names a different issuer", async () => {
-  await using idp = await startTestIdp();
+  await using idp = await startTestIdp({ issuerPath: "/tenant/a" });
   const logger = recordingLogger();
-  // Same server, but spelled with a trailing slash: the discovery document's issuer differs by one character.
-  const verifier = createIdTokenVerifier({ issuer: `${idp.issuer}/`, clientId: idp.clientId, logger });
+  // The document at <prefix>/tenant/a/.well-known/... names ".../tenant/a", not the prefix the verifier was given.
+  const configured = idp.issuer.replace("/tenant/a", "/tenant");
+  const verifier = createIdTokenVerifier({ issuer: configured, clientId: idp.clientId, logger });
   assertEquals(await verifier.warmUp(), false);
   assertEquals(verifier.ready(), false);
   await assertRejects(
-    async () => verifier.verify(await idp.mint({ iss: `${idp.issuer}/` })),
+    async () => verifier.verify(await idp.mint({ iss: configured })),
     refusedFor("jwks_unavailable"),
   );
   assert(logger.lines.some((l) => l.startsWith("error: fetching the issuer JWKS failed")));
+});
+
+Deno.test("verify() holds tokens to the issuer the discovery document states, even on its very first call", async () => {
+  await using idp = await startTestIdp({ issuerPath: "/application/o/talosctl/" });
+  const bare = idp.issuer.slice(0, -1);
+  for (const configured of [bare, idp.issuer]) {
+    const verifier = createIdTokenVerifier({ issuer: configured, clientId: idp.clientId });
+    // Signed by the IdP's key, but spelled without the slash its document states: refused before and after warm-up.
+    await assertRejects(async () => verifier.verify(await idp.mint({ iss: bare })), refusedFor("issuer_mismatch"));
+    assertEquals((await verifier.verify(await idp.mint())).claims.iss, idp.issuer);
+    await assertRejects(async () => verifier.verify(await idp.mint({ iss: bare })), refusedFor("issuer_mismatch"));
+  }
 });
 
 Deno.test("verify() fetches the JWKS once for many verifications", async () => {

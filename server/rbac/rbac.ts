@@ -1,6 +1,7 @@
 /** @module The RBAC engine: validate rules once at startup, then map verified claims to Talos roles. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
+import { sameIssuer } from "../../shared/issuer.ts";
 import { jsonLogger, type Logger, nullLogger } from "../../shared/log.ts";
 import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLES } from "../../shared/roles.ts";
 import { claimValues, LIST_CLAIMS, MAX_CLAIM_PATH_SEGMENTS, resolveClaim } from "./claims.ts";
@@ -94,7 +95,7 @@ interface CompiledRule {
 /**
  * Validate and compile rules into a RoleMapper. The result is the union of the roles of
  * every matching rule (sorted); with no matching rule it is `defaultRoles`. A matching rule
- * with `roles: []` grants nothing. Issuers compare with trailing slashes trimmed.
+ * with `roles: []` grants nothing. A rule's issuer names the token's up to one trailing slash (shared/issuer.ts).
  * @throws {TalosOidcError} ERR_CONFIG listing every problem (unknown roles, os:impersonator, bad regex).
  */
 export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): RoleMapper {
@@ -108,7 +109,7 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
   const compiled: CompiledRule[] = rules.map((r, index) => ({
     index,
     claim: r.claim.trim(),
-    issuer: r.issuer === undefined ? undefined : trimSlash(r.issuer),
+    issuer: r.issuer,
     roles: r.roles.map((x) => x.trim()),
     split: r.split ?? LIST_CLAIMS.has(r.claim.trim()),
     test: compileMatcher(String(r.value), r.match ?? "exact"),
@@ -121,9 +122,9 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
       if (compiled.length === 0) return { roles: [...defaults], matched: [] };
       const granted = new Set<string>();
       const matched: number[] = [];
-      const iss = typeof issuer === "string" ? trimSlash(issuer) : "";
+      const iss = typeof issuer === "string" ? issuer : "";
       for (const rule of compiled) {
-        if (rule.issuer !== undefined && rule.issuer !== iss) continue;
+        if (rule.issuer !== undefined && !sameIssuer(rule.issuer, iss)) continue;
         const hit = claimValues(safeResolve(claims, rule.claim), rule.split).find(rule.test);
         if (hit === undefined) continue;
         matched.push(rule.index);
@@ -141,10 +142,6 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
 
 function safeResolve(claims: Record<string, unknown>, path: string): unknown {
   return typeof claims === "object" && claims !== null ? resolveClaim(claims, path) : undefined;
-}
-
-function trimSlash(s: string): string {
-  return s.replace(/\/+$/, "");
 }
 
 /** Sorted, de-duplicated, never os:impersonator (validation already refused it; this is belt and braces). */

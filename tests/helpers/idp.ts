@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 import * as jose from "jose";
 import { DEFAULT_USERS, type IdpUser } from "./idp_users.ts";
+import { escapeHtml, readBody, sendLoginPage, timingSafeEqualStr } from "./idp_pages.ts";
 
 export { DEFAULT_USERS, type IdpUser };
 
@@ -27,6 +28,11 @@ export interface TestIdpOptions {
   accessTokenTtl?: number;
   /** Port to bind on 127.0.0.1 (default 0 = any free port). */
   port?: number;
+  /**
+   * Path of the issuer after the host, e.g. "/" or "/application/o/talosctl/" (authentik's issuers end in a slash);
+   * default none: `http://127.0.0.1:PORT`. The provider is mounted there.
+   */
+  issuerPath?: string;
 }
 
 export type SigningAlg = "RS256" | "PS256" | "ES256" | "EdDSA";
@@ -86,7 +92,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ""}`;
+  // Where oidc-provider's routes live: the issuer's path without its trailing slash (as oidc-provider mounts it).
+  const mount = (options.issuerPath ?? "").replace(/\/$/, "");
 
   const byId = new Map(users.map((u) => [u.sub, u]));
   const provider = new Provider(issuer, {
@@ -126,7 +134,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     },
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed("refresh_token"),
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${mount}/interaction/${interaction.uid}` },
     findAccount(_ctx: unknown, sub: string) {
       const u = byId.get(sub);
       if (!u) return Promise.resolve(undefined);
@@ -161,10 +169,17 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", issuer);
+    if (mount !== "") {
+      if (!url.pathname.startsWith(`${mount}/`)) return void res.writeHead(404).end();
+      // Mounted under a path, as oidc-provider documents for express: it reads the prefix from originalUrl.
+      (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+      req.url = req.url!.slice(mount.length);
+      url.pathname = url.pathname.slice(mount.length);
+    }
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
     const m = url.pathname.match(/^\/interaction\/([^/]+)(\/login)?$/);
     if (!m) return void callback(req, res);
-    handleInteraction(provider, byId, req, res, m[2] === "/login").catch((err) => {
+    handleInteraction(provider, byId, req, res, m[2] === "/login", mount).catch((err) => {
       res.statusCode = 500;
       res.end(`interaction failed: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -214,6 +229,7 @@ async function handleInteraction(
   req: IncomingMessage,
   res: ServerResponse,
   isPost: boolean,
+  mount: string,
 ): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   const { uid, prompt, params } = details;
@@ -228,55 +244,12 @@ async function handleInteraction(
     const login = form.get("login") ?? "";
     const user = users.get(login);
     if (!user || !timingSafeEqualStr(user.password, form.get("password") ?? "")) {
-      return sendLoginPage(res, uid, users, "Unknown user or wrong password.");
+      return sendLoginPage(res, uid, users, mount, "Unknown user or wrong password.");
     }
     await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, {
       mergeWithLastSubmission: false,
     });
     return;
   }
-  sendLoginPage(res, uid, users);
-}
-
-function sendLoginPage(res: ServerResponse, uid: string, users: Map<string, IdpUser>, error?: string): void {
-  const rows = [...users.values()].map((u) =>
-    `<li><code>${escapeHtml(u.sub)}</code> / <code>${escapeHtml(u.password)}</code> — groups: ${
-      escapeHtml((u.groups ?? []).join(", ") || "none")
-    }</li>`
-  ).join("");
-  res.statusCode = error ? 401 : 200;
-  res.setHeader("content-type", "text/html; charset=utf-8");
-  res.setHeader("cache-control", "no-store");
-  res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Test IdP sign-in</title></head><body>
-<h1>Sign in to the talosctl-oidc test IdP</h1>
-${error ? `<p id="error" style="color:#b00">${escapeHtml(error)}</p>` : ""}
-<form method="post" action="/interaction/${escapeHtml(uid)}/login">
-<label>User <input id="login" name="login" autofocus></label>
-<label>Password <input id="password" name="password" type="password"></label>
-<button id="submit" type="submit">Sign in</button>
-</form>
-<p>Users on this IdP (user / password):</p><ul>${rows}</ul>
-</body></html>`);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => resolve(body));
-    req.on("error", reject);
-  });
-}
-
-function timingSafeEqualStr(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  sendLoginPage(res, uid, users, mount);
 }
