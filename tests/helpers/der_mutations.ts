@@ -18,7 +18,7 @@ export interface Element {
 }
 
 /** Every element of a valid DER document, depth first (primitive contents are not looked into). */
-export function elements(der: Uint8Array, start = 0, depth = 0): Element[] {
+export function elements(der: Uint8Array): Element[] {
   const out: Element[] = [];
   const walk = (from: number, end: number, d: number) => {
     for (let at = from; at < end;) {
@@ -29,7 +29,7 @@ export function elements(der: Uint8Array, start = 0, depth = 0): Element[] {
       at += el.raw.length;
     }
   };
-  walk(start, der.length, depth);
+  walk(0, der.length, 0);
   return out;
 }
 
