@@ -6,6 +6,8 @@ import type { Logger } from "../shared/log.ts";
 import type { AuditSink } from "./audit/types.ts";
 import type { ServerConfig } from "./config.ts";
 import { methodNotAllowed, notFound, onError, requestId } from "./errors_http.ts";
+import { MAX_EXCHANGE_BODY } from "../shared/protocol.ts";
+import { bodyLimit } from "./middleware/body_limit.ts";
 import { clientIp } from "./middleware/client_ip.ts";
 import { ipAllowlist } from "./middleware/ip_allowlist.ts";
 import { rateLimit, type SubjectLimiter } from "./middleware/rate_limit.ts";
@@ -13,7 +15,7 @@ import { httpMetrics } from "./middleware/http_metrics.ts";
 import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import type { Tracker } from "./admin/tracker.ts";
 import { adminApiRoutes } from "./routes/admin_api.ts";
-import { adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
+import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { readyzRoute } from "./routes/readyz.ts";
 import type { IdTokenClaims, IdTokenVerifier } from "./oidc/types.ts";
@@ -63,7 +65,17 @@ export interface AppDeps {
   auditHead?: () => string;
 }
 
-/** Build the app. Order matters: request id → client IP → per-route guards → handler → 405/404/500. */
+/** Bytes of request body each route takes; every other path takes none (a body there is refused unread). */
+export const BODY_LIMITS: Readonly<Record<string, number>> = Object.freeze({
+  "/exchange": MAX_EXCHANGE_BODY,
+  "/admin/login": ADMIN_FORM_MAX_BODY,
+  "/admin/logout": ADMIN_FORM_MAX_BODY,
+});
+
+/**
+ * Build the app. Order matters: request id → client IP → per-route guards → body limits → handler → 405/404/500.
+ * Nothing before the handler reads the body (the listener streams it lazily), so a refused client sends it in vain.
+ */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
@@ -80,7 +92,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   deps.metrics?.watchLimiter(ipLimit.entries);
   app.use("/exchange", ipLimit);
 
-  // 3. Route table: each path answers its method(s); any other method is a 405 JSON.
+  // 3. Body limits, before any route reads a byte: over the route's limit (or any body where it takes none) → 413.
+  app.use("*", bodyLimit({ limits: BODY_LIMITS }));
+
+  // 4. Route table: each path answers its method(s); any other method is a 405 JSON.
   app.post("/exchange", exchangeRoute(deps));
   app.all("/exchange", methodNotAllowed("POST"));
   app.get("/healthz", healthzRoute());
@@ -98,7 +113,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route("/", adminDashboardRoutes({ ...admin, audit: deps.audit, auditLogPath: config.auditLog, secureCookie }));
   }
 
-  // 4. Everything else.
+  // 5. Everything else.
   app.notFound(notFound);
   app.onError(onError(deps.logger));
   return app;

@@ -4,6 +4,7 @@ import { parseDuration } from "../shared/duration.ts";
 import { checkKeys } from "./config_keys.ts";
 import { Secret } from "../shared/secret.ts";
 import type { RbacRule } from "./rbac/types.ts";
+import { type Limits, parseLimits } from "./config_limits.ts";
 import {
   checkIssuerUrl,
   checkRoles,
@@ -46,6 +47,7 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   rate_limit_per_subject: "int",
   ip_allowlist: "list",
   trusted_proxies: "list",
+  max_connections: "int",
 });
 
 /** Keys of the original tool we understand but do not use (warned about, never fatal: configs migrate as they are). */
@@ -77,7 +79,7 @@ export type TlsConfig =
   | { readonly mode: "provided"; readonly certPath: string; readonly keyPath: string }
   | { readonly mode: "insecure" };
 
-export interface ServerConfig {
+export interface ServerConfig extends Limits {
   issuerUrl: string;
   clientId: string;
   endpoints: readonly string[];
@@ -95,9 +97,7 @@ export interface ServerConfig {
   dataDir?: string;
   /** File path, or "-" for stdout. */
   auditLog: string;
-  adminToken?: Secret;
   metricsToken?: Secret;
-  rateLimit: { readonly requests: number; readonly windowMs: number; readonly perSubject: number };
   ipAllowlist: readonly string[];
   trustedProxies: readonly string[];
   rbacRules: readonly RbacRule[];
@@ -150,8 +150,8 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
       return fail(k, (err as Error).message), parseDuration(def);
     }
   };
-  const int = (k: string): number => {
-    const text = str(k) ?? "0";
+  const int = (k: string, fallback = 0): number => {
+    const text = str(k) ?? String(fallback);
     if (!/^\d+$/.test(text)) return fail(k, `"${text}" is not a whole number (0 = disabled)`), 0;
     return Number(text);
   };
@@ -193,11 +193,6 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
 
   const ca = parseCaSource(str, secret, fail);
   const tls = parseTls(str, list, bool, fail, warnings, where);
-  const rateLimit = {
-    requests: int("rate_limit_requests"),
-    windowMs: duration("rate_limit_window", "1m", 1000, 24 * 3_600_000),
-    perSubject: int("rate_limit_per_subject"),
-  };
   const cidrs = (k: string) => {
     const items = list(k);
     for (const c of items) if (!isIpOrCidr(c)) fail(k, `"${c}" is not an IP address or CIDR`);
@@ -217,12 +212,11 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     tls: tls.mode === "self-signed" && dataDir ? { ...tls, dataDir } : tls,
     ...(dataDir ? { dataDir } : {}),
     auditLog: str("audit_log") ?? "-",
-    ...optional("adminToken", secret("admin_token")),
     ...optional("metricsToken", secret("metrics_token")),
-    rateLimit,
     ipAllowlist: cidrs("ip_allowlist"),
     trustedProxies: cidrs("trusted_proxies"),
     rbacRules,
+    ...parseLimits({ int, duration, secret, fail }),
     debug: Boolean(env.DEBUG),
   };
   return { config: deepFreeze(config), problems, warnings };

@@ -23,12 +23,12 @@ Every configuration key can be set in the YAML file or through a non-empty TALOS
 variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and the
 Talos OS CA (talos_secrets, or ca_cert + ca_key, or ca_cert_data + ca_key_data), and rbac.rules or roles
 (roles: [os:admin] grants everyone admin on purpose). Unknown keys in the file are refused. Defaults: listen :8443,
-cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime accepted), audit_log - (stdout),
-self-signed TLS (kept in data_dir; its CA is served at GET /ca). Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID,
-_ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE, _ROLES, _TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA,
-_CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG, _ADMIN_TOKEN, _METRICS_TOKEN,
-_RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES;
-DEBUG=1 for debug logs. Problems with the configuration are all listed at once and exit with status 2.`,
+cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime accepted), max_connections 1024 (open
+connections at once), audit_log - (stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
+Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE, _ROLES,
+_TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR,
+_AUDIT_LOG, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT,
+_IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Problems with the configuration are all listed at once and exit with status 2.`,
     flags: [{
       name: "config",
       short: "c",
@@ -109,6 +109,7 @@ export async function startServer(
       hostname: config.listen.hostname,
       port: config.listen.port,
       handler: (req, info) => app.fetch(req, info),
+      maxConnections: config.maxConnections,
       tls: deps.tls,
       logger,
       now: () => deps.clock.now(),

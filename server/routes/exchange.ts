@@ -3,10 +3,11 @@
 import type { Context } from "hono";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
-import { type ExchangeResponse, MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
+import type { ExchangeResponse } from "../../shared/protocol.ts";
 import { isIssuableRole, normaliseRoles } from "../../shared/roles.ts";
 import type { AppDeps, AppEnv } from "../app.ts";
 import type { AuditEvent } from "../audit/types.ts";
+import { bodyTooLarge } from "../middleware/body_limit.ts";
 import { isInvalidToken } from "../oidc/invalid.ts";
 import type { IdTokenClaims, VerifiedIdToken } from "../oidc/types.ts";
 import type { IssuedCert } from "../talos_ca/types.ts";
@@ -16,7 +17,6 @@ import type { IssuedCert } from "../talos_ca/types.ts";
  * certificate", "identity provider unavailable") are onError's, by code.
  */
 export const MESSAGES = Object.freeze({
-  tooLarge: "request body too large or unreadable",
   invalidJson: "invalid JSON",
   idTokenRequired: "id_token is required",
   noRoles: "no roles assigned - user does not match any RBAC rules",
@@ -103,22 +103,19 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
   };
 }
 
-const tooLarge = () => new TalosOidcError("ERR_BODY_TOO_LARGE", MESSAGES.tooLarge);
 const bad = (message: string) => new TalosOidcError("ERR_INVALID_REQUEST", message);
 
 /**
- * Read at most MAX_EXCHANGE_BODY bytes: a larger Content-Length is refused before reading, and a
- * body without one (chunked) is counted as it streams and cut off at the limit. ERR_BODY_TOO_LARGE either way,
- * and for a body that cannot be read (as the original tool answers); ERR_INVALID_REQUEST for a bad document.
+ * The JSON document. Its size is bounded before this reads a byte: bodyLimit() (mounted by createApp) refused a
+ * declared length over MAX_EXCHANGE_BODY and cuts a streamed body off there. A body that fails to arrive whole is
+ * ERR_BODY_TOO_LARGE (413, as the original tool answers); a bad document ERR_INVALID_REQUEST.
  */
 async function readJsonBody(req: Request): Promise<{ idToken: string; csrPem?: string }> {
-  const length = req.headers.get("content-length");
-  if (length !== null && (!/^\d{1,10}$/.test(length) || Number(length) > MAX_EXCHANGE_BODY)) throw tooLarge();
-  let bytes: Uint8Array;
+  let bytes: ArrayBuffer;
   try {
-    bytes = await readLimited(req, MAX_EXCHANGE_BODY);
+    bytes = await req.arrayBuffer();
   } catch {
-    throw tooLarge();
+    throw bodyTooLarge();
   }
   let parsed: unknown;
   try {
@@ -133,30 +130,6 @@ async function readJsonBody(req: Request): Promise<{ idToken: string; csrPem?: s
     throw bad(MESSAGES.invalidJson); // a wrongly typed field, as Go's json.Unmarshal reports it
   }
   return typeof csr === "string" && csr !== "" ? { idToken, csrPem: csr } : { idToken };
-}
-
-async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
-  // A declared length is bounded by HTTP framing (checked against the limit before this). Read it whole
-  // without touching `req.body`: that getter wraps an already buffered body in a ReadableStream.
-  if (req.headers.has("content-length")) return new Uint8Array(await req.arrayBuffer());
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new RangeError("body over the limit");
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) out.set(ch, (off += ch.byteLength) - ch.byteLength);
-  return out;
 }
 
 /** Subject CN: the email unless the IdP says it is unverified, else `sub`. */

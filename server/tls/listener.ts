@@ -13,10 +13,16 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../../shared/log.ts";
+import { MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "../config_limits.ts";
+import { ClientGone, hasBody, lazyBody } from "./request_body.ts";
 import type { TlsSource } from "./source.ts";
 
-/** Largest request body any route may get; /exchange applies its own 64 KiB limit below this. */
-export const MAX_REQUEST_BODY = 1024 * 1024;
+/**
+ * The most body any request may stream to the handler: what the largest route takes (/exchange). Each route's own
+ * limit is the app's (server/middleware/body_limit.ts), checked before the handler reads anything.
+ */
+export const MAX_REQUEST_BODY = MAX_EXCHANGE_BODY;
 
 export type FetchHandler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
 
@@ -47,6 +53,8 @@ export interface ListenerOptions {
   now?: () => Date;
   /** Overrides of DEFAULT_TIMEOUTS (tests use short ones). */
   timeouts?: Partial<ListenerTimeouts>;
+  /** Most open connections (default DEFAULT_MAX_CONNECTIONS); one more is closed before its handshake. */
+  maxConnections?: number;
 }
 
 export interface Listener {
@@ -54,6 +62,8 @@ export interface Listener {
   readonly addr: Deno.NetAddr;
   /** Times new TLS material was put in place. */
   readonly reloads: number;
+  /** Connections open now (once their TLS handshake is done), busy or idle. */
+  readonly connections: number;
   /** Run a TLS refresh check now; true when new material is now served. */
   checkNow(): Promise<boolean>;
   /** Stop accepting, let in-flight requests finish, resolve when every connection is closed. */
@@ -71,7 +81,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   let stopping = false;
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) =>
     void serveOne(req, res, options.handler, scheme, () => stopping).catch((err) => {
-      logger.error("answering a request failed", { error: err });
+      if (!(err instanceof ClientGone)) logger.error("answering a request failed", { error: err });
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end();
     });
@@ -85,6 +95,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       onRequest,
     )
     : http.createServer(common, onRequest);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
+  }
+  server.maxConnections = maxConnections; // node closes each connection over it as it is accepted
   server.headersTimeout = t.headersMs;
   server.requestTimeout = t.requestMs;
   server.keepAliveTimeout = t.keepAliveMs;
@@ -128,6 +143,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     get reloads() {
       return reloads;
     },
+    get connections() {
+      return sockets.size;
+    },
     checkNow: check,
     async shutdown() {
       stopping = true;
@@ -150,18 +168,14 @@ async function serveOne(
   scheme: string,
   stopping: () => boolean,
 ): Promise<void> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_REQUEST_BODY) return tooLarge(res);
-  let body: Uint8Array | undefined;
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    const read = await readBody(req, MAX_REQUEST_BODY);
-    if (read === "too large") return tooLarge(res); // with Connection: close, so node ends the socket after it
-    if (read === "gone") return; // the client closed the connection mid-body: nobody to answer
-    body = read;
-  }
+  if (Number(req.headers["content-length"] ?? 0) > MAX_REQUEST_BODY) return tooLarge(res);
+  // GET and HEAD never carry a body into the handler (fetch forbids it); one sent anyway is never read.
+  const body = req.method !== "GET" && req.method !== "HEAD" && hasBody(req)
+    ? lazyBody(req, MAX_REQUEST_BODY)
+    : undefined;
   const request = new Request(`${scheme}://${hostOf(req)}${req.url ?? "/"}`, {
     method: req.method,
-    ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
+    ...(body ? { body: body.stream } : {}),
   });
   // Appended after construction: a Headers passed in `init` is copied entry by entry through WebIDL (~3 µs more).
   const raw = req.rawHeaders;
@@ -171,12 +185,24 @@ async function serveOne(
     { transport: "tcp", hostname: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
     res,
   );
-  const response = await handler(request, info);
+  let response: Response;
+  try {
+    response = await handler(request, info);
+  } catch (err) {
+    // A handler that failed reading a body its client abandoned is the client's doing: nobody to answer, nothing to log.
+    if (req.destroyed && !req.complete) throw new ClientGone("the client left mid-body", { cause: err });
+    throw err;
+  } finally {
+    body?.detach();
+  }
+  if (req.destroyed && !req.complete) return; // gone mid-body while the handler ran: nobody to answer
   const out: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => void (out[k] = v));
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out["set-cookie"] = cookies;
-  if (stopping()) out.connection = "close";
+  // A body the handler did not read (refused unread, or a route that takes none) is not waited for: the connection
+  // closes once this answer is out.
+  if (stopping() || !req.complete) out.connection = "close";
   if (req.method === "HEAD") return void (res.writeHead(response.status, out), res.end());
   if (response.headers.get("content-type")?.startsWith("text/event-stream") && response.body) {
     res.writeHead(response.status, out);
@@ -209,32 +235,6 @@ class HandlerInfo implements Deno.ServeHandlerInfo<Deno.NetAddr> {
   }
 }
 
-/**
- * The whole body; "too large" once it grows past `max` (the rest is then discarded), "gone" when the client's
- * connection failed or closed first (node reports that as an "aborted" error: the client's doing, so nobody is
- * answered and nothing is logged). Plain 'data'/'end' listeners, not `for await`: the async iterator's
- * end-of-stream machinery allocated more than the rest of this function.
- */
-function readBody(req: http.IncomingMessage, max: number): Promise<Uint8Array | "too large" | "gone"> {
-  return new Promise((resolve) => {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const settle = (value: Uint8Array | "too large" | "gone") => {
-      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onGone);
-      resolve(value);
-    };
-    const onData = (chunk: Uint8Array) => {
-      total += chunk.byteLength;
-      if (total <= max) return void chunks.push(chunk);
-      settle("too large");
-      req.on("error", () => {}).resume(); // discard the rest while the 413 goes out: unread data at close resets it
-    };
-    const onEnd = () => settle(chunks.length === 1 ? chunks[0]! : concat(chunks, total));
-    const onGone = () => settle("gone");
-    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onGone);
-  });
-}
-
 function tooLarge(res: http.ServerResponse): void {
   res.writeHead(413, { "content-type": "application/json", connection: "close" });
   res.end('{"error":"request body too large or unreadable","code":"ERR_BODY_TOO_LARGE"}');
@@ -243,11 +243,4 @@ function tooLarge(res: http.ServerResponse): void {
 function hostOf(req: http.IncomingMessage): string {
   const host = req.headers.host;
   return host && /^[A-Za-z0-9.\-:\[\]]{1,255}$/.test(host) ? host : "localhost";
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) out.set(c, (off += c.byteLength) - c.byteLength);
-  return out;
 }

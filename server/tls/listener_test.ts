@@ -1,10 +1,11 @@
-/** @module Tests for the listener: real TLS, live certificate swap, body cap, peer address, headers. */
+/** @module Tests for the listener: real TLS, live certificate swap, peer address, headers, slow clients. */
 
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
-import { jsonLogger, type Logger, nullLogger } from "../../shared/log.ts";
-import { type FetchHandler, MAX_REQUEST_BODY, startListener } from "./listener.ts";
+import { nullLogger } from "../../shared/log.ts";
+import { startListener } from "./listener.ts";
+import { firstLine, plainListener } from "../../tests/helpers/listener.ts";
 import { certFacts, generateTlsCa, issueServerCert, type PemPair } from "./self_signed.ts";
 import { createTlsSource } from "./source.ts";
 
@@ -17,13 +18,6 @@ async function get(url: string, caPem: string, init?: RequestInit): Promise<stri
   using client = Deno.createHttpClient({ caCerts: [caPem] });
   const res = await fetch(url, { ...init, client });
   return await res.text();
-}
-
-/** A plain-HTTP (insecure mode) listener on a free port, with `handler`. */
-async function plainListener(handler: FetchHandler, logger: Logger = nullLogger) {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = await startListener({ hostname: "127.0.0.1", port: 0, tls, logger, handler });
-  return Object.assign(listener, { url: `http://127.0.0.1:${listener.addr.port}` });
 }
 
 Deno.test("startListener() serves the provided pair and swaps to new files on checkNow() without a restart", async () => {
@@ -118,39 +112,6 @@ Deno.test("startListener() handler info: `completed` settles once the response i
   await listener.shutdown();
 });
 
-Deno.test("startListener() answers 413 for a body over 1 MiB before the handler runs", async () => {
-  let called = false;
-  const listener = await plainListener(() => (called = true, new Response("no")));
-  const url = `${listener.url}/exchange`;
-  const declared = await fetch(url, { method: "POST", body: new Uint8Array(MAX_REQUEST_BODY + 1) });
-  assertEquals([declared.status, (await declared.json()).code], [413, "ERR_BODY_TOO_LARGE"]);
-  const chunks = ReadableStream.from(Array.from({ length: 20 }, () => new Uint8Array(64 * 1024)));
-  const streamed = await fetch(url, { method: "POST", body: chunks });
-  assertEquals(streamed.status, 413);
-  await streamed.body?.cancel();
-  assertEquals(called, false);
-  await listener.shutdown();
-});
-
-Deno.test("startListener() drops a request whose client leaves mid-body, and keeps serving", async () => {
-  const lines: string[] = [];
-  const calls: string[] = [];
-  const listener = await plainListener(
-    async (req) => (calls.push(await req.text()), new Response("ok")),
-    jsonLogger({ write: (l) => lines.push(l) }),
-  );
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  await conn.write(new TextEncoder().encode('POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id_'));
-  await new Promise((r) => setTimeout(r, 50));
-  conn.close();
-  await new Promise((r) => setTimeout(r, 50));
-  const res = await fetch(`${listener.url}/x`, { method: "POST", body: "whole" });
-  assertEquals(await res.text(), "ok");
-  assertEquals(calls, ["whole"]); // the cut request never reached the handler
-  assertEquals(lines.filter((l) => l.includes('"error"')), []); // and is not logged as a server failure
-  await listener.shutdown();
-});
-
 Deno.test("startListener() sends fixed bodies with a Content-Length and keeps Set-Cookie headers apart", async () => {
   const listener = await plainListener(() => {
     const h = new Headers({ "content-type": "application/json" });
@@ -208,13 +169,6 @@ async function servedCert(port: number): Promise<X509Certificate> {
   );
   if (!pem) throw new Error("openssl s_client printed no certificate");
   return new X509Certificate(pem[0]);
-}
-
-/** The first line the server sends before closing (e.g. a 408 status line), or "closed" when it sends nothing. */
-async function firstLine(conn: Deno.Conn): Promise<string> {
-  const buf = new Uint8Array(512);
-  const n = await conn.read(buf).catch(() => null);
-  return n ? new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0]! : "closed";
 }
 
 Deno.test("startListener() cuts slow clients off at its own limits (node alone waits 30 s, or 120 s for TLS)", async (t) => {

@@ -1,0 +1,35 @@
+/** @module Abuse limits of the server config: connections, request rates and the admin token's strength. */
+
+import type { Secret } from "../shared/secret.ts";
+
+/** Open connections allowed at once by default (TLS handshakes included); more are closed as they arrive. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+export interface Limits {
+  /** Most open connections (max_connections). */
+  maxConnections: number;
+  /** /exchange requests per client IP and per subject within `windowMs`; 0 = off. */
+  rateLimit: { readonly requests: number; readonly windowMs: number; readonly perSubject: number };
+  adminToken?: Secret;
+}
+
+/** What parseLimits() reads the keys with (config.ts's typed readers). */
+export interface LimitReaders {
+  int(key: string, fallback?: number): number;
+  duration(key: string, fallback: string, minMs: number, maxMs: number): number;
+  secret(key: string): Secret | undefined;
+  fail(key: string, message: string): void;
+}
+
+/** Read the limit keys; each problem names its key. */
+export function parseLimits(r: LimitReaders): Limits {
+  const maxConnections = r.int("max_connections", DEFAULT_MAX_CONNECTIONS);
+  if (maxConnections < 1) r.fail("max_connections", "must be at least 1 (it cannot be turned off)");
+  const rateLimit = {
+    requests: r.int("rate_limit_requests"),
+    windowMs: r.duration("rate_limit_window", "1m", 1000, 24 * 3_600_000),
+    perSubject: r.int("rate_limit_per_subject"),
+  };
+  const adminToken = r.secret("admin_token");
+  return { maxConnections, rateLimit, ...(adminToken ? { adminToken } : {}) };
+}

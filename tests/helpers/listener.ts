@@ -1,0 +1,19 @@
+/** @module Test helpers for the HTTP listener: a plain-HTTP listener on a free port, the first line a server sends. */
+
+import { type Logger, nullLogger } from "../../shared/log.ts";
+import { type FetchHandler, startListener } from "../../server/tls/listener.ts";
+import { createTlsSource } from "../../server/tls/source.ts";
+
+/** A plain-HTTP (insecure mode) listener on a free port, with `handler`. */
+export async function plainListener(handler: FetchHandler, logger: Logger = nullLogger) {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  const listener = await startListener({ hostname: "127.0.0.1", port: 0, tls, logger, handler });
+  return Object.assign(listener, { url: `http://127.0.0.1:${listener.addr.port}` });
+}
+
+/** The first line the server sends before closing (e.g. a 408 status line), or "closed" when it sends nothing. */
+export async function firstLine(conn: Deno.Conn): Promise<string> {
+  const buf = new Uint8Array(512);
+  const n = await conn.read(buf).catch(() => null);
+  return n ? new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0]! : "closed";
+}
