@@ -23,7 +23,9 @@ Deno.test({
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await using idp = await startTestIdp();
     await using server = await startTestServer({ idp, config: { admin_token: ADMIN } });
-    const issued = await server.exchange({ id_token: await idp.mint({ email: "alice@example.com" }) });
+    const issued = await server.exchange({
+      id_token: await idp.mint({ email: "alice@example.com", email_verified: true }),
+    });
     assertEquals(issued.status, 200);
 
     const leaf = server.server.deps.tls.current()!.certPem;

@@ -21,7 +21,7 @@ for (const kind of ["ed25519", "ecdsa", "rsa"] as DevCaKind[]) {
     assertEquals(await served.text(), server.tlsCaPem);
     for (const alg of ["RS256", "ES256", "EdDSA"] as SigningAlg[]) {
       const { status, json, headers } = await server.exchange({
-        id_token: await idp.mint({ email: "alice@example.com" }, { alg }),
+        id_token: await idp.mint({ email: "alice@example.com", email_verified: true }, { alg }),
       });
       assertEquals(status, 200, `${alg}: ${JSON.stringify(json)}`);
       assertEquals(headers.get("cache-control"), "no-store");
@@ -86,7 +86,7 @@ Deno.test("RBAC groups decide the roles apid reads back, and no matching rule is
   ];
   await using server = await startTestServer({ idp, ca, config: { roles: [], rbac: { rules } } });
   const bob = await server.exchange({
-    id_token: await idp.mint({ sub: "bob", email: "bob@example.com", groups: ["talos-readers"] }),
+    id_token: await idp.mint({ sub: "bob", email: "bob@example.com", email_verified: true, groups: ["talos-readers"] }),
   });
   const r = asExchangeResponse(bob.json);
   assertEquals(await callApid(apid, { certPem: r.cert, keyPem: r.key! }), {

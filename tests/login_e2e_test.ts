@@ -172,7 +172,12 @@ Deno.test("20 concurrent logins to different contexts leave one valid talosconfi
   const names = Array.from({ length: 20 }, (_, i) => `cluster-${i}`);
   const now = Math.floor(Date.now() / 1000);
   for (const context of names) {
-    const id_token = await w.idp.mint({ groups: ["talos-admins"], email: "alice@example.com", exp: now + 3600 });
+    const id_token = await w.idp.mint({
+      groups: ["talos-admins"],
+      email: "alice@example.com",
+      email_verified: true,
+      exp: now + 3600,
+    });
     await cache.put({ context, issuer: w.idp.issuer, clientId: w.idp.clientId }, {
       id_token,
       issuer: w.idp.issuer,

@@ -19,7 +19,10 @@ Deno.test("admin API: 404 without admin_token; 401, 403, then stats and certs wi
     await res.body?.cancel();
   }
   await using server = await startTestServer({ idp, config: { admin_token: ADMIN } });
-  assertEquals((await server.exchange({ id_token: await idp.mint({ email: "alice@example.com" }) })).status, 200);
+  assertEquals(
+    (await server.exchange({ id_token: await idp.mint({ email: "alice@example.com", email_verified: true }) })).status,
+    200,
+  );
   assertEquals((await server.exchange({ id_token: "garbage" })).status, 401);
   const missing = await get(server, "/admin/stats");
   assertEquals([missing.status, (await missing.json()).error], [401, "missing Authorization header"]);

@@ -8,7 +8,7 @@ async function post(server: TestServer, idp: TestIdp, xff?: string): Promise<Res
   const res = await fetch(`${server.url}/exchange`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(xff ? { "x-forwarded-for": xff } : {}) },
-    body: JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com" }) }),
+    body: JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com", email_verified: true }) }),
     client: server.client,
   });
   await res.body?.cancel();

@@ -60,7 +60,7 @@ Deno.test("the per-subject limit counts verified tokens across client addresses"
     idp,
     config: { rate_limit_per_subject: 2, trusted_proxies: ["127.0.0.1"] },
   });
-  const alice = await idp.mint({ email: "alice@example.com" });
+  const alice = await idp.mint({ email: "alice@example.com", email_verified: true });
   assertEquals((await post(server, alice, "198.51.100.1")).status, 200);
   assertEquals((await post(server, alice, "198.51.100.2")).status, 200);
   const third = await post(server, alice, "198.51.100.3");

@@ -148,7 +148,7 @@ Deno.test("serve finishes an in-flight exchange after SIGTERM, refuses new conne
   assertEquals(await (await fetch(`${listening.url}/healthz`, { client })).text(), "ok");
 
   // Start an exchange whose body is only half sent, then ask the server to stop.
-  const body = JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com" }) });
+  const body = JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com", email_verified: true }) });
   const parts = new TransformStream<Uint8Array, Uint8Array>();
   const writer = parts.writable.getWriter();
   // A failure is kept for the assertion below rather than left as an unhandled rejection.

@@ -53,7 +53,8 @@ export function suggestRules(claims: Record<string, unknown>): { rules: Suggeste
   if (rules.length === 0) {
     notes.push("no group or role claim in the ID token: the rules below name you personally");
     if (typeof claims.hd === "string") rules.push({ claim: "hd", value: claims.hd, roles: ["os:reader"] });
-    if (typeof claims.email === "string" && claims.email_verified !== false) {
+    // Only an email the IdP vouches for (the boolean true), as the server's certificate CN rule.
+    if (typeof claims.email === "string" && claims.email_verified === true) {
       rules.push({ claim: "email", value: claims.email, roles: ["os:admin"] });
     } else if (typeof claims.sub === "string") rules.push({ claim: "sub", value: claims.sub, roles: ["os:admin"] });
   }

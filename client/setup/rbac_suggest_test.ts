@@ -29,6 +29,13 @@ Deno.test("suggestRules() falls back to hd and the verified email when there are
   assertEquals(notes.length, 1);
 });
 
+Deno.test("suggestRules() names sub, not an email whose email_verified is not the boolean true", () => {
+  for (const verified of ["true", "false", undefined]) {
+    const { rules } = suggestRules({ sub: "1101", email: "a@example.com", email_verified: verified });
+    assertEquals(rules, [{ claim: "sub", value: "1101", roles: ["os:admin"] }], String(verified));
+  }
+});
+
 Deno.test("suggestRules() notes an object-shaped roles claim (Zitadel) instead of suggesting a rule that cannot match", () => {
   const { rules, notes } = suggestRules({
     sub: "1",

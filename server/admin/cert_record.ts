@@ -1,6 +1,7 @@
 /** @module The CertRecord JSON shape (the original tool's names plus serial), built from cert_issued events. */
 
 import type { AuditEvent } from "../audit/types.ts";
+import { displayText, MAX_SHOWN_IDENTITY } from "../identity.ts";
 
 /** One issued certificate, as /admin/certs returns it and data_dir/certs.jsonl stores it. */
 export interface CertRecord {
@@ -50,8 +51,9 @@ export function parseRecord(line: string): CertRecord | undefined {
   if (!issued || !expires || Number.isNaN(Date.parse(issued)) || Number.isNaN(Date.parse(expires))) return undefined;
   const roles = Array.isArray(v.roles) ? v.roles.filter((r): r is string => typeof r === "string") : [];
   return {
-    subject: s("subject") ?? "",
-    email: s("email") ?? "",
+    // Records written before identities were cleaned may still hold bidi or control characters.
+    subject: displayText(s("subject") ?? "", MAX_SHOWN_IDENTITY),
+    email: displayText(s("email") ?? "", MAX_SHOWN_IDENTITY),
     issued_at: issued,
     expires_at: expires,
     client_ip: s("client_ip") ?? "",

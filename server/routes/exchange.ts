@@ -7,9 +7,10 @@ import type { ExchangeResponse } from "../../shared/protocol.ts";
 import { isIssuableRole, normaliseRoles } from "../../shared/roles.ts";
 import type { AppDeps, AppEnv } from "../app.ts";
 import type { AuditEvent } from "../audit/types.ts";
+import { auditIdentity, commonNameOf } from "../identity.ts";
 import { bodyTooLarge } from "../middleware/body_limit.ts";
 import { isInvalidToken } from "../oidc/invalid.ts";
-import type { IdTokenClaims, VerifiedIdToken } from "../oidc/types.ts";
+import type { VerifiedIdToken } from "../oidc/types.ts";
 import type { IssuedCert } from "../talos_ca/types.ts";
 
 /**
@@ -52,7 +53,7 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
       });
     }
     const claims = verified.claims;
-    const who: Omit<AuditEvent, "type"> = { ...base, subject: claims.sub, issuer: claims.iss, ...emailOf(claims) };
+    const who: Omit<AuditEvent, "type"> = { ...base, ...auditIdentity(claims), issuer: claims.iss };
     c.set("claims", claims);
     audit.write({ type: "auth_success", ...who });
 
@@ -130,14 +131,4 @@ async function readJsonBody(req: Request): Promise<{ idToken: string; csrPem?: s
     throw bad(MESSAGES.invalidJson); // a wrongly typed field, as Go's json.Unmarshal reports it
   }
   return typeof csr === "string" && csr !== "" ? { idToken, csrPem: csr } : { idToken };
-}
-
-/** Subject CN: the email unless the IdP says it is unverified, else `sub`. */
-export function commonNameOf(claims: IdTokenClaims): string {
-  if (typeof claims.email === "string" && claims.email !== "" && claims.email_verified !== false) return claims.email;
-  return claims.sub;
-}
-
-function emailOf(claims: IdTokenClaims): { email?: string } {
-  return typeof claims.email === "string" && claims.email !== "" ? { email: claims.email } : {};
 }

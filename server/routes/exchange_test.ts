@@ -34,7 +34,7 @@ function subjectOf(pem: string): string {
 
 Deno.test("POST /exchange returns a certificate, key, CA and endpoints for a valid token, and audits it", async () => {
   await withApp(async (t, idp) => {
-    const res = await t.exchange({ id_token: await idp.mint({ email: "alice@example.com" }) });
+    const res = await t.exchange({ id_token: await idp.mint({ email: "alice@example.com", email_verified: true }) });
     assertEquals(res.status, 200);
     assertEquals(res.headers.get("cache-control"), "no-store");
     const requestId = res.headers.get("x-request-id") ?? "";
@@ -71,7 +71,7 @@ Deno.test("POST /exchange signs the public key of a CSR and returns no private k
       signingAlgorithm: { name: "Ed25519" },
     });
     const res = await t.exchange({
-      id_token: await idp.mint({ email: "alice@example.com" }),
+      id_token: await idp.mint({ email: "alice@example.com", email_verified: true }),
       csr: csr.toString("pem"),
     });
     assertEquals(res.status, 200);
@@ -165,7 +165,12 @@ Deno.test("POST /exchange answers 401 invalid token and keeps the reason for the
 Deno.test("POST /exchange maps groups to roles with RBAC rules and answers 403 when none match", async () => {
   await withApp(async (t, idp) => {
     const bob = await t.exchange({
-      id_token: await idp.mint({ sub: "bob", email: "bob@example.com", groups: ["talos-readers"] }),
+      id_token: await idp.mint({
+        sub: "bob",
+        email: "bob@example.com",
+        email_verified: true,
+        groups: ["talos-readers"],
+      }),
     });
     assertEquals(bob.status, 200);
     assertEquals(subjectOf((await bob.json()).cert), "O=os:reader\nCN=bob@example.com");

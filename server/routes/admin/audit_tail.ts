@@ -1,6 +1,7 @@
 /** @module Read the last lines of the audit log file for the dashboard (bounded read from the end). */
 
 import { readTailLines } from "../../tail_lines.ts";
+import { displayText, MAX_SHOWN_IDENTITY } from "../../identity.ts";
 
 /** One audit line as the dashboard shows it (never the whole raw record). */
 export interface AuditTailRow {
@@ -38,7 +39,8 @@ function rowOf(line: string): AuditTailRow {
     return {
       timestamp: s("timestamp") ?? "",
       type: s("type") ?? "?",
-      subject: s("subject"),
+      // Lines written before identities were cleaned may still hold bidi or control characters.
+      ...(s("subject") === undefined ? {} : { subject: displayText(s("subject")!, MAX_SHOWN_IDENTITY) }),
       client_ip: s("client_ip"),
       roles: Array.isArray(r.roles) ? r.roles.map(String) : undefined,
       reason: s("reason") ?? s("error"),
