@@ -13,6 +13,7 @@ import { ipAllowlist } from "./middleware/ip_allowlist.ts";
 import { rateLimit, type SubjectLimiter } from "./middleware/rate_limit.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import type { ServerMetrics } from "./metrics/server_metrics.ts";
+import { createLockout } from "./admin/lockout.ts";
 import type { Tracker } from "./admin/tracker.ts";
 import { adminApiRoutes } from "./routes/admin_api.ts";
 import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
@@ -107,10 +108,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));
   if (config.adminToken && deps.tracker) { // without admin_token every /admin path stays 404
-    const admin = { token: config.adminToken, tracker: deps.tracker, lockout: { now }, sessions: { now } };
+    // One lock-out for the dashboard sign-in and the bearer API: a guesser cannot switch paths to keep guessing.
+    const lockout = createLockout({ now });
+    const admin = { token: config.adminToken, tracker: deps.tracker, lockout, audit: deps.audit, sessions: { now } };
     app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead }));
     const secureCookie = config.tls.mode !== "insecure";
-    app.route("/", adminDashboardRoutes({ ...admin, audit: deps.audit, auditLogPath: config.auditLog, secureCookie }));
+    app.route("/", adminDashboardRoutes({ ...admin, auditLogPath: config.auditLog, secureCookie }));
   }
 
   // 5. Everything else.

@@ -2,6 +2,13 @@
 
 import type { Secret } from "../shared/secret.ts";
 
+/**
+ * Shortest admin_token accepted. The token is the only credential for the dashboard and the admin API; 32 characters
+ * of `openssl rand -base64 32` (the suggested way to make one) carry about 190 bits, beyond any guessing the
+ * lock-out allows (server/admin/lockout.ts).
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 /** Open connections allowed at once by default (TLS handshakes included); more are closed as they arrive. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
@@ -31,5 +38,13 @@ export function parseLimits(r: LimitReaders): Limits {
     perSubject: r.int("rate_limit_per_subject"),
   };
   const adminToken = r.secret("admin_token");
+  const tokenLength = adminToken ? [...adminToken.reveal()].length : 0;
+  if (adminToken && tokenLength < MIN_ADMIN_TOKEN_LENGTH) {
+    r.fail(
+      "admin_token",
+      `is ${tokenLength} characters long: use at least ${MIN_ADMIN_TOKEN_LENGTH} random characters, ` +
+        "for example the output of `openssl rand -base64 32`",
+    );
+  }
   return { maxConnections, rateLimit, ...(adminToken ? { adminToken } : {}) };
 }

@@ -7,7 +7,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from "./helpers/chromium.ts
 import { startTestIdp } from "./helpers/idp.ts";
 import { startTestServer } from "./helpers/server.ts";
 
-const ADMIN = "dashboard-admin-token-7c1e9a";
+const ADMIN = "dashboard-admin-token-7c1e9a-0123456789";
 const ARTIFACTS = new URL("../test-artifacts/dashboard/", import.meta.url).pathname;
 
 /** Chromium trusts exactly this server key (SPKI pin), nothing else is ignored. */

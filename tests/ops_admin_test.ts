@@ -4,7 +4,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpe
 import { startTestIdp } from "./helpers/idp.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
-const ADMIN = "ops-admin-token-0123456789";
+const ADMIN = "ops-admin-token-0123456789abcdefghij";
 
 function get(server: TestServer, path: string, init: RequestInit = {}) {
   return fetch(`${server.url}${path}`, { ...init, client: server.client });
@@ -37,7 +37,7 @@ Deno.test("admin API: 404 without admin_token; 401, 403, then stats and certs wi
     1,
   ]);
   assertEquals(stats.certs_by_role, { "os:admin": 1 });
-  assertEquals(stats.recent_failures[0].reason, "malformed");
+  assertEquals(stats.recent_failures.map((f: { reason: string }) => f.reason), ["wrong admin token", "malformed"]);
   assertMatch(stats.audit_head, /^[0-9a-f]{64}$/);
   const [cert] = await (await get(server, "/admin/certs", auth)).json();
   assertEquals([cert.subject, cert.email, cert.client_ip, cert.roles, cert.ttl], [
@@ -77,6 +77,41 @@ Deno.test("dashboard over TLS: cross-site sign-in refused, lock-out after 5 wron
   assertEquals(server.audit.filter((e) => e.type === "admin_login").length, 0);
   const everything = [...server.logs, ...server.auditText].join("\n");
   assert(!everything.includes(ADMIN) && !everything.includes(csrf), "no admin token or CSRF token in logs or audit");
+});
+
+Deno.test("one lock-out for the admin API and the dashboard: a burst of wrong tokens locks the right one out", async () => {
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp, config: { admin_token: ADMIN } });
+  const bearer = (token: string) => get(server, "/admin/certs", { headers: { authorization: `Bearer ${token}` } });
+  const burst = await Promise.all(Array.from({ length: 300 }, async () => {
+    const res = await bearer("wrong-guess");
+    await res.body?.cancel();
+    return res.status;
+  }));
+  assertEquals([burst.filter((s) => s === 403).length, burst.filter((s) => s === 429).length], [5, 295]);
+  const right = await bearer(ADMIN);
+  assertEquals([right.status, Number(right.headers.get("retry-after")) > 0], [429, true]);
+  await right.body?.cancel();
+  assertEquals(server.audit.filter((e) => e.type === "admin_auth_failure").length, 5, "only checked guesses audited");
+
+  // A dashboard sign-in locked out by wrong tokens locks the API too (one lock-out, not one per path).
+  await using other = await startTestServer({ idp, config: { admin_token: ADMIN } });
+  const page = await get(other, "/admin/");
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const cookie = page.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const headers = { origin: other.url, cookie, "content-type": "application/x-www-form-urlencoded" };
+  for (let i = 0; i < 5; i++) {
+    const res = await get(other, "/admin/login", {
+      method: "POST",
+      headers,
+      body: new URLSearchParams({ token: "wrong", csrf }),
+    });
+    assertEquals(res.status, 401);
+    await res.body?.cancel();
+  }
+  const api = await get(other, "/admin/certs", { headers: { authorization: `Bearer ${ADMIN}` } });
+  assertEquals(api.status, 429);
+  await api.body?.cancel();
 });
 
 Deno.test("readyz is 503 until the issuer's keys are loaded, healthz stays 200", async () => {

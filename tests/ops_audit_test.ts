@@ -17,6 +17,8 @@ async function verify(path: string, ...flags: string[]): Promise<{ code: number;
   return { code: await runCommand(auditCommand, ctx), out: out.join("") };
 }
 
+const ADMIN_TOKEN = "t0ken-admin-ops-0123456789abcdefghij";
+
 Deno.test("audit verify passes the live server's log and names the first broken line of each tampering", async () => {
   await using idp = await startTestIdp();
   const dir = await Deno.makeTempDir();
@@ -24,11 +26,14 @@ Deno.test("audit verify passes the live server's log and names the first broken 
     const log = `${dir}/audit.log`;
     let head: string;
     {
-      await using server = await startTestServer({ idp, config: { audit_log: log, admin_token: "t0ken-admin-ops" } });
+      await using server = await startTestServer({
+        idp,
+        config: { audit_log: log, admin_token: ADMIN_TOKEN },
+      });
       for (const sub of ["alice", "bob", "mallory"]) await server.exchange({ id_token: await idp.mint({ sub }) });
       await server.exchange({ id_token: "garbage" });
       const stats = await fetch(`${server.url}/admin/stats`, {
-        headers: { authorization: "Bearer t0ken-admin-ops" },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
         client: server.client,
       });
       head = (await stats.json()).audit_head;

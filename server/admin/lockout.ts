@@ -1,71 +1,78 @@
-/** @module Brute-force lock-out for the admin sign-in: N failures within a window lock a client IP out for a while. */
+/**
+ * @module Brute-force lock-out for the admin token, shared by the dashboard sign-in and the bearer API: exponential
+ * back-off per client address, so a guesser slows to a crawl while other addresses are never held up.
+ */
 
 export interface LockoutOptions {
-  /** Failures allowed within `windowMs` before the lock (default 5). */
+  /** The failure that brings the first lock (default the 5th). */
   maxFailures?: number;
-  /** Default 15 minutes. */
-  windowMs?: number;
-  /** How long the lock lasts (default 15 minutes). */
-  lockMs?: number;
-  /** Most client IPs tracked (default 10,000; the least recently failing is forgotten first). */
+  /** The first lock (default 1 s); each further failure doubles it. */
+  baseLockMs?: number;
+  /** The longest lock (default 15 minutes). */
+  maxLockMs?: number;
+  /** A client's failures are forgotten this long after its last one (default 24 h). */
+  forgetMs?: number;
+  /** Most client addresses tracked (default 10,000; the least recently failing is forgotten first). */
   maxEntries?: number;
   now?: () => number;
 }
 
 export interface Lockout {
-  /** Milliseconds left on the lock for `ip`, or 0 when it may try. */
-  lockedFor(ip: string): number;
-  /** Record a failed sign-in; returns the lock duration now in force (0 if not locked). */
-  fail(ip: string): number;
-  /** A successful sign-in clears the record. */
-  succeed(ip: string): void;
+  /** Milliseconds left on the lock for `key`, or 0 when it may try. */
+  lockedFor(key: string): number;
+  /** Record a failed attempt (one made while not locked); returns the lock now in force (0 if none). */
+  fail(key: string): number;
+  /** A successful attempt clears the record. */
+  succeed(key: string): void;
   size(): number;
 }
 
 interface Entry {
-  failures: number[];
+  failures: number;
+  lastFailure: number;
   lockedUntil: number;
 }
 
-/** Keyed on the `clientIp` context variable, so X-Forwarded-For is only believed from trusted proxies. */
+/**
+ * Keyed by the caller (the client address from clientIp(), IPv6 by /64: clientKey), never global: a guesser locks
+ * out only its own address. The `maxFailures`-th failure locks the address for `baseLockMs`, and each further one for
+ * twice as long as the one before, at most `maxLockMs`; attempts during a lock are refused unchecked and do not count, so a
+ * lock always ends. Admins sharing a NAT address with a guesser share its lock: at most `maxLockMs` at a time.
+ */
 export function createLockout(options: LockoutOptions = {}): Lockout {
-  const maxFailures = options.maxFailures ?? 5;
-  const windowMs = options.windowMs ?? 15 * 60_000;
-  const lockMs = options.lockMs ?? 15 * 60_000;
+  const free = (options.maxFailures ?? 5) - 1;
+  const base = options.baseLockMs ?? 1000;
+  const max = options.maxLockMs ?? 15 * 60_000;
+  const forget = options.forgetMs ?? 24 * 3_600_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new RangeError("maxFailures must be a positive integer");
+  if (!Number.isInteger(free) || free < 0) throw new RangeError("maxFailures must be a positive integer");
+  if (!(base >= 1 && max >= base)) throw new RangeError("lock durations must satisfy 1 <= baseLockMs <= maxLockMs");
   const entries = new Map<string, Entry>();
-  const current = (ip: string, t: number): Entry | undefined => {
-    const e = entries.get(ip);
-    if (!e) return undefined;
-    e.failures = e.failures.filter((f) => f > t - windowMs);
-    if (e.failures.length === 0 && e.lockedUntil <= t) {
-      entries.delete(ip);
-      return undefined;
-    }
-    return e;
+  const current = (key: string, t: number): Entry | undefined => {
+    const e = entries.get(key);
+    if (e && e.lockedUntil <= t && e.lastFailure <= t - forget) entries.delete(key);
+    return entries.get(key);
   };
   return {
-    lockedFor(ip) {
+    lockedFor(key) {
       const t = now();
-      const e = current(ip, t);
+      const e = current(key, t);
       return e && e.lockedUntil > t ? e.lockedUntil - t : 0;
     },
-    fail(ip) {
+    fail(key) {
       const t = now();
-      const e = current(ip, t) ?? { failures: [], lockedUntil: 0 };
-      entries.delete(ip);
-      entries.set(ip, e);
-      e.failures.push(t);
-      if (e.failures.length >= maxFailures) {
-        e.lockedUntil = t + lockMs;
-        e.failures = [];
-      }
+      const e = current(key, t) ?? { failures: 0, lastFailure: t, lockedUntil: 0 };
+      entries.delete(key); // re-insert: the Map's order is the recency order for eviction
+      entries.set(key, e);
+      e.failures++;
+      e.lastFailure = t;
+      const over = e.failures - free;
+      if (over > 0) e.lockedUntil = t + Math.min(max, base * 2 ** Math.min(over - 1, 40));
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
-      return e.lockedUntil > t ? e.lockedUntil - t : 0;
+      return Math.max(0, e.lockedUntil - t);
     },
-    succeed: (ip) => void entries.delete(ip),
+    succeed: (key) => void entries.delete(key),
     size: () => entries.size,
   };
 }

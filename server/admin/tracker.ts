@@ -59,7 +59,13 @@ export interface Tracker {
   issuanceSeries(bucketMs: number, buckets: number): { start: Date; count: number }[];
 }
 
-const FAILURE_TYPES = new Set(["auth_failure", "rbac_denied", "cert_error", "admin_login_failed"]);
+const FAILURE_TYPES = new Set([
+  "auth_failure",
+  "rbac_denied",
+  "cert_error",
+  "admin_login_failed",
+  "admin_auth_failure",
+]);
 
 /** Build a tracker. Pure memory; persistence is the caller's `onRecord`. */
 export function createTracker(options: TrackerOptions = {}): Tracker {

@@ -9,7 +9,8 @@ export type AuditEventType =
   | "rate_limited"
   | "ip_denied"
   | "admin_login"
-  | "admin_login_failed";
+  | "admin_login_failed" // a wrong token in the dashboard's sign-in form
+  | "admin_auth_failure"; // a wrong bearer token on the admin API
 
 /** An audit event. Never carries a token, key or secret. */
 export interface AuditEvent {

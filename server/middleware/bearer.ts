@@ -1,15 +1,31 @@
 /** @module Bearer-token guard for /admin/stats, /admin/certs and /metrics: digests compared in constant time. */
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Secret } from "../../shared/secret.ts";
+import type { Lockout } from "../admin/lockout.ts";
+import { clientKey } from "./ip.ts";
 
 export interface BearerOptions {
   /** The expected token. Only its SHA-256 digest is kept. */
   token: Secret;
   /** Realm in WWW-Authenticate on 401 (default "talosctl-oidc"). */
   realm?: string;
+  /**
+   * Brute-force lock-out, keyed by the client address (clientIp()): while it holds, requests are refused with 429
+   * before the token is compared; each wrong token counts. The admin API shares the dashboard sign-in's.
+   */
+  lockout?: Lockout;
+  /** Called for each wrong token, with the lock it caused (ms, 0 if none): the admin API audits it. */
+  onFailure?: (c: Context, lockedMs: number) => void;
+}
+
+/** The 429 for a locked-out address: how long it waits, never whether the token was right. */
+export function lockedOut(ms: number): TalosOidcError<"ERR_RATE_LIMITED"> {
+  return new TalosOidcError("ERR_RATE_LIMITED", "too many failed attempts with the admin token", {
+    fields: { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) },
+  });
 }
 
 /** SHA-256 of a string; comparing fixed-length digests hides the token's length and content timing. */
@@ -32,7 +48,8 @@ export function secretDigest(secret: Secret): Uint8Array {
 
 /**
  * `Authorization: Bearer <token>` required. Missing or not Bearer → ERR_UNAUTHORIZED (401 with WWW-Authenticate,
- * RFC 6750 §3); wrong token → ERR_FORBIDDEN (403), thrown for onError to answer. Session cookies are not accepted.
+ * RFC 6750 §3); wrong token → ERR_FORBIDDEN (403); a locked-out address → ERR_RATE_LIMITED (429 with Retry-After),
+ * thrown for onError to answer. Session cookies are not accepted.
  * @throws {RangeError} when built with an empty token.
  */
 export function bearerAuth(options: BearerOptions): MiddlewareHandler {
@@ -52,7 +69,14 @@ export function bearerAuth(options: BearerOptions): MiddlewareHandler {
         fields: { challenge: `Bearer realm="${realm}", error="invalid_request"` },
       });
     }
-    if (!secretMatches(expected, m[1]!)) throw new TalosOidcError("ERR_FORBIDDEN", "invalid admin token");
+    const key = options.lockout ? clientKey((c.var as { clientIp?: string }).clientIp ?? "") : "";
+    const locked = options.lockout?.lockedFor(key) ?? 0;
+    if (locked > 0) throw lockedOut(locked);
+    if (!secretMatches(expected, m[1]!)) {
+      options.onFailure?.(c, options.lockout?.fail(key) ?? 0);
+      throw new TalosOidcError("ERR_FORBIDDEN", "invalid admin token");
+    }
+    options.lockout?.succeed(key);
     await next();
   };
 }

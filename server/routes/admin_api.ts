@@ -2,7 +2,9 @@
 
 import { Hono } from "hono";
 import type { Secret } from "../../shared/secret.ts";
+import type { Lockout } from "../admin/lockout.ts";
 import type { Tracker } from "../admin/tracker.ts";
+import type { AuditSink } from "../audit/types.ts";
 import { methodNotAllowed } from "../errors_http.ts";
 import { bearerAuth } from "../middleware/bearer.ts";
 
@@ -12,12 +14,31 @@ export interface AdminApiOptions {
   tracker: Pick<Tracker, "stats" | "certs">;
   /** The audit chain head (AuditLog.lastHash), shown as `audit_head` so operators can anchor `audit verify`. */
   auditHead?: () => string;
+  /** The lock-out shared with the dashboard sign-in (createLockout). */
+  lockout: Lockout;
+  /** Receives `admin_auth_failure` for each wrong token. */
+  audit?: Pick<AuditSink, "write">;
 }
 
 /** A sub-app to mount with `app.route("/admin", adminApiRoutes(...))`. */
 export function adminApiRoutes(options: AdminApiOptions): Hono {
   const app = new Hono();
-  const auth = bearerAuth({ token: options.token, realm: "admin" });
+  const auth = bearerAuth({
+    token: options.token,
+    realm: "admin",
+    lockout: options.lockout,
+    onFailure(c, lockedMs) {
+      const v = c.var as { clientIp?: string; requestId?: string };
+      options.audit?.write({
+        type: "admin_auth_failure",
+        subject: "admin-token",
+        ...(v.clientIp ? { client_ip: v.clientIp } : {}),
+        reason: "wrong admin token",
+        ...(lockedMs > 0 ? { error: `address locked out for ${Math.ceil(lockedMs / 1000)} s` } : {}),
+        ...(v.requestId ? { "request.id": v.requestId } : {}),
+      });
+    },
+  });
   app.use("/stats", auth);
   app.use("/certs", auth);
   app.get("/stats", function stats(c) {

@@ -5,7 +5,10 @@ import { jsonLogger } from "../../shared/log.ts";
 import { onError } from "../errors_http.ts";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { Secret } from "../../shared/secret.ts";
+import { createLockout } from "../admin/lockout.ts";
 import { createTracker } from "../admin/tracker.ts";
+import type { AuditEvent } from "../audit/types.ts";
+import { clientIp } from "../middleware/client_ip.ts";
 import { adminApiRoutes } from "./admin_api.ts";
 
 const T0 = Date.parse("2026-03-01T10:00:00Z");
@@ -23,13 +26,24 @@ function setup() {
       cert_serial: "0a",
     });
   }
-  const app = new Hono().onError(onError(jsonLogger({ write: () => {} }))).route(
+  const events: AuditEvent[] = [];
+  const app = new Hono().onError(onError(jsonLogger({ write: () => {} })));
+  app.use(clientIp({ peer: (c) => c.req.header("x-test-peer") ?? "198.51.100.7" }));
+  app.route(
     "/admin",
-    adminApiRoutes({ token: new Secret("s3cret-admin"), tracker, auditHead: () => "ab".repeat(32) }),
+    adminApiRoutes({
+      token: new Secret("s3cret-admin"),
+      tracker,
+      auditHead: () => "ab".repeat(32),
+      lockout: createLockout({ now: () => t }),
+      audit: { write: (e) => void events.push(e) },
+    }),
   );
-  const get = (path: string, auth?: string) =>
-    app.request(path, { headers: auth === undefined ? {} : { authorization: auth } });
-  return { get, app, advance: (ms: number) => void (t += ms) };
+  const get = (path: string, auth?: string, peer?: string) =>
+    app.request(path, {
+      headers: { ...(auth === undefined ? {} : { authorization: auth }), ...(peer ? { "x-test-peer": peer } : {}) },
+    });
+  return { get, app, events, advance: (ms: number) => void (t += ms) };
 }
 
 Deno.test("admin API answers 401 without Authorization and 403 for a wrong token", async () => {
@@ -72,4 +86,27 @@ Deno.test("admin API refuses other methods with 405", async () => {
   const { app } = setup();
   const res = await app.request("/admin/stats", { method: "POST", headers: { authorization: "Bearer s3cret-admin" } });
   assertEquals(res.status, 405);
+});
+
+Deno.test("admin API locks an address out after 5 wrong tokens and audits each as admin_auth_failure", async () => {
+  const { get, events, advance } = setup();
+  for (let i = 0; i < 5; i++) assertEquals((await get("/admin/certs", "Bearer wrong")).status, 403);
+  const locked = await get("/admin/stats", "Bearer s3cret-admin");
+  assertEquals([locked.status, locked.headers.get("retry-after"), (await locked.json()).code], [
+    429,
+    "1",
+    "ERR_RATE_LIMITED",
+  ]);
+  assertEquals(
+    (await get("/admin/stats", "Bearer wrong", "203.0.113.50")).status,
+    403,
+    "other addresses are not locked",
+  );
+  assertEquals(events.map((e) => [e.type, e.client_ip, e.reason]), [
+    ...Array.from({ length: 5 }, () => ["admin_auth_failure", "198.51.100.7", "wrong admin token"]),
+    ["admin_auth_failure", "203.0.113.50", "wrong admin token"],
+  ]);
+  assertEquals(events[4]!.error, "address locked out for 1 s");
+  advance(1000);
+  assertEquals((await get("/admin/stats", "Bearer s3cret-admin")).status, 200);
 });

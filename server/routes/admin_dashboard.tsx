@@ -3,7 +3,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Secret } from "../../shared/secret.ts";
-import { createLockout, type LockoutOptions } from "../admin/lockout.ts";
+import type { Lockout } from "../admin/lockout.ts";
 import { createSessionStore, randomToken, type SessionStoreOptions, tokensEqual } from "../admin/sessions.ts";
 import type { Tracker } from "../admin/tracker.ts";
 import type { AuditSink } from "../audit/types.ts";
@@ -43,7 +43,8 @@ export interface AdminDashboardOptions {
   secureCookie: boolean;
   /** Extra origins allowed to POST (e.g. the public URL when a proxy rewrites Host). */
   allowedOrigins?: readonly string[];
-  lockout?: LockoutOptions;
+  /** The lock-out shared with the admin API (createLockout): wrong tokens on either path count together. */
+  lockout: Lockout;
   sessions?: SessionStoreOptions;
   /** Lines shown on the audit page (default 100). */
   auditTailLines?: number;
@@ -53,7 +54,7 @@ export interface AdminDashboardOptions {
 export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEnv> {
   const digest = secretDigest(o.token);
   const sessions = createSessionStore(o.sessions);
-  const lockout = createLockout(o.lockout);
+  const lockout = o.lockout;
   const origins = new Set(o.allowedOrigins ?? []);
   const cookieFor = (c: Context) => ({
     path: "/admin",
@@ -165,9 +166,8 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     const key = clientKey(c.var.clientIp);
     const locked = lockout.lockedFor(key);
     if (locked > 0) {
-      const minutes = Math.ceil(locked / 60_000);
       c.header("Retry-After", String(Math.ceil(locked / 1000)));
-      const message = `Too many failed attempts. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+      const message = `Too many failed attempts. Please try again in ${waitText(locked)}.`;
       return c.html(<MessagePage title="Locked out" message={message} />, 429);
     }
     const form = await c.req.parseBody();
@@ -208,4 +208,10 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     return c.redirect("/admin/", 303);
   });
   return app;
+}
+
+/** "12 seconds", "1 minute", "15 minutes": how long a locked-out address waits. */
+function waitText(ms: number): string {
+  const [n, unit] = ms < 60_000 ? [Math.ceil(ms / 1000), "second"] : [Math.ceil(ms / 60_000), "minute"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }

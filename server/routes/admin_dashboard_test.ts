@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { Secret } from "../../shared/secret.ts";
+import { createLockout } from "../admin/lockout.ts";
 import { createTracker } from "../admin/tracker.ts";
 import type { AuditEvent } from "../audit/types.ts";
 import { clientIp } from "../middleware/client_ip.ts";
@@ -24,7 +25,7 @@ function setup() {
       tracker,
       audit: { write: (e) => void events.push(e) },
       secureCookie: true,
-      lockout: { now: () => t },
+      lockout: createLockout({ now: () => t }),
       sessions: { now: () => t },
     }),
   );
@@ -105,18 +106,22 @@ Deno.test("dashboard refuses a wrong token with 401 and audits admin_login_faile
   }]);
 });
 
-Deno.test("dashboard locks a client IP out after 5 failures for 15 minutes", async () => {
+Deno.test("dashboard locks a client IP out after 5 failures, for longer with each further one", async () => {
   const { login, advance } = setup();
   for (let i = 0; i < 5; i++) assertEquals((await login("wrong")).status, 401);
   const locked = await login(TOKEN);
   assertEquals(locked.status, 429);
-  assertEquals(locked.headers.get("retry-after"), "900");
-  assertStringIncludes(await locked.text(), "Too many failed attempts. Please try again in 15 minutes.");
+  assertEquals(locked.headers.get("retry-after"), "1");
+  assertStringIncludes(await locked.text(), "Too many failed attempts. Please try again in 1 second.");
   assertEquals((await login(TOKEN, { peer: "203.0.113.50" })).status, 303, "another client is not locked");
-  advance(14 * 60_000 + 59_000);
-  assertEquals((await login(TOKEN)).status, 429);
-  advance(1000);
-  assertEquals((await login(TOKEN)).status, 303);
+  for (const seconds of [2, 4, 8, 16, 32, 64, 128]) {
+    advance(1000 * seconds / 2);
+    assertEquals((await login("wrong")).status, 401);
+    assertEquals((await login(TOKEN)).headers.get("retry-after"), String(seconds));
+  }
+  assertStringIncludes(await (await login(TOKEN)).text(), "Please try again in 3 minutes.");
+  advance(128_000);
+  assertEquals((await login(TOKEN)).status, 303, "the lock ends; the right token then signs in");
 });
 
 Deno.test("dashboard refuses cross-site and token-less POSTs (CSRF)", async () => {

@@ -72,7 +72,7 @@ Deno.test("the ConfigMap's config.yaml is accepted by the server's config parser
   const config = checkServerConfig(only(objects, "ConfigMap"), {
     ...env,
     ...fromSecret,
-    TALOSCTL_OIDC_ADMIN_TOKEN: "x",
+    TALOSCTL_OIDC_ADMIN_TOKEN: "x".repeat(32),
   });
   assertEquals(config.issuerUrl, "https://auth.example.com");
   assertEquals(config.listen.port, 8443);
@@ -138,7 +138,7 @@ Deno.test("the chart with ingress, ServiceMonitor, an existing Secret and persis
   assert(config.tls.mode === "self-signed" && config.tls.san.includes("talos-sso.internal.example.com"));
 });
 
-Deno.test("the chart refuses to render without the IdP settings, roles or the Talos CA, saying which value is missing", async () => {
+Deno.test("the chart refuses to render without the IdP settings, roles or the Talos CA, or with a short adminToken", async () => {
   const none = await renderChart([]);
   assertEquals(none.code, 1);
   assertStringIncludes(none.stderr, "config.issuerUrl is required");
@@ -156,6 +156,9 @@ Deno.test("the chart refuses to render without the IdP settings, roles or the Ta
   assertEquals(noRoles.code, 1);
   assertStringIncludes(noRoles.stderr, "config.rbac.rules or config.roles is required");
   assertStringIncludes(noRoles.stderr, "config.roles: [os:admin]");
+  const shortToken = await render(`config: {${idp}, roles: [os:reader]}\nexistingSecret: ca\nadminToken: s3cret\n`);
+  assertEquals(shortToken.code, 1);
+  assertStringIncludes(shortToken.stderr, "adminToken must be at least 32 characters");
 });
 
 Deno.test("the chart's NOTES tell operators how to fetch the server CA and log in", async () => {

@@ -74,6 +74,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq .Values.tls.mode "secret") (not .Values.tls.secretName) }}
 {{- fail "tls.mode=secret needs tls.secretName (a kubernetes.io/tls Secret)" }}
 {{- end }}
+{{- if and .Values.adminToken (lt (len .Values.adminToken) 32) }}
+{{- fail "adminToken must be at least 32 characters: use the output of openssl rand -base64 32" }}
+{{- end }}
 {{- end }}
 
 {{/*
