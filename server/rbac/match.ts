@@ -1,4 +1,6 @@
-/** @module Compile an RBAC rule's value into a matcher: exact, anchored glob, or anchored regex. */
+/** @module Compile an RBAC rule's value into a matcher: exact, anchored glob, or anchored regex (RE2, linear time). */
+
+import { RE2JS } from "re2js";
 
 export type MatchMode = "exact" | "glob" | "regex";
 
@@ -9,8 +11,10 @@ export type MatchMode = "exact" | "glob" | "regex";
 export const MAX_PATTERN_SUBJECT_LENGTH = 1024;
 
 /**
- * Build a matcher once, at startup.
- * @throws {SyntaxError} when a regex does not compile (the caller reports the rule index).
+ * Build a matcher once, at startup. Regex rules run on RE2 (npm re2js, a pure-JS port of Go's regexp): matching
+ * takes time linear in the claim, whatever the pattern, so an operator's `([a-z]+)+-admins` cannot stall the event
+ * loop the way a backtracking engine does. RE2 has no backreferences or lookaround; such patterns are refused.
+ * @throws {SyntaxError} when a regex does not compile or needs what RE2 lacks (the caller reports the rule index).
  */
 export function compileMatcher(value: string, mode: MatchMode = "exact"): (candidate: string) => boolean {
   switch (mode) {
@@ -19,9 +23,22 @@ export function compileMatcher(value: string, mode: MatchMode = "exact"): (candi
     case "glob":
       return (c) => c.length <= MAX_PATTERN_SUBJECT_LENGTH && globMatch(value, c);
     case "regex": {
-      const re = new RegExp(`^(?:${value})$`, "u");
-      return (c) => c.length <= MAX_PATTERN_SUBJECT_LENGTH && re.test(c);
+      const re = compileRe2(value);
+      return (c) => c.length <= MAX_PATTERN_SUBJECT_LENGTH && re.testExact(c);
     }
+  }
+}
+
+function compileRe2(pattern: string): RE2JS {
+  try {
+    return RE2JS.compile(pattern);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.replace(/^error parsing regexp: /, "") : String(err);
+    throw new SyntaxError(
+      `${why} (regex rules use RE2 syntax, which matches in linear time: no backreferences such as \\1, ` +
+        "no lookahead or lookbehind such as (?= or (?<!)",
+      { cause: err },
+    );
   }
 }
 
