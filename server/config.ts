@@ -40,6 +40,7 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   insecure: "bool",
   data_dir: "string",
   audit_log: "string",
+  audit_hmac_key_file: "string",
   admin_token: "secret",
   metrics_token: "secret",
   rate_limit_requests: "int",
@@ -97,6 +98,8 @@ export interface ServerConfig extends Limits {
   dataDir?: string;
   /** File path, or "-" for stdout. */
   auditLog: string;
+  /** File holding the audit chain's HMAC key (read and checked by the loader). */
+  auditHmacKeyFile?: string;
   metricsToken?: Secret;
   ipAllowlist: readonly string[];
   trustedProxies: readonly string[];
@@ -212,6 +215,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     tls: tls.mode === "self-signed" && dataDir ? { ...tls, dataDir } : tls,
     ...(dataDir ? { dataDir } : {}),
     auditLog: str("audit_log") ?? "-",
+    ...optional("auditHmacKeyFile", str("audit_hmac_key_file")),
     ...optional("metricsToken", secret("metrics_token")),
     ipAllowlist: cidrs("ip_allowlist"),
     trustedProxies: cidrs("trusted_proxies"),

@@ -2,6 +2,7 @@
 
 import { parseDocument } from "yaml";
 import { isTalosOidcError } from "../shared/errors.ts";
+import { readAuditKey } from "./audit/hmac_key.ts";
 import { parseConfig, type ParsedConfig, type PemSource, type ServerConfig } from "./config.ts";
 import { caFromTalosSecrets } from "./talos_ca/talos_secrets.ts";
 import { type LoadedCa, loadTalosCa } from "./talos_ca/load.ts";
@@ -47,6 +48,7 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
   const problems = [...parsed.problems];
   const ca = await checkCa(parsed.config, problems);
   await checkTls(parsed.config, problems);
+  await checkAuditKey(parsed.config, problems);
   return { ...parsed, problems, source, ...(ca && problems.length === 0 ? { ca } : {}) };
 }
 
@@ -128,6 +130,15 @@ async function checkTls(config: ServerConfig, problems: string[]): Promise<void>
     await loadProvidedTls(config.tls.certPath, config.tls.keyPath);
   } catch (err) {
     problems.push(`tls_cert / TALOSCTL_OIDC_TLS_CERT: ${describe(err)}`);
+  }
+}
+
+async function checkAuditKey(config: ServerConfig, problems: string[]): Promise<void> {
+  if (!config.auditHmacKeyFile) return;
+  try {
+    await readAuditKey(config.auditHmacKeyFile);
+  } catch (err) {
+    problems.push(`audit_hmac_key_file / TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE: ${describe(err)}`);
   }
 }
 

@@ -142,3 +142,28 @@ Deno.test("config.example.yaml parses without problems or warnings", async () =>
   assertEquals([problems, warnings], [[], []]);
   assert(config.rbacRules.length > 0 && config.tls.mode === "self-signed");
 });
+
+Deno.test("loadServerConfig() refuses an audit HMAC key file others can read, or one shorter than 32 bytes", async () => {
+  await using dir = await tempDir();
+  const ca = await createDevCa("ed25519");
+  const env = {
+    TALOSCTL_OIDC_CA_CERT_DATA: btoa(ca.certPem),
+    TALOSCTL_OIDC_CA_KEY_DATA: btoa(ca.keyPem),
+    TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE: join(dir.path, "audit.key"),
+  };
+  const path = join(dir.path, "config.yaml");
+  await Deno.writeTextFile(path, BASE);
+  await Deno.writeTextFile(env.TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE, "k".repeat(40), { mode: 0o644 });
+  const loose = await loadServerConfig({ path, env });
+  assertMatch(
+    loose.problems.join("\n"),
+    /^audit_hmac_key_file .*readable by group or others \(mode 0644\).*chmod 600/m,
+  );
+  await Deno.chmod(env.TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE, 0o600);
+  assertEquals((await loadServerConfig({ path, env })).problems, []);
+  await Deno.writeTextFile(env.TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE, "short\n");
+  assertMatch(
+    (await loadServerConfig({ path, env })).problems.join("\n"),
+    /5 bytes; the key must be at least 32 bytes/,
+  );
+});

@@ -59,6 +59,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
   const tls = await createTlsSource(config.tls, config.listen.hostname, logger, clock.now());
   const audit = await openAuditLog({
     path: config.auditLog,
+    ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
     now: () => clock.now(),
     logger,

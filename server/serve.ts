@@ -27,7 +27,7 @@ cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime accepted), m
 connections at once), audit_log - (stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
 Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE, _ROLES,
 _TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR,
-_AUDIT_LOG, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT,
+_AUDIT_LOG, _AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT,
 _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Problems with the configuration are all listed at once and exit with status 2.`,
     flags: [{
       name: "config",

@@ -64,3 +64,27 @@ Deno.test("audit verify passes the live server's log and names the first broken 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with audit_hmac_key_file the live server's chain verifies only with the key", async () => {
+  await using idp = await startTestIdp();
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = `${dir}/audit.log`, key = `${dir}/audit.key`;
+    await Deno.writeTextFile(key, "4b8e0c1f3a5d7e9b2c4f6a8d0e2b4c6f8a1d3e5b7c9f0a2d4e6b8c1f3a5d7e9b\n", {
+      mode: 0o600,
+    });
+    {
+      await using server = await startTestServer({ idp, config: { audit_log: log, audit_hmac_key_file: key } });
+      for (const sub of ["alice", "bob"]) {
+        assertEquals((await server.exchange({ id_token: await idp.mint({ sub }) })).status, 200);
+      }
+    }
+    const keyed = await verify(log, "--hmac-key-file", key);
+    assertEquals([keyed.code, keyed.out.split("\n")[0]], [0, "OK: 4 lines, chain intact (HMAC)"]);
+    const plain = await verify(log);
+    assertEquals(plain.code, 1);
+    assertMatch(plain.out, /^BROKEN: line 1: edited: .*pass --hmac-key-file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,6 +3,7 @@
 import { basename, dirname, join } from "node:path";
 import { type Logger, nullLogger, redactText } from "../../shared/log.ts";
 import { chainHash, GENESIS_HASH, HEX64 } from "./chain.ts";
+import { readAuditKey } from "./hmac_key.ts";
 import type { AuditEvent, AuditSink } from "./types.ts";
 import { readTailLines } from "../tail_lines.ts";
 
@@ -27,6 +28,8 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Reports write failures and chain anchors (never event contents). */
   logger?: Logger;
+  /** A file holding the HMAC key for the chain (audit_hmac_key_file): then only its holder can rewrite the chain. */
+  hmacKeyFile?: string;
 }
 
 export type TimedEvent = AuditEvent & { timestamp: string };
@@ -57,6 +60,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   let checkedAt = 0;
   let failing = false;
   const listeners = new Set<(e: TimedEvent) => void>();
+  const key = options.hmacKeyFile ? await readAuditKey(options.hmacKeyFile) : undefined;
 
   const open = async () => {
     const path = options.path;
@@ -71,7 +75,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       await Deno.chmod(path, 0o600);
       logger.warn("audit log was readable by others; changed its mode to 0600", { path });
     }
-    logger.info("audit log opened", { path, prev_hash: head });
+    logger.info("audit log opened", { path, prev_hash: head, chain: key ? "hmac-sha256" : "sha256" });
   };
   if (!toStdout) await open();
 
@@ -110,7 +114,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const write = (event: AuditEvent) => {
     const record = toRecord(event, now());
     const unhashed = { ...record, prev_hash: head };
-    const hash = chainHash(head, unhashed);
+    const hash = chainHash(head, unhashed, key);
     const json = JSON.stringify(unhashed); // the line keeps the original field order; the hash uses sorted keys
     head = hash;
     if (!pending) queueMicrotask(flush);

@@ -1,15 +1,19 @@
 /** @module The audit log's hash chain: canonical JSON, the per-line hash, and verification of a whole file. */
 
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 
 /** `prev_hash` of the first line of a chain that has no predecessor. */
 export const GENESIS_HASH = "0".repeat(64);
 export const HEX64 = /^[0-9a-f]{64}$/;
 
-/** hex SHA-256 over `prev_hash` followed by the canonical JSON of the line without its `hash`. */
-export function chainHash(prevHash: string, lineWithoutHash: Record<string, unknown>): string {
+/**
+ * hex SHA-256 over `prev_hash` followed by the canonical JSON of the line without its `hash`; with `key`,
+ * HMAC-SHA-256 under that key over the same bytes, so only the key's holder can compute a valid chain.
+ */
+export function chainHash(prevHash: string, lineWithoutHash: Record<string, unknown>, key?: Uint8Array): string {
   const canonical = flatJson(lineWithoutHash) ?? canonicalJson(lineWithoutHash);
-  return createHash("sha256").update(prevHash).update(canonical).digest("hex");
+  const h = key ? createHmac("sha256", key) : createHash("sha256");
+  return h.update(prevHash).update(canonical).digest("hex");
 }
 
 /**
@@ -68,12 +72,15 @@ export interface ChainReport {
 }
 
 /**
- * Check the hash chain of an audit log's text. With `startHash` the first line must continue
- * that chain (the last hash of the previous, rotated file); without it the first line's
- * `prev_hash` is taken as given. Reports every break: edited lines (hash mismatch), and removed,
+ * Check the hash chain of an audit log's text (with `key`, an HMAC chain). With `startHash` the first line must
+ * continue that chain (GENESIS_HASH for a first file, else the last hash of the previous, rotated file); without
+ * it the first line's `prev_hash` is taken as given. Reports every break: edited lines (hash mismatch), and removed,
  * inserted or reordered lines (prev_hash mismatch). A truncated tail needs an outside anchor.
  */
-export function verifyAuditChain(text: string, options: { startHash?: string } = {}): ChainReport {
+export function verifyAuditChain(
+  text: string,
+  options: { startHash?: string; key?: Uint8Array } = {},
+): ChainReport {
   const problems: ChainProblem[] = [];
   let expected = options.startHash;
   let firstPrevHash: string | undefined;
@@ -105,7 +112,7 @@ export function verifyAuditChain(text: string, options: { startHash?: string } =
         message: "prev_hash does not match the previous line's hash (a line was removed, inserted or reordered)",
       });
     }
-    if (chainHash(prev, rest) !== hash) {
+    if (chainHash(prev, rest, options.key) !== hash) {
       problems.push({ line, message: "hash does not match the line's content (the line was edited)" });
     }
     expected = hash;

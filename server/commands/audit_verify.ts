@@ -23,15 +23,21 @@ export interface AuditVerdict {
 }
 
 export interface ExplainOptions {
-  /** The previous (rotated) file's last hash: the first line must continue it. */
+  /**
+   * The hash the first line must continue: the previous (rotated) file's last hash. Default GENESIS_HASH, so a
+   * file whose first lines were dropped is flagged.
+   */
   startHash?: string;
+  /** The chain's HMAC key (audit_hmac_key_file), when it was written with one. */
+  key?: Uint8Array;
   /** A hash recorded earlier (e.g. `audit_head` from /admin/stats): the file must still contain it. */
   expectHash?: string;
 }
 
 /** Check a chain and classify its first break. Pure: text in, verdict out. */
 export function explainAuditChain(text: string, options: ExplainOptions = {}): AuditVerdict {
-  const report = verifyAuditChain(text, { startHash: options.startHash });
+  const startHash = options.startHash ?? GENESIS_HASH;
+  const report = verifyAuditChain(text, { startHash, ...(options.key ? { key: options.key } : {}) });
   const raw = text.split("\n");
   const hashes = raw.map(hashOf);
   const at = new Map<string, number>();
@@ -52,9 +58,11 @@ export function explainAuditChain(text: string, options: ExplainOptions = {}): A
         why: "the last line is cut off (the file was truncated mid-line)",
       });
     } else if (!h) breaks.push({ line: p.line, kind: "malformed", why: p.message });
-    else if (/edited/.test(p.message)) {
-      breaks.push({ line: p.line, kind: "edited", why: "its hash does not match its content: the line was edited" });
-    } else breaks.push(explainLink(p.line, h.prev, at, p.line === firstLine ? options.startHash : undefined));
+    else if (/edited/.test(p.message)) breaks.push({ line: p.line, kind: "edited", why: editedWhy(options.key) });
+    else {
+      const anchor = p.line === firstLine ? { given: options.startHash !== undefined } : undefined;
+      breaks.push(explainLink(p.line, h.prev, at, anchor));
+    }
   }
   if (breaks.length === 0 && options.expectHash && !at.has(options.expectHash.toLowerCase())) {
     breaks.push({
@@ -67,7 +75,19 @@ export function explainAuditChain(text: string, options: ExplainOptions = {}): A
   return { ok: first === undefined, ...base, ...(first ? { first } : {}), problems: report.problems };
 }
 
-function explainLink(line: number, prev: string, at: Map<string, number>, startHash?: string): ChainBreak {
+function editedWhy(key: Uint8Array | undefined): string {
+  return key
+    ? "its HMAC does not match its content: the line was edited, or the chain rebuilt without the key"
+    : "its hash does not match its content: the line was edited (or the log is keyed with audit_hmac_key_file: " +
+      "pass --hmac-key-file)";
+}
+
+function explainLink(
+  line: number,
+  prev: string,
+  at: Map<string, number>,
+  anchor?: { given: boolean },
+): ChainBreak {
   const target = at.get(prev);
   if (target !== undefined && target > line) {
     return { line, kind: "reordered", why: `it continues line ${target}, which comes after it: lines were reordered` };
@@ -79,13 +99,21 @@ function explainLink(line: number, prev: string, at: Map<string, number>, startH
       why: `it continues line ${target}, not the line before it: lines were reordered or duplicated`,
     };
   }
-  if (startHash !== undefined) {
+  if (anchor && !anchor.given) {
+    return {
+      line,
+      kind: "deleted",
+      why: "the first line does not start from the genesis hash: lines were removed from the start, or this is a " +
+        "rotated file (pass --from-hash with the last hash of the file before it)",
+    };
+  }
+  if (anchor) {
     return {
       line,
       kind: prev === GENESIS_HASH ? "reordered" : "deleted",
       why: prev === GENESIS_HASH
-        ? "it starts a new chain instead of continuing --start-hash"
-        : "it does not continue --start-hash: lines were removed from the start (or this is not the next file)",
+        ? "it starts a new chain instead of continuing --from-hash"
+        : "it does not continue --from-hash: lines were removed from the start (or this is not the next file)",
     };
   }
   return {

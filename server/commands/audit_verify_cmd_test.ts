@@ -101,6 +101,15 @@ Deno.test("audit verify detects lines removed from the start with --start-hash",
   assertEquals(JSON.parse(r.out).first.kind, "deleted");
 });
 
+Deno.test("audit verify flags a log whose first lines were dropped, without any flag", async () => {
+  const { lines } = await fixture();
+  const r = await verify(lines.slice(2));
+  assertEquals(r.code, 1);
+  assertMatch(r.out, /^BROKEN: line 1: deleted: the first line does not start from the genesis hash/);
+  const from = JSON.parse(lines[1]!).hash;
+  assertEquals((await verify(lines.slice(2), "--from-hash", from)).code, 0);
+});
+
 Deno.test("audit verify refuses bad usage with ERR_USAGE", async () => {
   await assertRejects(() => verify([], "--start-hash", "xyz"), (e) => isTalosOidcError(e, "ERR_USAGE"));
 });
