@@ -181,6 +181,24 @@ const ROWS: Row[] = [
     jose: "bad_signature",
   },
   {
+    name: "an x5u header pointing at the attacker's certificate",
+    token: (c) => c.idp.mint({}, { key: c.stranger.RS256, header: { x5u: "https://evil.example/cert.pem" } }),
+    reason: "bad_signature",
+    jose: "bad_signature",
+  },
+  {
+    name: "a kid naming a key of the IdP's set that does not fit the alg (ES256 kid on an RS256 token)",
+    token: (c) => c.idp.mint({}, { kid: c.idp.keys.ES256.kid }),
+    reason: "alg_not_allowed",
+    jose: "unknown_kid",
+  },
+  {
+    name: "a kid with path and SQL tricks",
+    token: (c) => c.idp.mint({}, { kid: "../../../../dev/null' OR '1'='1" }),
+    reason: "unknown_kid",
+    jose: "unknown_kid",
+  },
+  {
     name: "an RS256 signature relabelled PS256",
     token: (c) => c.withIdpKey({ alg: "PS256" }, undefined, "RS256"),
     reason: "bad_signature",

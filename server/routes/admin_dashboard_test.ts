@@ -51,7 +51,7 @@ function setup() {
     const body = new URLSearchParams({ token, csrf: o.csrf ?? pair.csrf });
     return req("/admin/login", { method: "POST", headers, body });
   };
-  return { req, login, events, advance: (ms: number) => void (t += ms) };
+  return { req, login, events, tracker, now: () => t, advance: (ms: number) => void (t += ms) };
 }
 
 function sessionCookie(res: Response): string {
@@ -165,4 +165,28 @@ Deno.test("dashboard sessions end after 24 hours", async () => {
   assertStringIncludes(await (await req("/admin/", { headers: { cookie } })).text(), "Admin Dashboard");
   advance(1);
   assertStringIncludes(await (await req("/admin/", { headers: { cookie } })).text(), "Admin Login");
+});
+
+Deno.test("dashboard escapes HTML from claims, reasons and addresses (XSS) and serves no inline script", async () => {
+  const { login, req, tracker, now } = setup();
+  const evil = `<img src=x onerror=alert(1)>"'&`;
+  const at = new Date(now());
+  tracker.observe({
+    type: "cert_issued",
+    timestamp: at.toISOString(),
+    subject: evil,
+    email: `${evil}@example.com`,
+    client_ip: evil,
+    roles: [evil],
+    cert_expiry: new Date(at.getTime() + 300_000).toISOString(),
+    cert_ttl: "5m0s",
+  });
+  tracker.observe({ type: "auth_failure", timestamp: at.toISOString(), client_ip: evil, reason: evil, error: evil });
+  const cookie = sessionCookie(await login(TOKEN));
+  for (const path of ["/admin/", "/admin/active", "/admin/failures"]) {
+    const html = await (await req(path, { headers: { cookie } })).text();
+    assert(!html.includes("<img"), `${path} renders the claim as markup`);
+    assertStringIncludes(html, "&lt;img src=x onerror=alert(1)&gt;", path);
+    assert(!/<script/i.test(html), `${path} has a script tag`);
+  }
 });
