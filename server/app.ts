@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
+import type { FailureAggregator } from "./audit/failure_aggregator.ts";
 import type { AuditSink } from "./audit/types.ts";
 import type { ServerConfig } from "./config.ts";
 import { methodNotAllowed, notFound, onError, requestId } from "./errors_http.ts";
@@ -64,6 +65,8 @@ export interface AppDeps {
   tracker?: Tracker;
   /** The audit chain head (AuditLog.lastHash), shown in /admin/stats as audit_head. */
   auditHead?: () => string;
+  /** Where /exchange reports refused tokens: one line per address and reason per window (else straight to audit). */
+  authFailures?: FailureAggregator;
 }
 
 /** Bytes of request body each route takes; every other path takes none (a body there is refused unread). */

@@ -9,6 +9,13 @@ import type { Secret } from "../shared/secret.ts";
  */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
+/**
+ * /exchange requests per client address per `rate_limit_window` (1 minute) by default. A login costs one exchange and a
+ * renewal one more every few minutes (`cert_ttl` 5 m), so a team of ~100 behind one NAT address signing in within the
+ * same minute at 9 am makes ~100-150; 300 leaves twice that. A forged-token flood from one address is held to 5/s.
+ */
+export const DEFAULT_RATE_LIMIT_REQUESTS = 300;
+
 /** Open connections allowed at once by default (TLS handshakes included); more are closed as they arrive. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
@@ -33,7 +40,7 @@ export function parseLimits(r: LimitReaders): Limits {
   const maxConnections = r.int("max_connections", DEFAULT_MAX_CONNECTIONS);
   if (maxConnections < 1) r.fail("max_connections", "must be at least 1 (it cannot be turned off)");
   const rateLimit = {
-    requests: r.int("rate_limit_requests"),
+    requests: r.int("rate_limit_requests", DEFAULT_RATE_LIMIT_REQUESTS),
     windowMs: r.duration("rate_limit_window", "1m", 1000, 24 * 3_600_000),
     perSubject: r.int("rate_limit_per_subject"),
   };

@@ -2,7 +2,7 @@
 
 import { assertEquals, assertMatch } from "../tests/helpers/assert.ts";
 import { parseConfig } from "./config.ts";
-import { DEFAULT_MAX_CONNECTIONS, MIN_ADMIN_TOKEN_LENGTH } from "./config_limits.ts";
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RATE_LIMIT_REQUESTS, MIN_ADMIN_TOKEN_LENGTH } from "./config_limits.ts";
 
 const BASE = {
   issuer_url: "https://idp.example.com",
@@ -31,4 +31,11 @@ Deno.test("parseConfig() refuses an admin_token shorter than 32 characters, sayi
   const ok = parseConfig(BASE, { TALOSCTL_OIDC_ADMIN_TOKEN: "x".repeat(MIN_ADMIN_TOKEN_LENGTH) });
   assertEquals([ok.problems, ok.config.adminToken?.reveal().length], [[], 32]);
   assertEquals(String(ok.config.adminToken), "***", "still printed as ***");
+});
+
+Deno.test("parseConfig() limits /exchange to 300 requests per address per minute by default; 0 turns it off", () => {
+  assertEquals(DEFAULT_RATE_LIMIT_REQUESTS, 300);
+  assertEquals(parseConfig(BASE, {}).config.rateLimit, { requests: 300, windowMs: 60_000, perSubject: 0 });
+  assertEquals(parseConfig({ ...BASE, rate_limit_requests: 0 }, {}).config.rateLimit.requests, 0);
+  assertEquals(parseConfig(BASE, { TALOSCTL_OIDC_RATE_LIMIT_REQUESTS: "0" }).config.rateLimit.requests, 0);
 });

@@ -22,7 +22,7 @@ Deno.test("parseConfig() applies the original tool's defaults to a minimal file"
   assertEquals(config.roles, ["os:admin"]);
   assertEquals(config.auditLog, "-");
   assertEquals(config.tls, { mode: "self-signed", san: [] });
-  assertEquals(config.rateLimit, { requests: 0, windowMs: 60_000, perSubject: 0 });
+  assertEquals(config.rateLimit, { requests: 300, windowMs: 60_000, perSubject: 0 }, "on, unlike the original tool");
   assertEquals(config.ca, { kind: "talos_secrets", path: "/etc/talos/secrets.yaml" });
 });
 

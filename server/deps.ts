@@ -4,6 +4,7 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { AppDeps } from "./app.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
+import { createFailureAggregator } from "./audit/failure_aggregator.ts";
 import type { ServerConfig } from "./config.ts";
 import { subjectRateLimit } from "./middleware/rate_limit.ts";
 import { join } from "node:path";
@@ -16,6 +17,9 @@ import { compileRbac } from "./rbac/rbac.ts";
 import { createCertIssuer } from "./talos_ca/issuer.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
 import { createTlsSource, type TlsSource } from "./tls/source.ts";
+
+/** How often ended auth_failure windows are written out (their counts appear at most this late). */
+const AUTH_FAILURE_FLUSH_MS = 5_000;
 
 export interface BuildDepsOptions {
   config: Readonly<ServerConfig>;
@@ -80,6 +84,10 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
   const tracker = createTracker({ now: () => clock.now(), history: certStore?.loaded, onRecord: certStore?.append });
   tracker.follow(audit);
   metrics.follow(audit);
+  // A flood of forged tokens writes one auth_failure line per address and reason per minute, plus one with the count.
+  const authFailures = createFailureAggregator({ audit, now: () => clock.now().getTime() });
+  const flushTimer = setInterval(() => authFailures.flush(), AUTH_FAILURE_FLUSH_MS);
+  Deno.unrefTimer(flushTimer);
   return {
     config,
     logger,
@@ -95,6 +103,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     metrics,
     tracker,
     auditHead: () => audit.lastHash(),
-    close: () => (certStore?.close(), audit.close()),
+    authFailures,
+    close: () => (clearInterval(flushTimer), authFailures.close(), certStore?.close(), audit.close()),
   };
 }

@@ -3,19 +3,13 @@
 import { formatDuration } from "../../shared/duration.ts";
 import type { AuditEvent, AuditSink } from "../audit/types.ts";
 import { type CertRecord, recordFromEvent } from "./cert_record.ts";
+import { createRecentFailures, type FailureRecord } from "./recent_failures.ts";
 import { createRingBuffer } from "./ring_buffer.ts";
 
 type TimedEvent = AuditEvent & { timestamp: string };
 
 /** A refused exchange or sign-in, as the dashboard lists it. Never carries a token. */
-export interface FailureRecord {
-  timestamp: string;
-  type: string;
-  subject?: string;
-  client_ip?: string;
-  reason?: string;
-  error?: string;
-}
+export type { FailureRecord };
 
 /** /admin/stats: the original tool's names first, then additions. */
 export interface Stats {
@@ -75,7 +69,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   const startedAt = now();
   // A ring, not an array trimmed with splice(0, 1): that moved all maxRecords entries on every issuance.
   const records = createRingBuffer<CertRecord>(maxRecords, options.history ?? []);
-  const failures: FailureRecord[] = [];
+  const failures = createRecentFailures({ max: maxFailures });
   const byRole: Record<string, number> = {};
   const n = { issued: 0, ok: 0, failed: 0, certErrors: 0, rbac: 0, limited: 0, denied: 0 };
 
@@ -94,7 +88,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
         n.ok++;
         break;
       case "auth_failure":
-        n.failed++;
+        n.failed += e.count ?? 1; // an aggregated line stands for `count` failures
         break;
       case "cert_error":
         n.certErrors++;
@@ -109,10 +103,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
         n.denied++;
         break;
     }
-    if (FAILURE_TYPES.has(e.type)) {
-      failures.unshift(failureOf(e));
-      failures.length = Math.min(failures.length, maxFailures);
-    }
+    if (FAILURE_TYPES.has(e.type)) failures.add(failureOf(e));
   };
 
   const active = () => {
@@ -136,7 +127,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
       total_rbac_denials: n.rbac,
       total_rate_limited: n.limited,
       total_ip_denied: n.denied,
-      recent_failures: failures.map((f) => ({ ...f })),
+      recent_failures: failures.list(),
     }),
     certs: (o = {}) => (o.all ? records.toArray() : active()).reverse().map((r) => ({ ...r, roles: [...r.roles] })),
     issuanceSeries(bucketMs, buckets) {
@@ -158,5 +149,6 @@ function failureOf(e: TimedEvent): FailureRecord {
   if (e.client_ip) f.client_ip = e.client_ip;
   if (e.reason) f.reason = e.reason;
   if (e.error) f.error = e.error;
+  if (e.count) f.count = e.count;
   return f;
 }

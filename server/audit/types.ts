@@ -29,6 +29,8 @@ export interface AuditEvent {
   /** Failure detail (e.g. the token validation reason). */
   error?: string;
   reason?: string;
+  /** On an aggregated `auth_failure`: how many more failures this line stands for (server/audit/failure_aggregator.ts). */
+  count?: number;
   "request.id"?: string;
 }
 

@@ -93,7 +93,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   const reasons = new Set<string>(TOKEN_FAILURE_REASONS);
   const counterFor: Partial<Record<AuditEvent["type"], (e: AuditEvent) => void>> = {
     cert_issued: (e) => (e.roles ?? []).forEach((role) => certs.inc({ role: boundedRole(role) })),
-    auth_failure: (e) => failures.inc({ reason: e.reason && reasons.has(e.reason) ? e.reason : "other" }),
+    auth_failure: (e) => failures.inc({ reason: e.reason && reasons.has(e.reason) ? e.reason : "other" }, e.count ?? 1),
     rbac_denied: () => rbacDenied.inc(),
     cert_error: () => certErrors.inc(),
     admin_login: () => logins.inc({ outcome: "success" }),

@@ -32,6 +32,7 @@ const IDP_RETRY_AFTER_SECONDS = 30;
  */
 export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Response> {
   const { config, audit, verifier, issuer, logger } = deps;
+  const failures = deps.authFailures ?? { report: (e: AuditEvent) => audit.write(e) };
   const ttlText = formatDuration(config.certTtlMs);
 
   return async function exchange(c) {
@@ -45,7 +46,7 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     } catch (err) {
       if (!isInvalidToken(err)) throw err;
       const { reason, detail } = err.fields;
-      audit.write({ type: "auth_failure", ...base, issuer: config.issuerUrl, reason, error: detail });
+      failures.report({ type: "auth_failure", ...base, issuer: config.issuerUrl, reason, error: detail });
       if (reason !== "jwks_unavailable") throw err;
       throw new TalosOidcError("ERR_DISCOVERY", "the issuer's signing keys could not be fetched", {
         cause: err,

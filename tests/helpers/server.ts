@@ -159,6 +159,15 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
 }
 
+/**
+ * Write the open auth_failure windows now: repeats from one address and reason are one audit line with a `count`,
+ * written when the window ends (server/audit/failure_aggregator.ts). The audit log writes on the next microtask.
+ */
+export async function writeFailureCounts(t: { deps: { authFailures?: { close(): void } } }): Promise<void> {
+  t.deps.authFailures?.close();
+  await Promise.resolve();
+}
+
 /** Narrow an exchange JSON body to the success shape (throws with the body otherwise). */
 export function asExchangeResponse(json: unknown): ExchangeResponse {
   const r = json as ExchangeResponse;

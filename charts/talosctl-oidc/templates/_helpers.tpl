@@ -96,10 +96,9 @@ and the server refuses a CA key file that group or others may read).
 {{- if $c.nodes }}{{ $_ = set $cfg "nodes" $c.nodes }}{{ end }}
 {{- if $c.roles }}{{ $_ = set $cfg "roles" $c.roles }}{{ end }}
 {{- if $c.rbac.rules }}{{ $_ = set $cfg "rbac" (dict "rules" $c.rbac.rules) }}{{ end }}
-{{- if $c.rateLimit.requests }}
-{{- $_ = set $cfg "rate_limit_requests" $c.rateLimit.requests }}
+{{- /* Always written: 0 turns the per-IP limit off on purpose, and the server's default is not 0. */}}
+{{- $_ = set $cfg "rate_limit_requests" (int $c.rateLimit.requests) }}
 {{- $_ = set $cfg "rate_limit_window" $c.rateLimit.window }}
-{{- end }}
 {{- if $c.rateLimit.perSubject }}{{ $_ = set $cfg "rate_limit_per_subject" $c.rateLimit.perSubject }}{{ end }}
 {{- if $c.ipAllowlist }}{{ $_ = set $cfg "ip_allowlist" $c.ipAllowlist }}{{ end }}
 {{- if $c.trustedProxies }}{{ $_ = set $cfg "trusted_proxies" $c.trustedProxies }}{{ end }}

@@ -194,6 +194,7 @@ export function FailuresTable(props: { failures: FailureRecord[] }) {
               <th>Subject</th>
               <th>Client IP</th>
               <th>Reason</th>
+              <th>Count</th>
             </tr>
           </thead>
           <tbody>
@@ -210,6 +211,7 @@ export function FailuresTable(props: { failures: FailureRecord[] }) {
                   <code>{f.client_ip ?? ""}</code>
                 </td>
                 <td>{[f.reason, f.error].filter(Boolean).join(": ")}</td>
+                <td>{String(f.count ?? 1)}</td>
               </tr>
             ))}
           </tbody>
