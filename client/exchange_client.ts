@@ -7,6 +7,7 @@ import { TalosOidcError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ErrorBody, ExchangeRequest, ExchangeResponse } from "../shared/protocol.ts";
 import { certMatchesKey, type ClientKey } from "./csr.ts";
+import { type PinnedFetch, pinnedFetch } from "./pinned_fetch.ts";
 
 export interface ExchangeClientOptions {
   /** Base URL of the exchange server (checked with checkServerUrl). */
@@ -67,29 +68,25 @@ export async function exchangeForCertificate(
   clientKey: ClientKey | undefined,
   signal: AbortSignal,
 ): Promise<ExchangeResult> {
-  const client = o.serverCaPem ? createClient(o.serverCaPem) : undefined;
-  try {
-    const post = (body: ExchangeRequest) => postExchange(o, body, client, signal);
-    let res = await post(clientKey ? { id_token: idToken, csr: clientKey.csrPem } : { id_token: idToken });
-    if (clientKey && res.status === 400 && mentionsCsrUnsupported(res.body)) {
-      o.logger.info("The exchange server does not accept CSRs; it will generate the key instead.");
-      clientKey = undefined;
-      res = await post({ id_token: idToken });
-    }
-    if (res.status !== 200) throw httpError(o.server, res.status, res.body, res.retryAfter);
-    const r = parseResponse(res.body);
-    if (clientKey && r.key === undefined) {
-      if (!certMatchesKey(r.cert, clientKey.spki)) {
-        throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned a certificate for another key");
-      }
-      return { ...r, key: clientKey.keyPem, keySource: "client" };
-    }
-    if (r.key === undefined) throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned no key");
-    if (clientKey) o.logger.info("The exchange server ignored the CSR and generated the key (an older server).");
-    return { ...r, key: r.key, keySource: "server" };
-  } finally {
-    client?.close();
+  const pinned = o.serverCaPem ? pinnedFetch(o.serverCaPem) : undefined;
+  const post = (body: ExchangeRequest) => postExchange(o, body, pinned, signal);
+  let res = await post(clientKey ? { id_token: idToken, csr: clientKey.csrPem } : { id_token: idToken });
+  if (clientKey && res.status === 400 && mentionsCsrUnsupported(res.body)) {
+    o.logger.info("The exchange server does not accept CSRs; it will generate the key instead.");
+    clientKey = undefined;
+    res = await post({ id_token: idToken });
   }
+  if (res.status !== 200) throw httpError(o.server, res.status, res.body, res.retryAfter);
+  const r = parseResponse(res.body);
+  if (clientKey && r.key === undefined) {
+    if (!certMatchesKey(r.cert, clientKey.spki)) {
+      throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned a certificate for another key");
+    }
+    return { ...r, key: clientKey.keyPem, keySource: "client" };
+  }
+  if (r.key === undefined) throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned no key");
+  if (clientKey) o.logger.info("The exchange server ignored the CSR and generated the key (an older server).");
+  return { ...r, key: r.key, keySource: "server" };
 }
 
 interface RawResponse {
@@ -101,23 +98,25 @@ interface RawResponse {
 async function postExchange(
   o: ExchangeClientOptions,
   body: ExchangeRequest,
-  client: Deno.HttpClient | undefined,
+  pinned: PinnedFetch | undefined,
   signal: AbortSignal,
 ): Promise<RawResponse> {
   const url = new URL("exchange", o.server.href.endsWith("/") ? o.server : `${o.server.href}/`);
+  const init = {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]),
+  };
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
-      redirect: "error",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]),
-      ...(client ? { client } : {}),
-    });
+    // --server-ca: exactly that CA (pinnedFetch); else the system's roots. Neither follows a redirect.
+    res = pinned && url.protocol === "https:"
+      ? await pinned(url, init)
+      : await fetch(url, { ...init, redirect: "error" });
   } catch (err) {
     if (signal.aborted) throw err;
-    const tls = /certificate|tls|ssl|handshake|UnknownIssuer/i.test(causeChain(err));
+    const tls = /certificate|tls|ssl|handshake|UnknownIssuer|altnames|self.signed|verify/i.test(causeChain(err));
     throw new TalosOidcError("ERR_EXCHANGE", `connecting to the exchange server "${o.server.origin}" failed`, {
       cause: err,
       hint: tls
@@ -193,12 +192,4 @@ function causeChain(err: unknown): string {
   const parts: string[] = [];
   for (let e = err, i = 0; e !== undefined && i < 5; e = (e as Error).cause, i++) parts.push(String(e));
   return parts.join(" <- ");
-}
-
-function createClient(caPem: string): Deno.HttpClient {
-  try {
-    return Deno.createHttpClient({ caCerts: [caPem] });
-  } catch (err) {
-    throw new TalosOidcError("ERR_USAGE", "the --server-ca file holds no usable PEM certificate", { cause: err });
-  }
 }

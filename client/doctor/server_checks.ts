@@ -1,6 +1,7 @@
 /** @module Doctor checks on the exchange server: pinned CA file, reachability with that trust, clock skew (Date header). */
 
 import { X509Certificate } from "node:crypto";
+import { pinnedFetch } from "../pinned_fetch.ts";
 import { type CheckResult, type DoctorInputs, fail, humanDuration, ok, skip, warn } from "./types.ts";
 
 /** Skew beyond this is a warning (the IdP check tolerates 30 s), beyond CLOCK_FAIL_MS a failure. */
@@ -35,18 +36,19 @@ export async function checkServer(inputs: DoctorInputs): Promise<CheckResult[]> 
       ),
     );
   }
-  const client = caPem ? Deno.createHttpClient({ caCerts: [caPem] }) : undefined;
   const t0 = Date.now();
   let res: Response;
   try {
-    res = await fetch(url, { ...(client ? { client } : {}), signal: AbortSignal.timeout(10_000), redirect: "manual" });
+    const signal = AbortSignal.timeout(10_000);
+    // The pinned CA alone (pinnedFetch), as login trusts it; else the system's roots.
+    res = caPem && url.protocol === "https:"
+      ? await pinnedFetch(caPem)(url, { signal })
+      : await fetch(url, { signal, redirect: "manual" });
     await res.body?.cancel();
   } catch (err) {
-    client?.close();
     out.push(describeFetchError(err, inputs));
     return out;
   }
-  client?.close();
   const t1 = Date.now();
   const trust = caPem ? `the pinned CA "${inputs.serverCaPath}"` : "the system's CAs";
   const tls = url.protocol === "https:" ? ` (TLS verified with ${trust})` : "";
@@ -104,7 +106,8 @@ async function checkServerCaFile(inputs: DoctorInputs): Promise<{ result: CheckR
 function describeFetchError(err: unknown, inputs: DoctorInputs): CheckResult {
   const text = chain(err);
   if (
-    /UnknownIssuer|BadSignature|invalid peer certificate|certificate verify failed|self.signed|unknown ca/i.test(text)
+    /UnknownIssuer|BadSignature|invalid peer certificate|certificate verify failed|self.signed|unknown ca|unable to (verify|get local issuer)/i
+      .test(text)
   ) {
     return fail(
       "server TLS",
@@ -116,14 +119,14 @@ function describeFetchError(err: unknown, inputs: DoctorInputs): CheckResult {
         : "pin its CA with: talosctl-oidc setup --server " + inputs.server,
     );
   }
-  if (/NotValidForName|certificate is not valid for|name mismatch/i.test(text)) {
+  if (/NotValidForName|certificate is not valid for|name mismatch|altnames/i.test(text)) {
     return fail(
       "server TLS",
       `the server's certificate does not name "${new URL(inputs.server!).hostname}"`,
       "use the host name in the certificate, or add it to the server's tls_san",
     );
   }
-  if (/Expired|NotValidYet/i.test(text)) {
+  if (/Expired|NotValidYet|not yet valid/i.test(text)) {
     return fail(
       "server TLS",
       "the server's certificate is expired or not yet valid (check this machine's clock)",

@@ -7,6 +7,7 @@ import { X509Certificate } from "node:crypto";
 import https from "node:https";
 import type { Stdio } from "../../shared/cli.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
+import { pinnedFetch } from "../pinned_fetch.ts";
 
 export interface ServerCa {
   pem: string;
@@ -129,14 +130,13 @@ export async function confirmFingerprint(
 }
 
 /**
- * Prove the server's TLS certificate chains to `ca` and names the host (a real handshake trusting only `ca`).
+ * Prove the server's TLS certificate chains to `ca` and names the host (a real handshake trusting only `ca`: no system
+ * root, no DENO_CERT; pinnedFetch).
  * @throws {TalosOidcError} ERR_TLS when it does not.
  */
 export async function verifyServerWithCa(server: string, ca: ServerCa, signal: AbortSignal): Promise<void> {
-  const client = Deno.createHttpClient({ caCerts: [ca.pem] });
   try {
-    const res = await fetch(new URL("healthz", withSlash(server)), {
-      client,
+    const res = await pinnedFetch(ca.pem)(new URL("healthz", withSlash(server)), {
       signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
     });
     await res.body?.cancel();
@@ -145,8 +145,6 @@ export async function verifyServerWithCa(server: string, ca: ServerCa, signal: A
       cause: err,
       hint: "use the host name or IP that is in the server's certificate (tls_san on the server)",
     });
-  } finally {
-    client.close();
   }
 }
 
