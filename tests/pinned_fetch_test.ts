@@ -1,10 +1,10 @@
-/** @module Tests for pinnedFetch against real TLS servers: the pinned CA only, the host name checked. */
+/** @module Tests for the client's pinnedFetch against real TLS servers: the pinned CA only, the host name checked. */
 
 import https from "node:https";
-import { assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
+import { assertEquals, assertMatch, assertRejects, assertThrows } from "./helpers/assert.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
 import { generateTlsCa, issueServerCert } from "../server/tls/self_signed.ts";
-import { pinnedFetch } from "./pinned_fetch.ts";
+import { pinnedFetch } from "../client/pinned_fetch.ts";
 
 async function serve(sans: string[]) {
   const ca = await generateTlsCa(new Date());
