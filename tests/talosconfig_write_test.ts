@@ -62,6 +62,23 @@ Deno.test("writeContext() through a symlink replaces the target and keeps the li
   assertEquals((await Deno.stat(target)).mode! & 0o777, 0o600);
 });
 
+Deno.test("writeContext() refuses a dangling symlink, naming it, and creates nothing where it points", async () => {
+  await using t = await tempDir();
+  await Deno.mkdir(join(t.dir, ".talos"));
+  const link = join(t.dir, ".talos", "config");
+  const target = join(t.dir, "elsewhere", "talosconfig");
+  await Deno.symlink("../elsewhere/talosconfig", link);
+  const err = await assertRejects(async () =>
+    writeContext(link, "oidc", { endpoints: ["10.5.0.2"], ...(await mintTestCredentials()) })
+  );
+  assert(isTalosOidcError(err, "ERR_TALOSCONFIG"), String(err));
+  assertEquals(err.message, `refusing to write "${link}": it is a symbolic link to "${target}", which does not exist`);
+  assertMatch(err.hint ?? "", /remove the link/);
+  assertEquals(await Deno.stat(join(t.dir, "elsewhere")).then(() => true, () => false), false, "nothing created");
+  assertEquals(await Deno.readLink(link), "../elsewhere/talosconfig", "the link is untouched");
+  assertEquals((await deleteContext(link, "oidc")).removed, false, "logout through it has nothing to remove");
+});
+
 Deno.test("a broken talosconfig is never overwritten and the error names the path and line", async () => {
   await using t = await tempDir();
   const path = join(t.dir, "config");

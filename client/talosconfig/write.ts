@@ -1,8 +1,8 @@
 /** @module Update a talosconfig safely: lock, re-read inside the lock, validate, atomic 0600 write, symlinks kept. */
 
-import { dirname, resolve } from "node:path";
-import { atomicWrite } from "../../shared/atomic_write.ts";
-import { TalosOidcError } from "../../shared/errors.ts";
+import { dirname } from "node:path";
+import { atomicWrite, writeTarget } from "../../shared/atomic_write.ts";
+import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { ContextCredentials } from "../types.ts";
 import { acquireFileLock, type FileLockOptions } from "../file_lock.ts";
 import { mergeContext, removeContext, type RemoveResult } from "./merge.ts";
@@ -72,7 +72,7 @@ export async function deleteContext(
   options?: UpdateOptions,
 ): Promise<Omit<RemoveResult, "text"> & { path: string }> {
   let result: RemoveResult = { text: "", removed: false, wasCurrent: false };
-  const probe = await readTalosconfig(await realTarget(path));
+  const probe = await readTalosconfig(path); // a missing file, or a link to one: nothing to remove, nothing written
   if (!probe.exists) return { path, removed: false, wasCurrent: false };
   await updateTalosconfig(path, (text) => {
     result = removeContext(text, name);
@@ -81,20 +81,14 @@ export async function deleteContext(
   return { path, removed: result.removed, wasCurrent: result.wasCurrent };
 }
 
-/** Follow a symlink to the file it names (the file may not exist yet). */
+/** The file to replace (shared/atomic_write.ts's rule: symlinks followed, a dangling one refused), as ERR_TALOSCONFIG. */
 async function realTarget(path: string): Promise<string> {
   try {
-    return await Deno.realPath(path);
+    return await writeTarget(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      try {
-        const link = await Deno.readLink(path); // dangling symlink: write where it points
-        return resolve(dirname(path), link);
-      } catch {
-        return path;
-      }
-    }
-    throw new TalosOidcError("ERR_TALOSCONFIG", `resolving talosconfig path "${path}"`, { cause: err });
+    const hint = isTalosOidcError(err) ? err.hint : undefined;
+    const message = isTalosOidcError(err) ? err.message : `resolving talosconfig path "${path}"`;
+    throw new TalosOidcError("ERR_TALOSCONFIG", message, { cause: err, ...(hint ? { hint } : {}) });
   }
 }
 
