@@ -44,6 +44,16 @@ export function providerFlag(description: string) {
   } as const satisfies FlagSpec;
 }
 
+/**
+ * `--insecure-provider`: the loud opt-in for a plain http:// IdP off loopback (client/oidc/discovery.ts
+ * checkProviderUrl). Deliberately no env var: it has to be typed where it is used.
+ */
+export const INSECURE_PROVIDER_FLAG = {
+  name: "insecure-provider",
+  type: "boolean",
+  description: "allow a plain http:// provider off loopback: the login code, PKCE verifier and tokens travel in clear",
+} as const satisfies FlagSpec;
+
 /** `--client-id ID` (env TALOSCTL_OIDC_CLIENT_ID), with what it is used for. */
 export function clientIdFlag(description: string) {
   return {

@@ -1,5 +1,6 @@
 /** @module Pure value checks for the server config: listen address, CIDRs, roles, issuer URL, RBAC rules, did-you-mean. */
 
+import { isLoopbackHost } from "../shared/issuer.ts";
 import { isIP } from "node:net";
 import { FORBIDDEN_ROLE, IMPERSONATOR_EXPLANATION, isIssuableRole, ISSUABLE_ROLES } from "../shared/roles.ts";
 import { validateRbacRules } from "./rbac/rbac.ts";
@@ -46,7 +47,7 @@ export function checkIssuerUrl(url: string, fail: (m: string) => void): void {
   } catch {
     return fail(`"${url}" is not a URL`);
   }
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+  const loopback = isLoopbackHost(u.hostname);
   if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) {
     fail(`"${url}" must use https (plain http is accepted only for a loopback issuer): its keys sign every token`);
   }

@@ -25,6 +25,14 @@ export function sameIssuer(configured: string, stated: string): boolean {
   return configured === stated || withoutSlash(configured) === withoutSlash(stated);
 }
 
+/**
+ * True for the loopback host names both sides accept over plain http (RFC 8252 §8.3: the traffic never leaves the
+ * machine): `localhost`, `127.0.0.1`, `[::1]` as URL.hostname spells them.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+}
+
 function withoutSlash(issuer: string): string {
   return issuer.endsWith("/") ? issuer.slice(0, -1) : issuer;
 }

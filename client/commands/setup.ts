@@ -17,7 +17,15 @@ import { pinServerCa } from "../setup/pin.ts";
 import { signIn } from "../setup/sign_in.ts";
 import { createTokenCache } from "../token_cache/token_cache.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
-import { callbackPortFlag, clientIdFlag, clientSecretFlag, providerFlag, serverFlag, VERBOSE_FLAG } from "../flags.ts";
+import {
+  callbackPortFlag,
+  clientIdFlag,
+  clientSecretFlag,
+  INSECURE_PROVIDER_FLAG,
+  providerFlag,
+  serverFlag,
+  VERBOSE_FLAG,
+} from "../flags.ts";
 import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS } from "../login/flags.ts";
 import { localServerPair } from "../login/input.ts";
 import { sleep } from "../login/deps.ts";
@@ -34,6 +42,7 @@ const spec = defineSpec({
 4. With --profile NAME: saves everything so that later runs are "talosctl-oidc login --profile NAME".`,
   flags: [
     providerFlag("OIDC issuer URL"),
+    INSECURE_PROVIDER_FLAG,
     clientIdFlag("OIDC client ID"),
     clientSecretFlag("only for IdPs that require one for native apps (Google)"),
     serverFlag("exchange server URL"),
@@ -107,7 +116,7 @@ export function createSetupCommand(deps: SetupDeps = {}): Command<typeof spec.fl
     const out = (t: string) => ctx.stdio.stdout(t);
 
     out(`IdP ${provider}, client "${clientId}"\n`);
-    const report = await assessProvider(provider, ctx.signal, Boolean(clientSecret));
+    const report = await assessProvider(provider, ctx.signal, Boolean(clientSecret), v["insecure-provider"]);
     out(formatResults(report.lines).replace(/\n\n[^\n]*\n$/, "\n"));
     if (!report.usable) return EXIT.FAILURE;
     const scopes = parsed.explicit.has("scopes") ? v.scopes : report.scopes;

@@ -9,6 +9,7 @@ import {
   clientIdFlag,
   clientSecretFlag,
   contextNameFlag,
+  INSECURE_PROVIDER_FLAG,
   PROFILE_FLAG,
   providerFlag,
   serverCaFlag,
@@ -34,6 +35,7 @@ export const LOCAL_SERVER_FLAGS = [
 export const SIGN_IN = {
   profile: PROFILE_FLAG,
   provider: providerFlag("OIDC issuer URL"),
+  insecureProvider: INSECURE_PROVIDER_FLAG,
   clientId: clientIdFlag("OIDC client ID"),
   clientSecret: clientSecretFlag("client secret for confidential clients (sent as client_secret_post)"),
   scopes: {
@@ -113,6 +115,7 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
       type: "boolean",
       description: "allow an http:// server URL (TLS of https:// servers is always verified)",
     },
+    SIGN_IN.insecureProvider,
     { name: "nodes", type: "string", multiple: true, arg: "LIST", description: "nodes to set in the context" },
     { name: "watch", type: "boolean", description: "stay in the foreground and renew the certificate" },
     SIGN_IN.skipOpenBrowser,

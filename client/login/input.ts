@@ -14,6 +14,8 @@ import { type LOCAL_SERVER_FLAGS, loginSpec, SIGN_IN_FLAGS } from "./flags.ts";
  */
 export interface SignInInput {
   provider: string;
+  /** --insecure-provider: a plain http:// provider off loopback is accepted (client/oidc/discovery.ts). */
+  insecureProvider: boolean;
   clientId: string;
   clientSecret?: string;
   /** Always includes "openid". */
@@ -121,6 +123,7 @@ function signInFields(
   if (v["context-name"].trim() === "") throw new TalosOidcError("ERR_USAGE", "--context-name must not be empty");
   return {
     provider: who.provider,
+    insecureProvider: v["insecure-provider"],
     clientId: who["client-id"],
     clientSecret: v["client-secret"] || undefined,
     scopes: scopes.includes("openid") ? scopes : ["openid", ...scopes],

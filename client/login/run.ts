@@ -3,6 +3,7 @@
  * once, lazily) and the browser-tab budget. `login` extends it with its target; `kube token` uses it as is.
  */
 
+import { isLoopbackHost } from "../../shared/issuer.ts";
 import { discoverProvider, type ProviderMetadata } from "../oidc/discovery.ts";
 import { createIdTokenVerifier, type IdTokenVerifier } from "../oidc/id_token.ts";
 import type { LoginDeps } from "./deps.ts";
@@ -53,7 +54,11 @@ export function createSignInRun(input: Readonly<SignInInput>, deps: LoginDeps): 
     browserTabs: new BrowserBudget(),
     idp() {
       pending ??= (async () => {
-        const metadata = await discoverProvider(input.provider, { signal: deps.signal });
+        const metadata = await discoverProvider(input.provider, {
+          signal: deps.signal,
+          allowPlainHttp: input.insecureProvider,
+        });
+        if (input.insecureProvider) warnPlainHttp(metadata, deps.logger);
         const verifier = await createIdTokenVerifier({
           issuer: metadata.issuer,
           clientId: input.clientId,
@@ -66,4 +71,12 @@ export function createSignInRun(input: Readonly<SignInInput>, deps: LoginDeps): 
       return pending;
     },
   };
+}
+
+/** --insecure-provider is loud: every plain http:// endpoint off loopback is named each time it is used. */
+function warnPlainHttp(metadata: ProviderMetadata, logger: { warn(msg: string): void }): void {
+  const plain = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint]
+    .filter((u) => u.startsWith("http:") && !isLoopbackHost(new URL(u).hostname));
+  if (plain.length === 0) return;
+  logger.warn(`--insecure-provider: the sign-in goes over plain HTTP to ${[...new Set(plain)].join(", ")}`);
 }

@@ -29,8 +29,9 @@ export async function assessProvider(
   issuer: string,
   signal: AbortSignal,
   hasSecret: boolean,
+  allowPlainHttp = false,
 ): Promise<DiscoveryReport> {
-  const metadata = await discoverProvider(issuer, { signal });
+  const metadata = await discoverProvider(issuer, { signal, allowPlainHttp });
   const res = await requestJson(discoveryUrl(issuer), { method: "GET" }, {
     signal,
   });

@@ -26,8 +26,10 @@ export interface TestIdpOptions {
   idTokenTtl?: number;
   /** Access token lifetime in seconds (default 3600). */
   accessTokenTtl?: number;
-  /** Port to bind on 127.0.0.1 (default 0 = any free port). */
+  /** Port to bind (default 0 = any free port). */
   port?: number;
+  /** Address to bind and name in the issuer URL (default 127.0.0.1; a LAN address plays an IdP off loopback). */
+  host?: string;
   /**
    * Path of the issuer after the host, e.g. "/" or "/application/o/talosctl/" (authentik's issuers end in a slash);
    * default none: `http://127.0.0.1:PORT`. The provider is mounted there.
@@ -72,7 +74,7 @@ export function generateSigningKey(alg: SigningAlg): { privateKey: KeyObject; pu
   return generateKeyPairSync("rsa", { modulusLength: 2048 });
 }
 
-/** Start a real OpenID Provider on 127.0.0.1 with custom, scriptable login pages. */
+/** Start a real OpenID Provider (on 127.0.0.1 unless `host` says otherwise) with custom, scriptable login pages. */
 export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const users = options.users ?? DEFAULT_USERS;
   const clients = options.clients ?? [{ client_id: "talosctl" }];
@@ -90,9 +92,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
 
   // Bind first: the issuer URL needs the port before the Provider exists; the handler is attached below.
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ""}`;
+  const issuer = `http://${host.includes(":") ? `[${host}]` : host}:${port}${options.issuerPath ?? ""}`;
   // Where oidc-provider's routes live: the issuer's path without its trailing slash (as oidc-provider mounts it).
   const mount = (options.issuerPath ?? "").replace(/\/$/, "");
 
