@@ -16,6 +16,7 @@ export type ErrorCode =
   | "ERR_INVALID_CSR" // CSR malformed or its signature does not verify (HTTP 400)
   | "ERR_CA" // the Talos CA could not be loaded or used
   | "ERR_CERT_ISSUE" // signing the certificate failed (HTTP 500)
+  | "ERR_TALOS_API" // the Talos API issuing backend is unreachable or refused (HTTP 502)
   | "ERR_TLS" // TLS material could not be loaded or generated
   | "ERR_DISCOVERY" // OIDC discovery or JWKS fetch failed
   | "ERR_OIDC" // the IdP answered with an error during a flow
@@ -45,6 +46,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   ERR_CERT_ISSUE: 500,
   ERR_INTERNAL: 500,
   ERR_DISCOVERY: 503, // the IdP's discovery or keys could not be fetched: an outage upstream, worth a retry
+  ERR_TALOS_API: 502,
 });
 
 /**
@@ -63,6 +65,11 @@ export interface ErrorFieldMap {
   ERR_METHOD_NOT_ALLOWED: { readonly allow?: string };
   /** Every problem found, one sentence each (config and RBAC validation report all at once). */
   ERR_CONFIG: { readonly problems?: readonly string[] };
+  /** Each Talos API endpoint tried, its gRPC status and what it said; `detail` joins them for logs and the audit. */
+  ERR_TALOS_API: {
+    readonly failures?: readonly { endpoint: string; status: string; detail: string }[];
+    readonly detail?: string;
+  };
   /** The exchange server's HTTP status and its stable `code` from the response body, when it answered. */
   ERR_EXCHANGE: { readonly status?: number; readonly serverCode?: string };
 }

@@ -64,6 +64,7 @@ export function createCertIssuer(ca: LoadedCa, options: CertIssuerOptions = {}):
     }
     return {
       certPem: toPem("CERTIFICATE", der),
+      caPem: ca.certPem,
       ...("keyPem" in spkiAndKey ? { keyPem: spkiAndKey.keyPem } : {}),
       serial: toHex(serial),
       fingerprint: createHash("sha256").update(der).digest("hex"),
@@ -73,7 +74,10 @@ export function createCertIssuer(ca: LoadedCa, options: CertIssuerOptions = {}):
   }
 
   return {
-    ca,
+    backend: "local_ca",
+    caPem: () => ca.certPem,
+    ready: () => Promise.resolve(true),
+    close: () => {},
     issue(req: IssueRequest): Promise<IssuedCert> {
       try {
         return Promise.resolve(issueSync(req));

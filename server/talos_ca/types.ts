@@ -1,4 +1,4 @@
-/** @module Contract of certificate issuance: what the exchange route needs from server/talos_ca. */
+/** @module Contract of certificate issuance: what the exchange route needs from an issuing backend (local CA or Talos API). */
 
 export type CaKeyType = "ed25519" | "ecdsa-p256" | "ecdsa-p384" | "rsa";
 
@@ -29,6 +29,8 @@ export interface IssuedCert {
   certPem: string;
   /** PEM private key labelled `ED25519 PRIVATE KEY` (or the CA's key family); absent for CSRs. */
   keyPem?: string;
+  /** The CA PEM the certificate chains to, returned to the client as `ca`. */
+  caPem: string;
   /** Lowercase hex serial number. */
   serial: string;
   /** Lowercase hex SHA-256 of the certificate DER. */
@@ -37,11 +39,22 @@ export interface IssuedCert {
   notAfter: Date;
 }
 
+/** Where certificates come from: the OS CA key held by this server, or Talos's own API (the server holds no CA). */
+export type IssuerBackend = "local_ca" | "talos_api";
+
 /**
- * Signs short-lived Talos client certificates.
- * `issue` throws TalosOidcError ERR_INVALID_CSR for a bad CSR, ERR_CERT_ISSUE for signing failures.
+ * Issues short-lived Talos client certificates; both backends implement it.
+ * `issue` throws TalosOidcError ERR_INVALID_CSR for a bad CSR, ERR_CERT_ISSUE for signing failures, ERR_TALOS_API
+ * when the Talos API cannot be reached or refuses. A backend that cannot honour a CSR (talos_api: Talos makes the
+ * key) ignores it and returns `keyPem`.
  */
 export interface CertIssuer {
-  ca: TalosCa;
+  readonly backend: IssuerBackend;
+  /** The CA PEM certificates chain to, once known: local_ca from the start, talos_api after its first certificate. */
+  caPem(): string | undefined;
   issue(req: IssueRequest): Promise<IssuedCert>;
+  /** For /readyz: local_ca is always ready; talos_api makes a cheap authenticated call, cached a few seconds. */
+  ready(): Promise<boolean>;
+  /** Release connections (talos_api's gRPC channels). */
+  close(): void;
 }
