@@ -106,7 +106,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.all("/healthz", methodNotAllowed("GET"));
   app.get("/ca", caRoute(deps.tlsCaPem));
   app.all("/ca", methodNotAllowed("GET"));
-  const ready = { ca: () => Boolean(deps.issuer.ca.certPem), oidc: () => deps.verifier.ready() };
+  const backendReady = () => deps.issuer.ready();
+  const ready = {
+    [deps.issuer.backend === "local_ca" ? "ca" : "talos_api"]: backendReady,
+    oidc: () => deps.verifier.ready(),
+  };
   app.get("/readyz", readyzRoute({ checks: ready }));
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));

@@ -5,6 +5,7 @@ import { checkKeys } from "./config_keys.ts";
 import { Secret } from "../shared/secret.ts";
 import type { RbacRule } from "./rbac/types.ts";
 import { type Limits, parseLimits } from "./config_limits.ts";
+import { type IssuingConfig, parseIssuing } from "./config_issuing.ts";
 import {
   checkIssuerUrl,
   checkRoles,
@@ -34,6 +35,11 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   ca_cert_data: "string",
   ca_key_data: "secret",
   talos_secrets: "string",
+  issuer_backend: "string",
+  talos_config: "string",
+  talos_socket: "string",
+  talos_api_timeout: "duration",
+  talos_api_endpoints: "list",
   tls_cert: "string",
   tls_key: "string",
   tls_san: "list",
@@ -53,8 +59,6 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
 
 /** Keys of the original tool we understand but do not use (warned about, never fatal: configs migrate as they are). */
 export const LEGACY_KEYS: Readonly<Record<string, string>> = {
-  talos_config:
-    "this server signs with the Talos CA itself: set ca_cert/ca_key, ca_cert_data/ca_key_data or talos_secrets",
   client_secret: "ID tokens are verified with the issuer's public keys; a client secret is never needed",
   client_secret_file: "ID tokens are verified with the issuer's public keys; a client secret is never needed",
   cert_log: "issued certificates are recorded as cert_issued events in the audit log",
@@ -80,7 +84,9 @@ export type TlsConfig =
   | { readonly mode: "provided"; readonly certPath: string; readonly keyPath: string }
   | { readonly mode: "insecure" };
 
-export interface ServerConfig extends Limits {
+export type { TalosApiConfig } from "./config_issuing.ts";
+
+export interface ServerConfig extends Limits, IssuingConfig {
   issuerUrl: string;
   clientId: string;
   endpoints: readonly string[];
@@ -93,7 +99,6 @@ export interface ServerConfig extends Limits {
   maxTokenAgeMs: number;
   /** Static roles: everyone's when there are no RBAC rules, else the roles of a token no rule matches. */
   roles: readonly string[];
-  ca: CaSource;
   tls: TlsConfig;
   dataDir?: string;
   /** File path, or "-" for stdout. */
@@ -194,7 +199,16 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
   const rbacBroken = problems.some((p) => p.startsWith("rbac.rules") || p.startsWith("rbac:"));
   if (roles.length === 0 && rbacRules.length === 0 && !rbacBroken) fail("roles", NO_ROLES_PROBLEM);
 
-  const ca = parseCaSource(str, secret, fail);
+  const issuing = parseIssuing({
+    str,
+    list,
+    secret,
+    duration,
+    fail,
+    warn: (m) => void warnings.push(m),
+    env,
+    endpoints,
+  });
   const tls = parseTls(str, list, bool, fail, warnings, where);
   const cidrs = (k: string) => {
     const items = list(k);
@@ -211,7 +225,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     certTtlMs,
     maxTokenAgeMs,
     roles,
-    ca,
+    ...issuing,
     tls: tls.mode === "self-signed" && dataDir ? { ...tls, dataDir } : tls,
     ...(dataDir ? { dataDir } : {}),
     auditLog: str("audit_log") ?? "-",
@@ -224,35 +238,6 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     debug: Boolean(env.DEBUG),
   };
   return { config: deepFreeze(config), problems, warnings };
-}
-
-function parseCaSource(
-  str: (k: string) => string | undefined,
-  secret: (k: string) => Secret | undefined,
-  fail: (k: string, m: string) => void,
-): CaSource {
-  const secrets = str("talos_secrets");
-  const certPath = str("ca_cert"), certData = str("ca_cert_data");
-  const keyPath = str("ca_key"), keyData = secret("ca_key_data");
-  const any = certPath || certData || keyPath || keyData;
-  if (secrets) {
-    if (any) fail("talos_secrets", "set either talos_secrets or ca_cert/ca_key (or their _data forms), not both");
-    return { kind: "talos_secrets", path: secrets };
-  }
-  if (certPath && certData) fail("ca_cert", "set ca_cert or ca_cert_data, not both");
-  if (keyPath && keyData) fail("ca_key", "set ca_key or ca_key_data, not both");
-  if (!any) {
-    fail(
-      "talos_secrets",
-      "no Talos CA configured: set talos_secrets (secrets.yaml or controlplane.yaml), or ca_cert and ca_key (paths), " +
-        "or ca_cert_data and ca_key_data (PEM or base64 of PEM)",
-    );
-  } else if (!certPath && !certData) {
-    fail("ca_cert", "the CA key is set but not the CA certificate (ca_cert or ca_cert_data)");
-  } else if (!keyPath && !keyData) fail("ca_key", "the CA certificate is set but not its key (ca_key or ca_key_data)");
-  const cert: PemSource = certPath ? { path: certPath } : { inline: new Secret(certData ?? "") };
-  const key: PemSource = keyPath ? { path: keyPath } : { inline: keyData ?? new Secret("") };
-  return { kind: "pem", cert, key };
 }
 
 function parseTls(

@@ -7,14 +7,18 @@ import { parseConfig, type ParsedConfig, type PemSource, type ServerConfig } fro
 import { caFromTalosSecrets } from "./talos_ca/talos_secrets.ts";
 import { type LoadedCa, loadTalosCa } from "./talos_ca/load.ts";
 import { loadProvidedTls } from "./tls/provided.ts";
+import type { TalosCredential } from "./talos_api/credential.ts";
+import { loadTalosCredential } from "./talos_api/load.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface LoadedServerConfig extends ParsedConfig {
   /** The line the original tool logs about where the configuration came from. */
   source: string;
-  /** The Talos CA, loaded and checked (undefined when there are problems). */
+  /** The Talos CA, loaded and checked (local_ca; undefined when there are problems). */
   ca?: LoadedCa;
+  /** The server's own Talos API credential, checked (talos_api with a talosconfig; undefined in socket mode). */
+  talos?: TalosCredential;
 }
 
 /**
@@ -45,11 +49,24 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
   const source = path
     ? `Configuration loaded from file: ${path} (env vars override)`
     : "Configuration loaded from environment variables";
-  const problems = [...parsed.problems];
+  const problems = [...parsed.problems], warnings = [...parsed.warnings];
   const ca = await checkCa(parsed.config, problems);
+  const talos = parsed.config.talosApi && !problems.some((p) => /^(talos_config|talos_socket)/.test(p))
+    ? await loadTalosCredential(parsed.config.talosApi, new Date())
+    : undefined;
+  problems.push(...talos?.problems ?? []);
+  warnings.push(...talos?.warnings ?? []);
   await checkTls(parsed.config, problems);
   await checkAuditKey(parsed.config, problems);
-  return { ...parsed, problems, source, ...(ca && problems.length === 0 ? { ca } : {}) };
+  const ok = problems.length === 0;
+  return {
+    ...parsed,
+    problems,
+    warnings,
+    source,
+    ...(ca && ok ? { ca } : {}),
+    ...(talos?.credential && ok ? { talos: talos.credential } : {}),
+  };
 }
 
 function onlyProblem(problem: string): LoadedServerConfig {
@@ -58,6 +75,7 @@ function onlyProblem(problem: string): LoadedServerConfig {
 }
 
 async function checkCa(config: ServerConfig, problems: string[]): Promise<LoadedCa | undefined> {
+  if (!config.ca) return undefined;
   const where = (k: string) => `${k} / TALOSCTL_OIDC_${k.toUpperCase()}`;
   const before = problems.length;
   let certPem: string | undefined, keyPem: string | undefined;

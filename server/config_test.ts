@@ -61,7 +61,7 @@ Deno.test("parseConfig() builds a whole config from the environment alone", () =
   assertEquals(config.tls, { mode: "insecure" });
   assertEquals(config.rateLimit.requests, 10);
   assertEquals(config.debug, true);
-  assert(config.ca.kind === "pem" && "path" in config.ca.cert && "inline" in config.ca.key);
+  assert(config.ca?.kind === "pem" && "path" in config.ca.cert && "inline" in config.ca.key);
   assertEquals(JSON.stringify(config.ca), '{"kind":"pem","cert":{"path":"/ca.crt"},"key":{"inline":"***"}}');
 });
 
@@ -79,7 +79,7 @@ Deno.test("parseConfig() reports every problem at once, each naming the key and 
     /^endpoints \/ TALOSCTL_OIDC_ENDPOINTS: required/,
     /^listen \/ TALOSCTL_OIDC_LISTEN: "nope" is not host:port/,
     /^cert_ttl \/ TALOSCTL_OIDC_CERT_TTL: invalid duration "soon"/,
-    /^talos_secrets \/ TALOSCTL_OIDC_TALOS_SECRETS: no Talos CA configured/,
+    /^talos_config \/ TALOSCTL_OIDC_TALOS_CONFIG: no Talos API credential: set talos_config .* or hold the OS CA here/,
     /^tls_key \/ TALOSCTL_OIDC_TLS_KEY: tls_cert and tls_key must both be set/,
     /^insecure \/ TALOSCTL_OIDC_INSECURE: cannot set both tls_cert and insecure=true/,
     /^rate_limit_requests \/ TALOSCTL_OIDC_RATE_LIMIT_REQUESTS: "many" is not a whole number/,

@@ -16,6 +16,11 @@ import { createIdTokenVerifier } from "./oidc/verifier.ts";
 import { compileRbac } from "./rbac/rbac.ts";
 import { createCertIssuer } from "./talos_ca/issuer.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
+import type { CertIssuer } from "./talos_ca/types.ts";
+import { createTalosApiClient } from "./talos_api/client.ts";
+import type { TalosCredential } from "./talos_api/credential.ts";
+import { parseEndpoint } from "./talos_api/endpoint.ts";
+import { createTalosApiIssuer } from "./talos_api/issuer.ts";
 import { createTlsSource, type TlsSource } from "./tls/source.ts";
 
 /** How often ended auth_failure windows are written out (their counts appear at most this late). */
@@ -23,8 +28,10 @@ const AUTH_FAILURE_FLUSH_MS = 5_000;
 
 export interface BuildDepsOptions {
   config: Readonly<ServerConfig>;
-  /** The Talos CA checked by the config loader. */
-  ca: LoadedCa;
+  /** The Talos CA checked by the config loader (issuer_backend local_ca). */
+  ca?: LoadedCa;
+  /** The Talos API credential checked by the config loader (issuer_backend talos_api with a talosconfig). */
+  talos?: TalosCredential;
   logger: Logger;
   clock?: Clock;
   /** Where `audit_log: -` lines go (the serve command passes its stdout). */
@@ -56,7 +63,7 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     now: () => clock.now(),
     fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), metrics),
   });
-  const issuer = createCertIssuer(options.ca);
+  const issuer = createIssuer(options, clock);
   const roleMapper = config.rbacRules.length > 0
     ? compileRbac([...config.rbacRules], { defaultRoles: [...config.roles], logger, debug: config.debug })
     : undefined;
@@ -104,6 +111,29 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     tracker,
     auditHead: () => audit.lastHash(),
     authFailures,
-    close: () => (clearInterval(flushTimer), authFailures.close(), certStore?.close(), audit.close()),
+    close: () => (clearInterval(flushTimer), authFailures.close(), issuer.close(), certStore?.close(), audit.close()),
   };
+}
+
+/** The issuing backend the config names: the local CA signer, or the Talos API client (no connection yet). */
+function createIssuer(options: BuildDepsOptions, clock: Clock): CertIssuer {
+  const { config, logger } = options;
+  if (config.issuerBackend === "local_ca") {
+    if (!options.ca) throw new TypeError("buildDeps: issuer_backend local_ca needs the loaded CA");
+    return createCertIssuer(options.ca);
+  }
+  const api = config.talosApi;
+  if (!api || (api.kind === "talosconfig" && !options.talos)) {
+    throw new TypeError("buildDeps: issuer_backend talos_api needs the loaded credential or a socket");
+  }
+  const now = () => clock.now();
+  const client = createTalosApiClient({
+    target: api.kind === "socket"
+      ? { kind: "socket", path: api.path }
+      : { kind: "talosconfig", credential: options.talos!, endpoints: api.endpoints.map((e) => parseEndpoint(e)!) },
+    timeoutMs: api.timeoutMs,
+    logger,
+    now,
+  });
+  return createTalosApiIssuer({ client, logger, now });
 }

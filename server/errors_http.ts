@@ -31,6 +31,7 @@ export function requestId(): MiddlewareHandler<RequestIdEnv> {
 const PUBLIC_5XX: Readonly<Partial<Record<ErrorCode, string>>> = Object.freeze({
   ERR_CERT_ISSUE: "failed to generate certificate",
   ERR_DISCOVERY: "identity provider unavailable",
+  ERR_TALOS_API: "Talos API unavailable",
 });
 
 /**

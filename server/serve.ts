@@ -10,6 +10,7 @@ import type { ServerConfig } from "./config.ts";
 import { loadServerConfig } from "./config_loader.ts";
 import { buildDeps, type ServerDeps } from "./deps.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
+import { SERVICE_ACCOUNT_DIR, type TalosCredential } from "./talos_api/credential.ts";
 import { type Listener, startListener } from "./tls/listener.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -20,16 +21,24 @@ export const serveCommand = defineCommand(
     usage: "talosctl-oidc serve [-c config.yaml]",
     description: `
 Every configuration key can be set in the YAML file or through a non-empty TALOSCTL_OIDC_<KEY> environment
-variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and the
-Talos OS CA (talos_secrets, or ca_cert + ca_key, or ca_cert_data + ca_key_data), and rbac.rules or roles
-(roles: [os:admin] grants everyone admin on purpose). Unknown keys in the file are refused. Defaults: listen :8443,
-cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime accepted), max_connections 1024 (open
-connections at once), rate_limit_requests 300 per rate_limit_window 1m per client IP (0 = off), audit_log -
-(stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
+variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and an
+issuing backend (issuer_backend: local_ca when a CA is configured, else talos_api):
+  talos_api  Talos mints the certificates (GenerateClientConfiguration); this server holds no CA key. Credential:
+             talos_config (a talosconfig whose certificate has os:admin), else $TALOSCONFIG (set by a talos.dev
+             ServiceAccount), else ~/.talos/config; or talos_socket (the machined socket, extension only).
+             Calls go to endpoints (host[:port], port 50000), failing over; talos_api_timeout per call (5s).
+  local_ca   this server signs with the Talos OS CA: talos_secrets, or ca_cert + ca_key, or ca_cert_data +
+             ca_key_data.
+Also required: rbac.rules or roles (roles: [os:admin] grants everyone admin on purpose). Unknown keys in the file
+are refused. Defaults: listen :8443, cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime
+accepted), max_connections 1024 (open connections at once), rate_limit_requests 300 per rate_limit_window 1m per
+client IP (0 = off), audit_log - (stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
 Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE, _ROLES,
-_TALOS_SECRETS, _CA_CERT, _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR,
-_AUDIT_LOG, _AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW, _RATE_LIMIT_PER_SUBJECT,
-_IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Problems with the configuration are all listed at once and exit with status 2.`,
+_ISSUER_BACKEND, _TALOS_CONFIG, _TALOS_SOCKET, _TALOS_API_ENDPOINTS, _TALOS_API_TIMEOUT, _TALOS_SECRETS, _CA_CERT,
+_CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG,
+_AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW,
+_RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; TALOSCONFIG; DEBUG=1 for debug logs.
+Problems with the configuration are all listed at once and exit with status 2.`,
     flags: [{
       name: "config",
       short: "c",
@@ -41,7 +50,7 @@ _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Probl
     examples: [
       "talosctl-oidc serve -c /etc/talosctl-oidc/config.yaml",
       "TALOSCTL_OIDC_ISSUER_URL=https://auth.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\",
-      "  TALOSCTL_OIDC_ENDPOINTS=10.0.0.10 TALOSCTL_OIDC_TALOS_SECRETS=./secrets.yaml talosctl-oidc serve",
+      "  TALOSCTL_OIDC_ENDPOINTS=10.0.0.10 TALOSCTL_OIDC_TALOS_CONFIG=./talosctl-oidc.talosconfig talosctl-oidc serve",
     ],
   },
   async (ctx, args) => {
@@ -51,7 +60,7 @@ _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Probl
     });
     const loaded = await loadServerConfig({ path: args.values.config, env: ctx.env });
     for (const w of loaded.warnings) logger.warn(`config: ${w}`);
-    if (loaded.problems.length > 0 || !loaded.ca) {
+    if (loaded.problems.length > 0) {
       const n = loaded.problems.length;
       ctx.stdio.stderr(`error: invalid configuration (${n} problem${n === 1 ? "" : "s"}):\n`);
       for (const p of loaded.problems) ctx.stdio.stderr(`  - ${p}\n`);
@@ -61,7 +70,7 @@ _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; DEBUG=1 for debug logs. Probl
       return EXIT.USAGE;
     }
     logger.info(loaded.source);
-    const server = await startServer({ config: loaded.config, ca: loaded.ca }, { logger, stdout: ctx.stdio.stdout });
+    const server = await startServer(loaded, { logger, stdout: ctx.stdio.stdout });
     await abortion(ctx.signal);
     logger.info("Received signal, shutting down...");
     await server.close();
@@ -90,17 +99,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What the config loader checked: the CA (local_ca) or the Talos API credential (talos_api with a talosconfig). */
+export interface LoadedIssuing {
+  config: Readonly<ServerConfig>;
+  ca?: LoadedCa;
+  talos?: TalosCredential;
+}
+
 /** Build the adapters and the app, start listening, log the startup lines, warm up the JWKS in the background. */
-export async function startServer(
-  loaded: { config: Readonly<ServerConfig>; ca: LoadedCa },
-  options: StartServerOptions,
-): Promise<RunningServer> {
-  const { config, ca } = loaded;
+export async function startServer(loaded: LoadedIssuing, options: StartServerOptions): Promise<RunningServer> {
+  const { config, ca, talos } = loaded;
   const { logger } = options;
-  logger.info(
-    `Talos CA: ${ca.subject} (${ca.keyType}, SHA-256 ${ca.fingerprint}, expires ${ca.notAfter.toISOString()})`,
-  );
-  const deps = await buildDeps({ config, ca, ...options });
+  logIssuing(loaded, logger);
+  const deps = await buildDeps({ config, ...(ca ? { ca } : {}), ...(talos ? { talos } : {}), ...options });
   logger.info(config.auditLog === "-" ? "Audit log: stdout" : `Audit log: ${config.auditLog}`);
   logStartup(config, logger);
   const app = createApp(deps);
@@ -153,6 +164,27 @@ export async function startServer(
       await deps.close();
     },
   };
+}
+
+/** Which backend issues, and with which credential file or socket (the original tool logs the same). */
+function logIssuing({ config, ca, talos }: LoadedIssuing, logger: Logger): void {
+  if (config.issuerBackend === "local_ca" && ca) {
+    logger.info(`Issuing with the local Talos CA (issuer_backend local_ca)`);
+    logger.info(
+      `Talos CA: ${ca.subject} (${ca.keyType}, SHA-256 ${ca.fingerprint}, expires ${ca.notAfter.toISOString()})`,
+    );
+  } else if (config.talosApi?.kind === "socket") {
+    logger.info(`Issuing via Talos API over the machined socket ${config.talosApi.path} (talos-role: os:admin)`);
+  } else if (talos) {
+    const what = talos.path.startsWith(SERVICE_ACCOUNT_DIR)
+      ? `the in-cluster ServiceAccount credential ${talos.path}`
+      : `talosconfig ${talos.path}`;
+    logger.info(`Issuing via Talos API using ${what}`, {
+      context: talos.context,
+      roles: talos.roles,
+      expires: talos.notAfter.toISOString(),
+    });
+  }
 }
 
 function logStartup(config: Readonly<ServerConfig>, logger: Logger): void {

@@ -72,14 +72,28 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     try {
       cert = await issuer.issue({ roles, commonName: commonNameOf(claims), ttlMs: config.certTtlMs, now, csrPem });
     } catch (err) {
-      audit.write({ type: "cert_error", ...who, roles, error: isTalosOidcError(err) ? err.message : "signing failed" });
+      // ERR_TALOS_API's detail names each endpoint tried and its gRPC status (never a key or token).
+      const detail = isTalosOidcError(err, "ERR_TALOS_API") ? `: ${err.fields?.detail ?? ""}` : "";
+      audit.write({
+        type: "cert_error",
+        ...who,
+        roles,
+        error: isTalosOidcError(err) ? `${err.message}${detail}` : "signing failed",
+      });
+      if (isTalosOidcError(err, "ERR_TALOS_API")) {
+        logger.error("issuing through the Talos API failed", {
+          request_id: c.var.requestId,
+          detail: err.fields?.detail,
+        });
+        throw err; // 502 "Talos API unavailable" (HTTP_STATUS), answered by onError
+      }
       if (isTalosOidcError(err) && err.status < 500) throw err; // the CSR's fault (ERR_INVALID_CSR)
       throw new TalosOidcError("ERR_CERT_ISSUE", "issuing a certificate failed", { cause: err });
     }
 
     const ttlSeconds = Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / 1000));
     const response: ExchangeResponse = {
-      ca: issuer.ca.certPem,
+      ca: cert.caPem,
       cert: cert.certPem,
       ...(cert.keyPem !== undefined ? { key: cert.keyPem } : {}),
       endpoints: [...config.endpoints],

@@ -77,7 +77,7 @@ Deno.test("the ConfigMap's config.yaml is accepted by the server's config parser
   assertEquals(config.issuerUrl, "https://auth.example.com");
   assertEquals(config.listen.port, 8443);
   assertEquals(config.rateLimit.requests, 300, "the chart keeps the server's default per-IP limit");
-  assert(config.ca.kind === "pem" && "inline" in config.ca.cert && "inline" in config.ca.key, "CA from the Secret");
+  assert(config.ca?.kind === "pem" && "inline" in config.ca.cert && "inline" in config.ca.key, "CA from the Secret");
   assertEquals(config.tls.mode, "self-signed");
   assert(config.tls.mode === "self-signed" && config.tls.san.includes("talosctl-oidc.talos-system.svc"));
   const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);

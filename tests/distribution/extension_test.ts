@@ -177,5 +177,5 @@ Deno.test("the example ExtensionServiceConfig configures a server the config par
   assertEquals(parsed.warnings, []);
   assertEquals(parsed.config.dataDir, "/var/lib/talosctl-oidc");
   assertEquals(parsed.config.rbacRules.length, 3);
-  assertEquals(parsed.config.ca.kind === "pem" && "inline" in parsed.config.ca.key, true);
+  assertEquals(parsed.config.ca?.kind === "pem" && "inline" in parsed.config.ca.key, true);
 });
