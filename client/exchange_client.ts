@@ -85,7 +85,12 @@ export async function exchangeForCertificate(
     return { ...r, key: clientKey.keyPem, keySource: "client" };
   }
   if (r.key === undefined) throw new TalosOidcError("ERR_EXCHANGE", "the exchange server returned no key");
-  if (clientKey) o.logger.info("The exchange server ignored the CSR and generated the key (an older server).");
+  if (clientKey) {
+    o.logger.info(
+      "The exchange server ignored the CSR and returned a key it had made (it issues through the Talos API, " +
+        "which makes the key, or it is an older server); that key is used.",
+    );
+  }
   return { ...r, key: r.key, keySource: "server" };
 }
 
