@@ -17,7 +17,7 @@ async function talosError(p: Promise<unknown>): Promise<{ detail: string; failur
   const err = await assertRejects(() => p);
   assert(isTalosOidcError(err, "ERR_TALOS_API"), String(err));
   assertEquals([err.message, err.status], ["Talos API unavailable", 502]);
-  return err.fields as { detail: string; failures: { status: string }[] };
+  return { detail: err.fields?.detail ?? "", failures: [...err.fields?.failures ?? []] };
 }
 
 Deno.test("talos_api issues over mutual TLS: the node gets our roles and TTL, apid accepts the certificate", async () => {
