@@ -83,6 +83,7 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
     TALOSCTL_OIDC_TLS_CERT: "/etc/nonexistent.crt",
     TALOSCTL_OIDC_INSECURE: "true",
     TALOSCTL_OIDC_RATE_LIMIT_REQUESTS: "lots",
+    HOME: "/nonexistent", // no ~/.talos/config: the talos_api credential is missing too
   });
   const { code, stderr, stdout } = await child.output();
   const text = new TextDecoder().decode(stderr);
@@ -98,7 +99,7 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
       "tls_key",
       "insecure",
       "rate_limit_requests",
-      "talos_secrets",
+      "talos_config",
     ]
   ) {
     assertStringIncludes(text, `  - ${key} / TALOSCTL_OIDC_${key.toUpperCase()}: `);
