@@ -25,7 +25,10 @@ Deno.test("/exchange through the Talos API returns Talos's ca, crt and key uncha
     assertEquals(res.json.endpoints, [t.talos.endpoint]);
     assert(Number(res.json.ttl_seconds) >= 299 && Number(res.json.ttl_seconds) <= 300, String(res.json.ttl_seconds));
   }
-  assertEquals(t.talos.received.map((r) => [r.roles, r.ttlSeconds]), [[["os:reader"], 300], [["os:reader"], 300]]);
+  assertEquals((await t.talos.calls()).map((r) => [r.roles, r.ttlSeconds]), [[["os:reader"], 300], [
+    ["os:reader"],
+    300,
+  ]]);
   const issued = t.audit.filter((e) => e.type === "cert_issued");
   assertEquals(issued.length, 2);
   assertMatch(String(issued[0]!.cert_fingerprint), /^[0-9a-f]{64}$/);
@@ -52,7 +55,7 @@ Deno.test("Talos down: 502 ERR_TALOS_API, cert_error naming endpoint and gRPC st
   await using back = await startTalosApiStandIn({ ca: t.ca, port: t.talos.port });
   const up = await t.request("/exchange", { id_token: token });
   assertEquals(up.status, 200, JSON.stringify(up.json));
-  assertEquals(back.received.length, 1);
+  assertEquals((await back.calls()).length, 1);
   assertEquals((await t.request("/readyz")).status, 200);
 });
 

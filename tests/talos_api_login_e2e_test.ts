@@ -37,7 +37,7 @@ Deno.test("login through a talos_api server: Talos's key lands in the talosconfi
   assertEquals(r.code, 0, r.stderr);
   assertStringIncludes(r.stderr, "ignored the CSR and returned a key it had made (it issues through the Talos API");
   assertMatch(r.stderr, /roles \[os:reader\]/);
-  assertEquals(t.talos.received.map((c) => [c.roles, c.ttlSeconds, c.callerRoles]), [[["os:reader"], 300, [
+  assertEquals((await t.talos.calls()).map((c) => [c.roles, c.ttlSeconds, c.callerRoles]), [[["os:reader"], 300, [
     "os:admin",
   ]]]);
 

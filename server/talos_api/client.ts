@@ -54,6 +54,12 @@ export interface TalosApiClient {
 /** The socket mode's role: machined reads roles from this metadata (extension services, Talos ≥ 1.13). */
 export const SOCKET_ROLE_METADATA = { key: "talos-role", value: "os:admin" } as const;
 const MAX_MESSAGE_BYTES = 1 << 20;
+/**
+ * Close a channel's connection after a minute without calls (the channel stays; the next call reconnects). Deno 2.9's
+ * node:http2 can abort the process while receiving a GOAWAY on a long-idle session (denoland/deno#36788), which a
+ * node sends when it reboots or upgrades: an idle connection we closed ourselves cannot receive one.
+ */
+const IDLE_TIMEOUT_MS = 60_000;
 
 /** Channels built for one credential; retired (closed once idle) when the credential file changes. */
 class Generation {
@@ -69,6 +75,7 @@ class Generation {
       const options: grpc.ChannelOptions = {
         "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
         "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+        "grpc.client_idle_timeout_ms": IDLE_TIMEOUT_MS,
       };
       if (typeof endpoint === "string") {
         c = new this.service.client(`unix://${endpoint}`, grpc.credentials.createInsecure(), options);

@@ -29,13 +29,13 @@ Deno.test("fail-over: a node that is down and a worker are skipped, the control-
   using t = await issuerFor(ca, [down, worker.endpoint, cp.endpoint]);
   const cert = await t.issuer.issue(request(["os:reader"]));
   assertEquals(cert.caPem, ca.certPem);
-  assertEquals([worker.received.length, cp.received.length], [1, 1]);
+  assertEquals([(await worker.calls()).length, (await cp.calls()).length], [1, 1]);
   const warned = t.logs.filter((l) => l.includes("Talos API call to")).join("\n");
   assertMatch(warned, new RegExp(`${down} failed: UNAVAILABLE`));
   assertMatch(warned, /failed: UNIMPLEMENTED: .*only available on control plane nodes \(a worker node: skipped\)/);
   // The node that answered is tried first next time: no more detours.
   await t.issuer.issue(request(["os:reader"]));
-  assertEquals([worker.received.length, cp.received.length], [1, 2]);
+  assertEquals([(await worker.calls()).length, (await cp.calls()).length], [1, 2]);
 });
 
 Deno.test("fail-over: when every node fails, the error names each with its gRPC status", async () => {
@@ -80,7 +80,7 @@ Deno.test("the credential file is re-read when it changes; an unusable replaceme
       await issuer.issue(request(["os:reader"]));
       await write(await serverTalosconfig(ca, { cn: "sa-3", roles: ["os:reader"] }));
       await issuer.issue(request(["os:reader"]));
-      assertEquals(talos.received.map((r) => r.callerCn), ["sa-1", "sa-2", "sa-2"]);
+      assertEquals((await talos.calls()).map((r) => r.callerCn), ["sa-1", "sa-2", "sa-2"]);
       assertEquals(client.credential()?.roles, ["os:admin"]);
       const text = logs.join("\n");
       assertMatch(text, /Talos API credential reloaded from/);
@@ -104,7 +104,7 @@ Deno.test("a node that goes down fails with UNAVAILABLE and is used again as soo
   assertMatch(String(err.fields?.detail), /UNAVAILABLE/);
   await using back = await startTalosApiStandIn({ ca, port: talos.port });
   await t.issuer.issue(request(["os:reader"]));
-  assertEquals(back.received.length, 1);
+  assertEquals((await back.calls()).length, 1);
 });
 
 Deno.test("readiness makes one cheap Version call per few seconds and follows the node's state", async () => {
@@ -126,9 +126,9 @@ Deno.test("readiness makes one cheap Version call per few seconds and follows th
   const issuer = createTalosApiIssuer({ client, logger, now: () => clock.now(), readyCacheMs: 5000 });
   try {
     assertEquals(await Promise.all([issuer.ready(), issuer.ready()]), [true, true]);
-    assertEquals(talos.versionCalls, 1);
+    assertEquals(await talos.versions(), 1);
     clock.advance(4000);
-    assertEquals([await issuer.ready(), talos.versionCalls], [true, 1]);
+    assertEquals([await issuer.ready(), await talos.versions()], [true, 1]);
     await talos.stop();
     assertEquals(await issuer.ready(), true, "still cached");
     clock.advance(2000);

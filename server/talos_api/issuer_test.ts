@@ -27,7 +27,7 @@ Deno.test("talos_api issues over mutual TLS: the node gets our roles and TTL, ap
   using t = await issuerFor(ca, [talos.endpoint]);
   assertEquals(t.issuer.caPem(), undefined, "the CA is known only after the first certificate");
   const cert = await t.issuer.issue(request(["os:reader", "os:operator", "os:reader"]));
-  assertEquals(talos.received.map((r) => [r.roles, r.ttlSeconds, r.callerRoles]), [
+  assertEquals((await talos.calls()).map((r) => [r.roles, r.ttlSeconds, r.callerRoles]), [
     [["os:operator", "os:reader"], 300, ["os:admin"]],
   ]);
   assertMatch(cert.keyPem!, /^-----BEGIN ED25519 PRIVATE KEY-----/);
@@ -43,10 +43,10 @@ Deno.test("talos_api never requests os:impersonator, and refuses a certificate c
   await using talos = await startTalosApiStandIn({ ca });
   using t = await issuerFor(ca, [talos.endpoint]);
   await t.issuer.issue(request(["os:impersonator", "os:reader"]));
-  assertEquals(talos.received[0]!.roles, ["os:reader"]);
+  assertEquals((await talos.calls())[0]!.roles, ["os:reader"]);
   const only = await assertRejects(() => t.issuer.issue(request(["os:impersonator"])));
   assert(isTalosOidcError(only, "ERR_NO_ROLES"));
-  assertEquals(talos.received.length, 1, "nothing is requested when only os:impersonator was asked for");
+  assertEquals((await talos.calls()).length, 1, "nothing is requested when only os:impersonator was asked for");
 
   await using rogue = await startTalosApiStandIn({ ca, extraRoles: ["os:impersonator"] });
   using r = await issuerFor(ca, [rogue.endpoint]);
@@ -61,7 +61,7 @@ Deno.test("the stand-in refuses a caller without os:admin: 502 naming the endpoi
   const e = await talosError(t.issuer.issue(request(["os:reader"])));
   assertEquals(e.failures.map((f) => f.status), ["PERMISSION_DENIED"]);
   assertMatch(e.detail, new RegExp(`^${talos.endpoint}: PERMISSION_DENIED: not authorized`));
-  assertEquals(talos.received[0]!.callerRoles, ["os:reader"]);
+  assertEquals((await talos.calls())[0]!.callerRoles, ["os:reader"]);
 });
 
 Deno.test("a node certificate for another IP is refused before anything is sent", async () => {
@@ -71,7 +71,7 @@ Deno.test("a node certificate for another IP is refused before anything is sent"
   const e = await talosError(t.issuer.issue(request(["os:reader"])));
   assertEquals(e.failures.map((f) => f.status), ["UNAVAILABLE"]);
   assertMatch(e.detail, /127\.0\.0\.1 is not in the cert's list/);
-  assertEquals(talos.received, []);
+  assertEquals(await talos.calls(), []);
   // The same stand-in with the right IP SAN is accepted: the refusal is about the name, not the CA.
   await using good = await startTalosApiStandIn({ ca, serverIps: ["10.9.9.9", "127.0.0.1"] });
   using g = await issuerFor(ca, [good.endpoint]);
@@ -94,7 +94,7 @@ Deno.test("over the machined unix socket the call carries talos-role: os:admin a
     const issuer = createTalosApiIssuer({ client, logger, now: () => new Date() });
     try {
       const cert = await issuer.issue(request(["os:etcd:backup"]));
-      assertEquals(talos.received.map((r) => [r.roles, r.callerRoles]), [[["os:etcd:backup"], ["os:admin"]]]);
+      assertEquals((await talos.calls()).map((r) => [r.roles, r.callerRoles]), [[["os:etcd:backup"], ["os:admin"]]]);
       assertEquals(cert.caPem, ca.certPem);
       assertEquals(await issuer.ready(), true);
     } finally {

@@ -1,12 +1,10 @@
 /**
- * @module A Talos API stand-in for tests and the demo: a real gRPC server from the project's own machine.proto, over
- * mutual TLS (trusting only the OS CA, and only callers whose certificate O includes os:admin) or over a unix socket
- * (roles from the talos-role metadata, as machined), minting client certificates from the CA as Talos does.
+ * @module A Talos API stand-in for tests and the demo, in a child process (tests/helpers/talos_api_standin.ts) so
+ * that stopping it kills the connection without an HTTP/2 GOAWAY: Deno 2.9's node:http2 can abort the whole process
+ * while receiving one (denoland/deno#36788), and a test runner must not die of it. Also: the exchange server's own
+ * talosconfig, and a talos_api issuer wired to a stand-in.
  */
 
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -15,172 +13,83 @@ import { createTalosApiClient, type TalosApiTarget } from "../../server/talos_ap
 import { parseTalosCredential } from "../../server/talos_api/credential.ts";
 import { parseEndpoint } from "../../server/talos_api/endpoint.ts";
 import { createTalosApiIssuer } from "../../server/talos_api/issuer.ts";
-import {
-  type GenerateClientConfigurationRequest,
-  type GenerateClientConfigurationResponse,
-  loadMachineService,
-  type VersionResponse,
-} from "../../server/talos_api/proto.ts";
 import { type DevCa, signDevLeaf } from "./dev_ca.ts";
+import type { ReceivedCall, StandInEvent, TalosApiStandInOptions } from "./talos_api_standin.ts";
 
-const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+export type { ReceivedCall, TalosApiStandInOptions };
 
-export interface TalosApiStandInOptions {
-  /** The OS CA: trusted for client certificates and used to mint. */
-  ca: DevCa;
-  /** Listen on this unix socket (plaintext, talos-role metadata) instead of TCP with mutual TLS. */
-  socketPath?: string;
-  /** TCP port (default: a free one); reuse a stopped stand-in's port to play a node coming back. */
-  port?: number;
-  /** IP SANs of the server certificate (default 127.0.0.1); another IP plays a node certificate for another node. */
-  serverIps?: string[];
-  /** Answer GenerateClientConfiguration as a worker does (Talos ≥ 1.13: Unimplemented). */
-  worker?: boolean;
-  /** Add these roles to every minted certificate (a misbehaving node). */
-  extraRoles?: string[];
-}
-
-/** What the stand-in received, per GenerateClientConfiguration call. */
-export interface ReceivedCall {
-  roles: string[];
-  ttlSeconds: number;
-  /** The caller's roles: its client certificate's O (TLS), or the talos-role metadata (socket). */
-  callerRoles: string[];
-  /** The caller certificate's CN (TLS), "" otherwise. */
-  callerCn: string;
-}
+const ENTRY = new URL("./talos_api_standin.ts", import.meta.url).pathname;
 
 export interface TalosApiStandIn extends AsyncDisposable {
   /** `127.0.0.1:port` or the socket path, as an `endpoints` entry / `talos_socket` value. */
   endpoint: string;
   port: number;
-  received: ReceivedCall[];
-  /** Version calls answered. */
-  versionCalls: number;
-  /** Stop listening and drop connections (a node going down). */
+  /** Every GenerateClientConfiguration call answered so far (waits for the child's report to arrive). */
+  calls(): Promise<ReceivedCall[]>;
+  /** How many Version calls it answered. */
+  versions(): Promise<number>;
+  /** Kill it (a node going down: the connection drops, no GOAWAY). */
   stop(): Promise<void>;
-}
-
-function rolesOf(der: Uint8Array | undefined): { roles: string[]; cn: string } {
-  if (!der) return { roles: [], cn: "" };
-  const cert = new x509.X509Certificate(Uint8Array.from(der));
-  const roles = cert.subjectName.getField("O").map((o) => o.trim()).filter(Boolean);
-  return { roles, cn: cert.subjectName.getField("CN")[0] ?? "" };
 }
 
 /** Start the stand-in. `await using talos = await startTalosApiStandIn({ ca })`. */
 export async function startTalosApiStandIn(o: TalosApiStandInOptions): Promise<TalosApiStandIn> {
-  const service = loadMachineService();
-  const received: ReceivedCall[] = [];
-  const state = { versionCalls: 0 };
-  const server = new grpc.Server();
-
-  /** The caller's roles, or a gRPC error as apid's authorizer answers. */
-  function caller(call: grpc.ServerUnaryCall<unknown, unknown>): { roles: string[]; cn: string } {
-    if (o.socketPath) return { roles: call.metadata.get("talos-role").map(String), cn: "" };
-    return rolesOf(call.getAuthContext().sslPeerCertificate?.raw);
-  }
-
-  server.addService(service.definition, {
-    Version(call: grpc.ServerUnaryCall<unknown, VersionResponse>, cb: grpc.sendUnaryData<VersionResponse>) {
-      if (caller(call).roles.length === 0) {
-        return cb({ code: grpc.status.PERMISSION_DENIED, details: "not authorized" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+  const enc = new TextEncoder();
+  await stdin.write(enc.encode(JSON.stringify(o) + "\n"));
+  const calls: ReceivedCall[] = [];
+  let versions = 0;
+  const waiting: (() => void)[] = [];
+  const { promise: started, resolve: ready } = Promise.withResolvers<{ endpoint: string; port: number }>();
+  const reading = (async () => {
+    let buf = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const e = JSON.parse(buf.slice(0, i)) as StandInEvent;
+        buf = buf.slice(i + 1);
+        if ("ready" in e) ready(e.ready);
+        else if ("call" in e) calls.push(e.call);
+        else if ("version" in e) versions++;
+        else waiting.shift()?.();
       }
-      state.versionCalls++;
-      cb(null, { messages: [{ metadata: null, version: { tag: "v1.13.0-standin", sha: "" } }] });
-    },
-    async GenerateClientConfiguration(
-      call: grpc.ServerUnaryCall<GenerateClientConfigurationRequest, GenerateClientConfigurationResponse>,
-      cb: grpc.sendUnaryData<GenerateClientConfigurationResponse>,
-    ) {
-      const who = caller(call);
-      const roles = [...call.request.roles];
-      const ttlSeconds = Number(call.request.crt_ttl?.seconds ?? 0);
-      received.push({ roles, ttlSeconds, callerRoles: who.roles, callerCn: who.cn });
-      if (!who.roles.includes("os:admin")) {
-        return cb({ code: grpc.status.PERMISSION_DENIED, details: "not authorized" });
-      }
-      if (o.worker) {
-        return cb({
-          code: grpc.status.UNIMPLEMENTED,
-          details: "client configuration (talosconfig) can only be generated, only available on control plane nodes",
-        });
-      }
-      if (!(ttlSeconds > 0)) return cb({ code: grpc.status.INVALID_ARGUMENT, details: "crt_ttl should be positive" });
-      try {
-        cb(null, { messages: [await mint(o.ca, [...roles, ...(o.extraRoles ?? [])].sort(), ttlSeconds)] });
-      } catch (err) {
-        cb({ code: grpc.status.INTERNAL, details: String(err) });
-      }
-    },
+    }
+  })();
+  const exited = child.status.then(() => {
+    for (const w of waiting.splice(0)) w();
   });
-
-  let port = 0;
-  let endpoint: string;
-  if (o.socketPath) {
-    await bind(server, `unix://${o.socketPath}`, grpc.ServerCredentials.createInsecure());
-    endpoint = o.socketPath;
-  } else {
-    const leaf = await signDevLeaf(o.ca, {
-      subject: [{ CN: ["apid"] }],
-      eku: [SERVER_AUTH],
-      ips: o.serverIps ?? ["127.0.0.1"],
-      kind: "ecdsa",
-    });
-    const creds = grpc.ServerCredentials.createSsl(
-      Buffer.from(o.ca.certPem),
-      [{ cert_chain: Buffer.from(leaf.certPem), private_key: Buffer.from(leaf.keyPem) }],
-      true,
-    );
-    port = await bind(server, `127.0.0.1:${o.port ?? 0}`, creds);
-    endpoint = `127.0.0.1:${port}`;
-  }
+  const where = await Promise.race([started, exited.then(() => undefined)]);
+  if (!where) throw new Error("the Talos API stand-in exited before listening");
+  /** Round trip through the child: every event it wrote before this answer has been read. */
+  const sync = async () => {
+    const answered = new Promise<void>((r) => waiting.push(r));
+    await stdin.write(enc.encode("sync\n")).catch(() => waiting.shift()?.());
+    await answered;
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    server.forceShutdown();
+    await sync().catch(() => {});
+    child.kill("SIGKILL");
+    await stdin.close().catch(() => {});
+    await exited;
+    await reading.catch(() => {});
     if (o.socketPath) await Deno.remove(o.socketPath).catch(() => {});
   };
   return {
-    endpoint,
-    port,
-    received,
-    get versionCalls() {
-      return state.versionCalls;
-    },
+    ...where,
+    calls: async () => (stopped ? undefined : await sync(), [...calls]),
+    versions: async () => (stopped ? undefined : await sync(), versions),
     stop,
     [Symbol.asyncDispose]: stop,
-  };
-}
-
-function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p)))
-  );
-}
-
-/** A message as Talos builds it: O = roles, no CN, clientAuth, NotBefore now, Ed25519 key as ED25519 PRIVATE KEY. */
-async function mint(ca: DevCa, roles: string[], ttlSeconds: number) {
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const leaf = await signDevLeaf(ca, {
-    subject: [{ O: roles }],
-    notBefore: now,
-    notAfter: new Date(now.getTime() + ttlSeconds * 1000),
-  });
-  const key = leaf.keyPem.replaceAll(" PRIVATE KEY-", " ED25519 PRIVATE KEY-");
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  const talosconfig = stringify({
-    context: "admin",
-    contexts: { admin: { endpoints: [], ca: b64(ca.certPem), crt: b64(leaf.certPem), key: b64(key) } },
-  });
-  const enc = new TextEncoder();
-  return {
-    metadata: null,
-    ca: enc.encode(ca.certPem),
-    crt: enc.encode(leaf.certPem),
-    key: enc.encode(key),
-    talosconfig: enc.encode(talosconfig),
   };
 }
 
