@@ -7,6 +7,7 @@ const BASE = {
   issuer_url: "https://idp.example.com",
   client_id: "talosctl",
   endpoints: ["10.0.0.1", "[fd00::2]:50001"],
+  roles: ["os:reader"],
 };
 const CA = { talos_secrets: "/etc/talos/secrets.yaml" };
 

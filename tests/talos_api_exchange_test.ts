@@ -39,7 +39,7 @@ Deno.test("/exchange through the Talos API returns Talos's ca, crt and key uncha
 Deno.test("Talos down: 502 ERR_TALOS_API, cert_error naming endpoint and gRPC status, not ready; back up: issues again", async () => {
   await using idp = await startTestIdp();
   const clock = fixedClock(new Date());
-  await using t = await startTalosApiServer({ idp, clock });
+  await using t = await startTalosApiServer({ idp, clock, config: { roles: ["os:admin"] } });
   const token = await idp.mint({ email: "alice@example.com" });
   await t.talos.stop();
   const down = await t.request("/exchange", { id_token: token });
@@ -80,6 +80,7 @@ Deno.test("serve refuses to start when its Talos credential lacks os:admin, sayi
         TALOSCTL_OIDC_CLIENT_ID: idp.clientId,
         TALOSCTL_OIDC_ENDPOINTS: "127.0.0.1",
         TALOSCTL_OIDC_LISTEN: "127.0.0.1:0",
+        TALOSCTL_OIDC_ROLES: "os:reader",
         TALOSCONFIG: path,
       },
       stdout: "piped",
@@ -105,7 +106,11 @@ Deno.test("the loader warns about a credential expiring within 7 days and names 
     const path = join(dir, "talosconfig");
     const soon = new Date(Date.now() + 3 * 86_400_000);
     await Deno.writeTextFile(path, await serverTalosconfig(ca, { notAfter: soon }), { mode: 0o600 });
-    const env = { TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com", TALOSCTL_OIDC_CLIENT_ID: "c" };
+    const env = {
+      TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
+      TALOSCTL_OIDC_CLIENT_ID: "c",
+      TALOSCTL_OIDC_ROLES: "os:reader",
+    };
     const base = { ...env, TALOSCTL_OIDC_ENDPOINTS: "10.0.0.1", HOME: dir };
     const ok = await loadServerConfig({ env: { ...base, TALOSCTL_OIDC_TALOS_CONFIG: path } });
     assertEquals(ok.problems, []);
