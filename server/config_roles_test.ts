@@ -45,10 +45,10 @@ Deno.test("parseConfig() keeps explicit static roles, from the file or TALOSCTL_
 });
 
 Deno.test("parseConfig() refuses unknown file keys with a did-you-mean; legacy keys and env vars only warn", () => {
-  const { problems, warnings } = parseConfig({ ...BASE, roles: ["os:reader"], cert_tll: "5m", talos_config: "/x" }, {
+  const { problems, warnings } = parseConfig({ ...BASE, roles: ["os:reader"], cert_tll: "5m", cert_log: "/x" }, {
     TALOSCTL_OIDC_ISSUER: "x",
   });
   assertEquals(problems, ['config file key "cert_tll" is unknown; did you mean "cert_ttl"?']);
-  assertStringIncludes(warnings.join("\n"), 'config file key "talos_config" is ignored: this server signs');
+  assertStringIncludes(warnings.join("\n"), 'config file key "cert_log" is ignored: issued certificates are recorded');
   assertStringIncludes(warnings.join("\n"), 'TALOSCTL_OIDC_ISSUER (ignored); did you mean "TALOSCTL_OIDC_ISSUER_URL"?');
 });
