@@ -62,8 +62,6 @@ export interface Listener {
   readonly addr: Deno.NetAddr;
   /** Times new TLS material was put in place. */
   readonly reloads: number;
-  /** Connections open now (once their TLS handshake is done), busy or idle. */
-  readonly connections: number;
   /** Run a TLS refresh check now; true when new material is now served. */
   checkNow(): Promise<boolean>;
   /** Stop accepting, let in-flight requests finish, resolve when every connection is closed. */
@@ -142,9 +140,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     addr,
     get reloads() {
       return reloads;
-    },
-    get connections() {
-      return sockets.size;
     },
     checkNow: check,
     async shutdown() {
