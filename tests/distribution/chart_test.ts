@@ -152,7 +152,7 @@ Deno.test("the chart refuses to render without the IdP settings, roles or the Ta
   const idp = "issuerUrl: https://a.example, clientId: c, endpoints: [10.0.0.1]";
   const noCa = await render(`config: {${idp}, roles: [os:reader]}\n`);
   assertEquals(noCa.code, 1);
-  assertStringIncludes(noCa.stderr, "the Talos OS CA is required");
+  assertStringIncludes(noCa.stderr, "an issuing backend is required: set talosApi.enabled=true");
   const noRoles = await render(`config: {${idp}}\nexistingSecret: ca\n`);
   assertEquals(noRoles.code, 1);
   assertStringIncludes(noRoles.stderr, "config.rbac.rules or config.roles is required");

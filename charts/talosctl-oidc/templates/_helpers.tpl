@@ -37,6 +37,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The talos.dev ServiceAccount, and the Secret Talos creates for it under the same name. */}}
+{{- define "talosctl-oidc.talosServiceAccountName" -}}
+{{- printf "%s-talos" (include "talosctl-oidc.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{/* The Secret holding ca.crt, ca.key and the optional tokens: the user's, or the one this chart makes. */}}
 {{- define "talosctl-oidc.secretName" -}}
 {{- default (include "talosctl-oidc.fullname" .) .Values.existingSecret }}
@@ -65,8 +70,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (not .Values.config.roles) (not .Values.config.rbac.rules) }}
 {{- fail "config.rbac.rules or config.roles is required: map IdP claims to Talos roles with config.rbac.rules, or grant every user a static role on purpose with config.roles: [os:admin]" }}
 {{- end }}
-{{- if and (not .Values.existingSecret) (not (and .Values.talosCA.cert .Values.talosCA.key)) }}
-{{- fail "the Talos OS CA is required: set existingSecret, or talosCA.cert and talosCA.key with --set-file" }}
+{{- if and (not .Values.talosApi.enabled) (not .Values.existingSecret) (not (and .Values.talosCA.cert .Values.talosCA.key)) }}
+{{- fail "an issuing backend is required: set talosApi.enabled=true (recommended: Talos mints the certificates, no CA here), or the Talos OS CA with existingSecret or talosCA.cert and talosCA.key (--set-file)" }}
+{{- end }}
+{{- if and .Values.talosApi.enabled (not (has "os:admin" .Values.talosApi.roles)) }}
+{{- fail "talosApi.roles must include os:admin: GenerateClientConfiguration needs it" }}
 {{- end }}
 {{- if not (has .Values.tls.mode (list "self-signed" "secret" "insecure")) }}
 {{- fail (printf "tls.mode must be self-signed, secret or insecure, got %q" .Values.tls.mode) }}
@@ -93,6 +101,8 @@ and the server refuses a CA key file that group or others may read).
 {{- /* A subdirectory of the volume: the server creates it 0700 as its own user (it cannot chmod the volume root). */}}
 {{- $_ = set $cfg "data_dir" "/var/lib/talosctl-oidc/state" }}
 {{- $_ = set $cfg "audit_log" $c.auditLog }}
+{{- $_ = set $cfg "issuer_backend" (ternary "talos_api" "local_ca" .Values.talosApi.enabled) }}
+{{- if and .Values.talosApi.enabled .Values.talosApi.endpoints }}{{ $_ = set $cfg "talos_api_endpoints" .Values.talosApi.endpoints }}{{ end }}
 {{- if $c.nodes }}{{ $_ = set $cfg "nodes" $c.nodes }}{{ end }}
 {{- if $c.roles }}{{ $_ = set $cfg "roles" $c.roles }}{{ end }}
 {{- if $c.rbac.rules }}{{ $_ = set $cfg "rbac" (dict "rules" $c.rbac.rules) }}{{ end }}
