@@ -80,7 +80,7 @@ Deno.test("build_extension.sh builds a Talos extension image that follows the ex
     assertEquals(manifest.metadata.name, "talosctl-oidc");
     assertEquals(manifest.metadata.version, "1.2.3");
     assert(manifest.metadata.author && manifest.metadata.description.length > 20);
-    assertEquals(manifest.metadata.compatibility, { talos: { version: ">= v1.8.0" } });
+    assertEquals(manifest.metadata.compatibility, { talos: { version: ">= v1.13.0" } }, "machined socket for ext-*");
   });
 
   await t.step(
@@ -101,8 +101,15 @@ Deno.test("build_extension.sh builds a Talos extension image that follows the ex
           type: "bind",
           options: ["rbind", "rw"],
         },
+        {
+          source: "/system/run/machined/machine.sock",
+          destination: "/system/run/machined/machine.sock",
+          type: "bind",
+          options: ["rbind", "rw"],
+        },
       ]);
       assert(spec.container.environment.includes("TALOSCTL_OIDC_DATA_DIR=/var/lib/talosctl-oidc"));
+      assert(spec.container.environment.includes("TALOSCTL_OIDC_TALOS_SOCKET=/system/run/machined/machine.sock"));
       assertEquals(spec.depends, [{ network: ["addresses", "connectivity", "etcfiles"] }, { configuration: true }]);
       for (const dep of spec.depends) assertEquals(Object.keys(dep).length, 1, "each dependency sets exactly one kind");
       assertEquals(spec.container.security, undefined, "the rootfs stays read-only");
@@ -163,11 +170,8 @@ Deno.test("the example ExtensionServiceConfig configures a server the config par
   const configPath = env.TALOSCTL_OIDC_CONFIG as string;
   assertEquals(configPath, "/etc/talosctl-oidc/config.yaml");
   const config = parse(files.get(configPath)!);
-  assert(files.has(config.ca_cert), `ca_cert "${config.ca_cert}" is one of the configFiles`);
-  // Talos writes configFiles 0644 and the server refuses a CA key file others may read: the key travels as data.
-  assertEquals(config.ca_key, undefined);
-  assert(![...files.values()].some((c) => c.includes("PRIVATE KEY")), "no private key in a configFile");
-  assert(env.TALOSCTL_OIDC_CA_KEY_DATA, "the CA key comes in through the environment");
+  assert(![...files.values()].some((c) => c.includes("PRIVATE KEY") || c.includes("CERTIFICATE")), "no CA at all");
+  assertEquals(Object.keys(env).filter((k) => /CA_|TALOS_CONFIG/.test(k)), [], "no CA or credential in the env");
   const spec = parse(
     await Deno.readTextFile(join(ROOT, "extension/rootfs/usr/local/etc/containers/talosctl-oidc.yaml")),
   );
@@ -177,5 +181,6 @@ Deno.test("the example ExtensionServiceConfig configures a server the config par
   assertEquals(parsed.warnings, []);
   assertEquals(parsed.config.dataDir, "/var/lib/talosctl-oidc");
   assertEquals(parsed.config.rbacRules.length, 3);
-  assertEquals(parsed.config.ca?.kind === "pem" && "inline" in parsed.config.ca.key, true);
+  assertEquals(parsed.config.issuerBackend, "talos_api");
+  assertEquals(parsed.config.talosApi, { kind: "socket", path: "/system/run/machined/machine.sock", timeoutMs: 5000 });
 });
