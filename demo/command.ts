@@ -14,7 +14,7 @@ import { createTokenCache } from "../client/token_cache/token_cache.ts";
 import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS } from "./constants.ts";
 import { runHeadless } from "./headless.ts";
 import type { DemoStack } from "./stack.ts";
-import { whoami } from "./whoami.ts";
+import { describeIdentity, whoami } from "./whoami.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -26,20 +26,28 @@ Starts everything on 127.0.0.1 under one temp directory and prints the two comma
 opens the demo IdP, whose page lists its users) and "demo whoami", which calls the apid stand-in over mTLS with the
 new talosconfig context. alice is in talos-admins (os:admin), bob in talos-readers (os:reader), mallory in guests
 (no RBAC rule: refused). Passwords are the user names. Ctrl-C stops everything and deletes the temp directory.
---headless signs in by itself (a scripted browser) and exits 0 when the round trip worked.`,
+--headless signs in by itself (a scripted browser) and exits 0 when the round trip worked. --talos-api runs the
+recommended mode: the exchange server holds no CA and issues through a Talos API stand-in (gRPC over mutual TLS,
+trusting only os:admin client certificates, minting from the demo CA), as it would through a real cluster.`,
   flags: [
     { name: "headless", type: "boolean", description: "sign in with a scripted browser and exit" },
     { name: "user", type: "string", default: "alice", arg: "NAME", description: "demo user for --headless" },
+    { name: "talos-api", type: "boolean", description: "issue through a Talos API stand-in (no CA on the server)" },
     { name: "talosconfig", type: "string", arg: "PATH", description: "talosconfig for whoami" },
     { name: "context", type: "string", arg: "NAME", description: "context for whoami (default: current)" },
   ],
-  examples: ["deno task demo", "deno task demo --headless --user bob", "talosctl-oidc demo whoami --talosconfig PATH"],
+  examples: [
+    "deno task demo",
+    "deno task demo --talos-api",
+    "deno task demo --headless --user bob",
+    "talosctl-oidc demo whoami --talosconfig PATH",
+  ],
 });
 
 export const demoCommand = defineCommand(spec, async (ctx, { values, positionals }) => {
   if (positionals[0] === "whoami") {
     const id = await whoami(resolveTalosconfigPath(values.talosconfig, ctx.env), values.context);
-    ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
+    ctx.stdio.stdout(describeIdentity(id));
     return EXIT.OK;
   }
   if (positionals.length > 0) {
@@ -58,11 +66,11 @@ export const demoCommand = defineCommand(spec, async (ctx, { values, positionals
   try {
     // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
     const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
-    stack = await withoutProviderWarnings(() => startDemoStack(dir));
+    stack = await withoutProviderWarnings(() => startDemoStack(dir, { talosApi: values["talos-api"] }));
     printBanner(ctx, stack, values.headless);
     if (values.headless) {
       const id = await runHeadless(stack, user, ctx);
-      ctx.stdio.stdout(`you are ${id.subject_cn}, roles ${id.roles.join(", ")}\n`);
+      ctx.stdio.stdout(describeIdentity(id));
       return EXIT.OK;
     }
     await new Promise<void>((resolve) => {
@@ -103,8 +111,14 @@ function printBanner(ctx: CommandContext, s: DemoStack, headless: boolean): void
   demo IdP (oidc-provider)  ${s.idp.issuer}   users: ${users}; password = user name
   exchange server           ${s.server.url}   config ${rel(p.serverConfig)}, log ${rel(p.serverLog)}
                             RBAC: talos-admins -> os:admin, talos-readers -> os:reader, anyone else refused
-  Talos OS CA (Ed25519)     ${rel(p.talosSecrets)}
-  apid stand-in (mTLS)      ${s.apid.url}   trusts only the Talos CA; answers with your identity and roles
+${
+    s.talos
+      ? `  Talos API stand-in (gRPC) ${s.talos.endpoint}   mutual TLS, os:admin callers only; mints from the demo CA
+                            the server holds no CA, only its os:admin talosconfig ${rel(p.talosCredential)}
+`
+      : `  Talos OS CA (Ed25519)     ${rel(p.talosSecrets)}
+`
+  }  apid stand-in (mTLS)      ${s.apid.url}   trusts only the Talos CA; answers with your identity and roles
 ${
     headless ? "\nSigning in headless (a scripted browser plays the user)...\n" : `
 1. Sign in. Your browser opens the demo IdP; its page lists the users (try alice, then bob and mallory):

@@ -69,3 +69,9 @@ function request(
     req.end();
   });
 }
+
+/** The line `demo whoami` prints. A Talos API certificate carries only roles (Talos puts no name in it). */
+export function describeIdentity(id: Identity): string {
+  const who = id.subject_cn || "(no name in the certificate: the Talos API puts only roles in it)";
+  return `you are ${who}, roles ${id.roles.join(", ")}\n`;
+}

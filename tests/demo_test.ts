@@ -44,6 +44,18 @@ Deno.test("demo --headless signs alice in through the demo IdP and the apid stan
   assertEquals([...Deno.readDirSync(home.path)].map((e) => e.name), [], "nothing written to HOME");
 });
 
+Deno.test("demo --talos-api --headless issues through the Talos API stand-in: the server holds no CA, whoami works", async () => {
+  await using home = await makeHome();
+  const r = await finish(demo(["--talos-api", "--headless"], home.path));
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout, "you are (no name in the certificate: the Talos API puts only roles in it), roles os:admin\n");
+  assertMatch(r.stderr, /Talos API stand-in \(gRPC\) 127\.0\.0\.1:\d+ +mutual TLS, os:admin callers only/);
+  assertStringIncludes(r.stderr, "the server holds no CA, only its os:admin talosconfig $DEMO/talos-api-credential");
+  assertStringIncludes(r.stderr, "(key from server)");
+  assert(!r.stderr.includes("Talos OS CA (Ed25519)"), "no CA is shown in Talos API mode");
+  assert(!(await exists(demoDir(r.stderr))), "the demo removed its temp dir");
+});
+
 Deno.test("demo --headless --user mallory fails: no RBAC rule matches her groups", async () => {
   await using home = await makeHome();
   const r = await finish(demo(["--headless", "--user", "mallory"], home.path));
