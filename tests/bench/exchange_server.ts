@@ -56,7 +56,7 @@ export async function startServer(
   ca: { certPem: string; keyPem: string },
   dir: string,
   ctx: BenchContext,
-  options: { v8Defaults?: boolean } = {},
+  options: { v8Defaults?: boolean; env?: Record<string, string> } = {},
 ) {
   await Deno.mkdir(dir, { recursive: true });
   // The server's log (stderr) and GC trace (stdout) go to files, not pipes: draining ~1,000 log lines/s through
@@ -82,6 +82,7 @@ export async function startServer(
       LOG: log,
       TRACE: trace,
       ...serveEnv(idp, ca),
+      ...options.env,
       TALOSCTL_OIDC_AUDIT_LOG: join(dir, "audit.log"),
       TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
       // wrk sends thousands of exchanges a second from one address: the default per-IP limit (300/min) would turn
