@@ -49,6 +49,32 @@ Deno.test("fail-over: when every node fails, the error names each with its gRPC 
   assertMatch(detail, new RegExp(`^${down}: UNAVAILABLE: .*; ${worker.endpoint}: UNIMPLEMENTED: .*worker node`));
 });
 
+Deno.test("a node that hangs is cut off at the per-call deadline and the next one issues", async () => {
+  const ca = await createDevCa("ed25519");
+  await using slow = await startTalosApiStandIn({ ca, delayMs: 2000 });
+  await using cp = await startTalosApiStandIn({ ca });
+  const text = await serverTalosconfig(ca);
+  const logs: string[] = [];
+  const logger = jsonLogger({ level: "debug", write: (l) => void logs.push(l) });
+  const client = createTalosApiClient({
+    target: {
+      kind: "talosconfig",
+      credential: parseTalosCredential(text, "/nonexistent/config"),
+      endpoints: [parseEndpoint(slow.endpoint)!, parseEndpoint(cp.endpoint)!],
+    },
+    timeoutMs: 300,
+    logger,
+    now: () => new Date(),
+  });
+  try {
+    const { endpoint } = await client.generate(["os:reader"], 300);
+    assertEquals(endpoint, cp.endpoint);
+    assertMatch(logs.join("\n"), new RegExp(`${slow.endpoint} failed: DEADLINE_EXCEEDED`));
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("the credential file is re-read when it changes; an unusable replacement keeps the previous one", async () => {
   const ca = await createDevCa("ed25519");
   await using talos = await startTalosApiStandIn({ ca });

@@ -33,6 +33,8 @@ export interface TalosApiStandInOptions {
   worker?: boolean;
   /** Add these roles to every minted certificate (a misbehaving node). */
   extraRoles?: string[];
+  /** Answer GenerateClientConfiguration only after this many ms (a node that hangs). */
+  delayMs?: number;
 }
 
 /** What the stand-in received, per GenerateClientConfiguration call. */
@@ -89,6 +91,7 @@ async function serve(o: TalosApiStandInOptions, report: (e: StandInEvent) => voi
       if (!who.roles.includes("os:admin")) {
         return cb({ code: grpc.status.PERMISSION_DENIED, details: "not authorized" });
       }
+      if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
       if (o.worker) {
         return cb({
           code: grpc.status.UNIMPLEMENTED,
