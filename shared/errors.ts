@@ -23,6 +23,7 @@ export type ErrorCode =
   | "ERR_TIMEOUT" // an interactive flow took too long
   | "ERR_EXCHANGE" // the exchange server refused or failed
   | "ERR_TALOSCONFIG" // talosconfig unreadable, unparsable or unwritable
+  | "ERR_KUBECONFIG" // kubeconfig unreadable, unparsable or unwritable, or without the entry asked for
   | "ERR_TOKEN_CACHE" // token cache unreadable or unwritable
   | "ERR_AUDIT" // audit log broken or unwritable
   | "ERR_IO" // other file or network I/O
