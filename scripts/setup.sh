@@ -17,6 +17,13 @@ if [ "$mode" = test ]; then
   for p in "${TEST_APT[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # kubectl (kube token/setup tests drive it; "auth whoami" needs 1.27+): the machine image's "kubectl" package,
+  # else the one apt can install (Debian's own is "kubernetes-client").
+  if ! command -v kubectl >/dev/null 2>&1; then
+    if apt-cache policy kubectl 2>/dev/null | grep -q "Candidate: [0-9]"; then missing+=(kubectl); else
+      missing+=(kubernetes-client)
+    fi
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

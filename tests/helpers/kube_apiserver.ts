@@ -1,0 +1,105 @@
+/**
+ * @module A kube-apiserver stand-in over real TLS (its own CA, IP SAN 127.0.0.1), for tests and the demo: it
+ * authenticates bearer tokens with kube-apiserver's OIDC rules (kube_authn.ts, configured by the Talos document
+ * kube setup prints) and answers `kubectl auth whoami` (SelfSubjectReview, authentication.k8s.io/v1); anything
+ * else unauthenticated gets kube-apiserver's 401 Status.
+ */
+
+import https from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createDevCa, signDevLeaf } from "./dev_ca.ts";
+import { createTokenAuthenticator, type JwtAuthenticator, readAuthenticator, type UserInfo } from "./kube_authn.ts";
+
+export interface KubeApiserverOptions {
+  /** The Talos document with the OIDC settings, as kube setup prints it (either form). */
+  talosDocument: string;
+  /** Accept an http:// issuer on loopback (the test IdP); a real kube-apiserver never does. */
+  allowHttpIssuer?: boolean;
+}
+
+/** One request as the stand-in saw it: who it was (or why not), never the token. */
+export interface KubeRequestLog {
+  method: string;
+  path: string;
+  status: number;
+  user?: UserInfo;
+  /** Why the token was refused (kube-apiserver logs this; the client only sees 401 Unauthorized). */
+  reason?: string;
+}
+
+export interface KubeApiserver extends AsyncDisposable {
+  url: string;
+  /** The cluster CA (PEM) a kubeconfig trusts: `certificate-authority-data`. */
+  caPem: string;
+  authenticator: JwtAuthenticator;
+  requests: KubeRequestLog[];
+  /** A kubeconfig `clusters:` entry for this server, named `name`. */
+  clusterEntry(name: string): string;
+}
+
+const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+
+/** Start the stand-in on 127.0.0.1 (any port). It fetches the IdP's keys first, as kube-apiserver does. */
+export async function startKubeApiserver(o: KubeApiserverOptions): Promise<KubeApiserver> {
+  const authenticator = readAuthenticator(o.talosDocument, { allowHttpIssuer: o.allowHttpIssuer });
+  const tokens = await createTokenAuthenticator(authenticator);
+  const ca = await createDevCa("ecdsa", { subject: "CN=kubernetes" });
+  const leaf = await signDevLeaf(ca, {
+    subject: [{ CN: ["kube-apiserver"] }],
+    eku: [SERVER_AUTH],
+    ips: ["127.0.0.1"],
+    kind: "ecdsa",
+  });
+  const requests: KubeRequestLog[] = [];
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? "/", "https://127.0.0.1").pathname;
+    const log: KubeRequestLog = { method: req.method ?? "GET", path, status: 401 };
+    requests.push(log);
+    for await (const _ of req) { /* drain the body */ }
+    const bearer = (req.headers.authorization ?? "").match(/^Bearer\s+(\S+)$/i)?.[1];
+    const who = bearer ? await tokens.authenticate(bearer) : { reason: "no bearer token" };
+    if ("reason" in who) {
+      log.reason = who.reason;
+      return send(res, log, 401, status(401, "Unauthorized", "Unauthorized"));
+    }
+    log.user = who.user;
+    if (req.method === "POST" && path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
+      return send(res, log, 201, {
+        kind: "SelfSubjectReview",
+        apiVersion: "authentication.k8s.io/v1",
+        metadata: { creationTimestamp: null },
+        status: { userInfo: who.user },
+      });
+    }
+    if (path === "/version") return send(res, log, 200, { major: "1", minor: "33", gitVersion: "v1.33.0-standin" });
+    return send(res, log, 404, status(404, "NotFound", "the server could not find the requested resource"));
+  };
+  const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    handle(req, res).catch((err) => send(res, { method: "", path: "", status: 500 }, 500, status(500, "", `${err}`)));
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    caPem: ca.certPem,
+    authenticator,
+    requests,
+    clusterEntry: (name) =>
+      `- cluster:\n    certificate-authority-data: ${btoa(ca.certPem)}\n    server: ${url}\n  name: ${name}\n`,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function status(code: number, reason: string, message: string) {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+function send(res: ServerResponse, log: KubeRequestLog, code: number, body: unknown): void {
+  log.status = code;
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
