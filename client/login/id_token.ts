@@ -9,10 +9,8 @@ import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { FileLock } from "../file_lock.ts";
 import type { CachedToken, CacheKey } from "../types.ts";
 import { type IdTokenClaims, isIdTokenFresh, readIdTokenExpiry } from "../oidc/id_token.ts";
-import { refreshTokens } from "../oidc/refresh.ts";
-import { describeOAuthError, type TokenSet } from "../oidc/token_endpoint.ts";
+import type { TokenSet } from "../oidc/token_endpoint.ts";
 import type { SignInInput } from "./input.ts";
-import { signInInteractively } from "./interactive.ts";
 import type { SignInRun } from "./run.ts";
 
 /** A verified ID token and where it came from. */
@@ -31,6 +29,12 @@ export interface IdTokenOptions {
   interactive: boolean;
   /** The exchange server just refused the cached ID token: go straight to the refresh token. */
   skipCachedIdToken?: boolean;
+  /**
+   * Take a cached ID token that is still valid by its own `exp` without asking the IdP for its keys again: its
+   * signature was checked when it was cached, and the one who receives it (kube-apiserver) checks it anyway.
+   * kubectl runs `kube token` for every command: this keeps those runs off the network (kubelogin does the same).
+   */
+  trustCachedIdToken?: boolean;
 }
 
 /** The cache key: context, issuer and client (entries of another issuer or client are never reused). */
@@ -76,11 +80,15 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
   const { input: o, deps: d } = run;
   const key = cacheKeyFor(o);
   const cached = await readCache(run, key);
-  const { metadata, verifier } = await run.idp();
   if (cached?.id_token && !options.skipCachedIdToken) {
     if (isIdTokenFresh(cached.id_token, d.clock.now())) {
+      const trusted = options.trustCachedIdToken ? unverifiedClaims(cached.id_token) : undefined;
+      if (trusted) {
+        d.logger.info(`Using the cached ID token (valid until ${new Date(trusted.exp * 1000).toISOString()}).`);
+        return { idToken: cached.id_token, claims: trusted, source: "cache" };
+      }
       try {
-        const claims = await verifier.verify(cached.id_token);
+        const claims = await (await run.idp()).verifier.verify(cached.id_token);
         d.logger.info(`Using the cached ID token (valid until ${new Date(claims.exp * 1000).toISOString()}).`);
         return { idToken: cached.id_token, claims, source: "cache" };
       } catch (err) {
@@ -92,6 +100,12 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
       d.logger.info(`The cached ID token ${exp ? `expired at ${exp.toISOString()}` : "is unusable"}.`);
     }
   }
+  // Loaded only past the cache: kubectl runs kube token for every command, and a cached token needs none of this.
+  const [{ metadata, verifier }, { refreshTokens }, { describeOAuthError }] = await Promise.all([
+    run.idp(),
+    import("../oidc/refresh.ts"),
+    import("../oidc/token_endpoint.ts"),
+  ]);
   if (cached?.refresh_token) {
     d.logger.info("Refreshing the ID token with the refresh token...");
     const client = { clientId: o.clientId, clientSecret: o.clientSecret };
@@ -122,6 +136,7 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
       hint: "run talosctl-oidc login with the same provider, client and context, then try again",
     });
   }
+  const { signInInteractively } = await import("./interactive.ts");
   const tokens = await signInInteractively(run);
   await writeCache(run, key, tokens);
   if (!tokens.refresh_token) {
@@ -162,9 +177,20 @@ async function writeCache(run: SignInRun, key: CacheKey, t: TokenSet | Partial<C
 }
 
 function subjectOf(idToken: string): string | undefined {
+  return payloadOf(idToken)?.sub as string | undefined;
+}
+
+/** The claims of a cached token, unverified (see trustCachedIdToken); undefined unless `exp` and `sub` are there. */
+function unverifiedClaims(idToken: string): IdTokenClaims | undefined {
+  const p = payloadOf(idToken);
+  return p && typeof p.exp === "number" && typeof p.sub === "string" ? p as unknown as IdTokenClaims : undefined;
+}
+
+function payloadOf(idToken: string): Record<string, unknown> | undefined {
   try {
-    const payload = JSON.parse(atob(idToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof payload.sub === "string" ? payload.sub : undefined;
+    const b64 = idToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
+    return payload && typeof payload === "object" && !Array.isArray(payload) ? payload : undefined;
   } catch {
     return undefined;
   }

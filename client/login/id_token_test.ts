@@ -54,3 +54,19 @@ Deno.test("two getIdToken() calls at once open one browser: the second waits and
   assertEquals(a!.idToken, b!.idToken);
   assertEquals(h.opened.length, 1);
 });
+
+Deno.test("getIdToken() trusting the cache hands out a cached token without a single request to the IdP", async () => {
+  await using idp = await startTestIdp();
+  await using home = await makeHome();
+  const h = loginHarness({ home: home.path });
+  const input = loginInput(idp, NO_SERVER, home.path);
+  const first = await getIdToken(createSignInRun(input, h.deps), { interactive: true });
+  await h.walks();
+  const hits = [...idp.hits.values()].reduce((a, b) => a + b, 0);
+  const again = await getIdToken(createSignInRun(input, h.deps), { interactive: false, trustCachedIdToken: true });
+  assertEquals([again.source, again.idToken, again.claims.sub], ["cache", first.idToken, first.claims.sub]);
+  assertEquals([...idp.hits.values()].reduce((a, b) => a + b, 0), hits, "no discovery, no keys, no token request");
+  const checked = await getIdToken(createSignInRun(input, h.deps), { interactive: false });
+  assertEquals(checked.source, "cache");
+  assert([...idp.hits.values()].reduce((a, b) => a + b, 0) > hits, "without trust the cached token is verified");
+});
