@@ -9,6 +9,8 @@ interface Entry {
   /** The one line that root help, the command's own --help and the completion scripts show. */
   summary: string;
   load: () => Promise<Command>;
+  /** `talosctl-oidc <command> <subcommand>`: each loaded on its own (`load` is then the group's help). */
+  subcommands?: Readonly<Record<string, Entry>>;
 }
 
 /** Every command, loaded lazily so `version` and `--help` stay fast. Summaries are written here only. */
@@ -36,6 +38,24 @@ export const COMMANDS: Record<string, Entry> = {
   doctor: {
     summary: "Check talosconfig, certificate, server, IdP, token cache and keychain, with fixes",
     load: async () => (await import("./client/commands/doctor.ts")).doctorCommand,
+  },
+  kube: {
+    summary: "kubectl with the same sign-in: exec credential plugin, kubeconfig and cluster setup, checks",
+    load: async () => (await import("./client/commands/kube.ts")).kubeCommand,
+    subcommands: {
+      token: {
+        summary: "kubectl exec credential plugin: print the cached (or refreshed) ID token as an ExecCredential",
+        load: async () => (await import("./client/commands/kube_token.ts")).kubeTokenCommand,
+      },
+      setup: {
+        summary: "Write a kubeconfig user and context that use kube token, and print what the cluster needs",
+        load: async () => (await import("./client/commands/kube_setup.ts")).kubeSetupCommand,
+      },
+      doctor: {
+        summary: "Check a fresh ID token against kube-apiserver's OIDC rules, with fixes",
+        load: async () => (await import("./client/commands/kube_doctor.ts")).kubeDoctorCommand,
+      },
+    },
   },
   rbac: {
     summary: "Try the RBAC rules of a server config against a set of claims",
@@ -118,8 +138,10 @@ export async function runCli(ctx: CommandContext): Promise<number> {
     return EXIT.USAGE;
   }
   const verbose = rest.includes("-v") || rest.includes("--verbose") || Boolean(ctx.env.DEBUG);
+  const sub = entry.subcommands && rest[0] !== undefined ? entry.subcommands[rest[0]] : undefined;
+  const [target, args] = sub ? [sub, rest.slice(1)] : [entry, rest];
   try {
-    return await runCommand(await entry.load(), { ...ctx, args: rest }, entry.summary);
+    return await runCommand(await target.load(), { ...ctx, args }, target.summary);
   } catch (err) {
     return printError(ctx.stdio, err, verbose);
   }

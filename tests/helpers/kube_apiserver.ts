@@ -8,11 +8,17 @@
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createDevCa, signDevLeaf } from "./dev_ca.ts";
-import { createTokenAuthenticator, type JwtAuthenticator, readAuthenticator, type UserInfo } from "./kube_authn.ts";
+import {
+  createTokenAuthenticator,
+  type JwtAuthenticator,
+  readAuthenticator,
+  type TokenAuthenticator,
+  type UserInfo,
+} from "./kube_authn.ts";
 
 export interface KubeApiserverOptions {
-  /** The Talos document with the OIDC settings, as kube setup prints it (either form). */
-  talosDocument: string;
+  /** The Talos document with the OIDC settings, as kube setup prints it (either form); or later, applyTalosDocument. */
+  talosDocument?: string;
   /** Accept an http:// issuer on loopback (the test IdP); a real kube-apiserver never does. */
   allowHttpIssuer?: boolean;
 }
@@ -31,7 +37,10 @@ export interface KubeApiserver extends AsyncDisposable {
   url: string;
   /** The cluster CA (PEM) a kubeconfig trusts: `certificate-authority-data`. */
   caPem: string;
-  authenticator: JwtAuthenticator;
+  /** The authenticator in force (undefined until a Talos document is applied: every token is refused). */
+  authenticator?: JwtAuthenticator;
+  /** Take new OIDC settings, as kube-apiserver restarted by `talosctl patch mc` does (it fetches the IdP's keys). */
+  applyTalosDocument(text: string): Promise<void>;
   requests: KubeRequestLog[];
   /** A kubeconfig `clusters:` entry for this server, named `name`. */
   clusterEntry(name: string): string;
@@ -39,10 +48,16 @@ export interface KubeApiserver extends AsyncDisposable {
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 
-/** Start the stand-in on 127.0.0.1 (any port). It fetches the IdP's keys first, as kube-apiserver does. */
-export async function startKubeApiserver(o: KubeApiserverOptions): Promise<KubeApiserver> {
-  const authenticator = readAuthenticator(o.talosDocument, { allowHttpIssuer: o.allowHttpIssuer });
-  const tokens = await createTokenAuthenticator(authenticator);
+/** Start the stand-in on 127.0.0.1 (any port). With a Talos document it fetches the IdP's keys first, as kube-apiserver does. */
+export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<KubeApiserver> {
+  let authenticator: JwtAuthenticator | undefined;
+  let tokens: TokenAuthenticator | undefined;
+  const applyTalosDocument = async (text: string) => {
+    const next = readAuthenticator(text, { allowHttpIssuer: o.allowHttpIssuer });
+    tokens = await createTokenAuthenticator(next);
+    authenticator = next;
+  };
+  if (o.talosDocument !== undefined) await applyTalosDocument(o.talosDocument);
   const ca = await createDevCa("ecdsa", { subject: "CN=kubernetes" });
   const leaf = await signDevLeaf(ca, {
     subject: [{ CN: ["kube-apiserver"] }],
@@ -57,7 +72,11 @@ export async function startKubeApiserver(o: KubeApiserverOptions): Promise<KubeA
     requests.push(log);
     for await (const _ of req) { /* drain the body */ }
     const bearer = (req.headers.authorization ?? "").match(/^Bearer\s+(\S+)$/i)?.[1];
-    const who = bearer ? await tokens.authenticate(bearer) : { reason: "no bearer token" };
+    const who = !bearer
+      ? { reason: "no bearer token" }
+      : tokens
+      ? await tokens.authenticate(bearer)
+      : { reason: "no OIDC authenticator configured" };
     if ("reason" in who) {
       log.reason = who.reason;
       return send(res, log, 401, status(401, "Unauthorized", "Unauthorized"));
@@ -83,7 +102,10 @@ export async function startKubeApiserver(o: KubeApiserverOptions): Promise<KubeA
   return {
     url,
     caPem: ca.certPem,
-    authenticator,
+    get authenticator() {
+      return authenticator;
+    },
+    applyTalosDocument,
     requests,
     clusterEntry: (name) =>
       `- cluster:\n    certificate-authority-data: ${btoa(ca.certPem)}\n    server: ${url}\n  name: ${name}\n`,

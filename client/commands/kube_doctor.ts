@@ -1,0 +1,2 @@
+/** @module placeholder */
+export const kubeDoctorCommand = undefined as never;

@@ -1,0 +1,84 @@
+/**
+ * @module `talosctl-oidc kube token`: the kubectl exec credential plugin. The same sign-in as `login` (flags, env,
+ * --profile, token cache, lock, refresh order, browser-tab budget) through getIdToken; stdout holds only the
+ * ExecCredential. kubectl runs it for every command, so a cached token is answered without the network, and the
+ * heavy parts (profiles, refresh, browser sign-in) load only when needed.
+ */
+
+import { defineCommand, defineSpec, EXIT } from "../../shared/cli.ts";
+import { isTalosOidcError } from "../../shared/errors.ts";
+import { contextNameFlag } from "../flags.ts";
+import { formatExecCredential, readExecRequest } from "../kube/exec_credential.ts";
+import { createLoginDeps, type LoginDeps } from "../login/deps.ts";
+import { SIGN_IN } from "../login/flags.ts";
+import { getIdToken } from "../login/id_token.ts";
+import { toSignInInput } from "../login/input.ts";
+import { createSignInRun } from "../login/run.ts";
+
+export const kubeTokenSpec = defineSpec({
+  name: "kube token",
+  usage: "talosctl-oidc kube token --provider URL --client-id ID [--context-name NAME] [flags]\n" +
+    "  talosctl-oidc kube token --profile NAME [flags]",
+  description: `
+A kubectl exec credential plugin: "talosctl-oidc kube setup" writes it into your kubeconfig. It prints the ID token
+as an ExecCredential (the apiVersion kubectl asks for in KUBERNETES_EXEC_INFO; v1beta1 without it) and nothing else
+on stdout. It uses the token "talosctl-oidc login" cached for the same provider, client and --context-name: a
+cached token still valid is answered without contacting the IdP; an expired one is refreshed with the refresh
+token, without a browser. Only when kubectl says the session is interactive (a terminal) does it open a browser or
+the device flow; otherwise it fails at once and says to run "talosctl-oidc login".`,
+  flags: [
+    SIGN_IN.profile,
+    SIGN_IN.provider,
+    SIGN_IN.clientId,
+    SIGN_IN.clientSecret,
+    SIGN_IN.scopes,
+    contextNameFlag("the login's context: whose cached token to use"),
+    SIGN_IN.callbackPort,
+    SIGN_IN.listenAddress,
+    SIGN_IN.redirectUrl,
+    SIGN_IN.localServerCert,
+    SIGN_IN.localServerKey,
+    SIGN_IN.insecureProvider,
+    SIGN_IN.skipOpenBrowser,
+    SIGN_IN.browserCommand,
+    SIGN_IN.deviceCode,
+    SIGN_IN.verbose,
+  ],
+  maxPositionals: 0,
+  examples: [
+    "talosctl-oidc kube setup --provider https://id.example.com --client-id talosctl   # writes the kubeconfig user",
+    'KUBERNETES_EXEC_INFO=\'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",' +
+    '"spec":{"interactive":false}}\' talosctl-oidc kube token --provider https://id.example.com --client-id talosctl',
+  ],
+});
+
+/** Build the command; tests inject the adapters (clock, browser, token cache in a temp HOME). */
+export function createKubeTokenCommand(o: { deps?: (d: LoginDeps) => LoginDeps } = {}) {
+  return defineCommand(kubeTokenSpec, async (ctx, args) => {
+    const request = readExecRequest(ctx.env.KUBERNETES_EXEC_INFO);
+    if (args.values.profile) await (await import("../profiles.ts")).applyNamedProfile(args, ctx.env);
+    const input = toSignInInput(args, "kube token");
+    const real = await createLoginDeps(ctx, input);
+    // kubectl shows the plugin's stderr on every command: progress lines only with -v; warnings always.
+    const deps = (o.deps ?? ((d) => d))({ ...real, logger: { ...real.logger, info: real.logger.debug } });
+    try {
+      const token = await getIdToken(createSignInRun(input, deps), {
+        interactive: request.interactive,
+        trustCachedIdToken: true,
+      });
+      ctx.stdio.stdout(formatExecCredential(request.apiVersion, token.idToken, new Date(token.claims.exp * 1000)));
+      return EXIT.OK;
+    } catch (err) {
+      if (!isTalosOidcError(err, "ERR_UNAUTHORIZED") || request.interactive) throw err;
+      ctx.stdio.stderr(
+        `talosctl-oidc: no valid token for context "${input.contextName}": run "talosctl-oidc login${
+          args.values.profile ? ` --profile ${args.values.profile}` : ""
+        }" (same provider, client and context) in a terminal, then try again\n`,
+      );
+      return EXIT.FAILURE;
+    }
+  });
+}
+
+/** `kube token` as main.ts runs it. */
+export const kubeTokenCommand = createKubeTokenCommand();
