@@ -21,7 +21,7 @@ function structured(idp: TestIdp, username = { claim: "email", prefix: "oidc:" }
   });
 }
 
-async function whoami(idp: TestIdp, doc: string, token: string) {
+async function whoami(doc: string, token: string) {
   await using home = await makeHome();
   await using api = await startKubeApiserver({ talosDocument: doc, allowHttpIssuer: true });
   const kubeconfig = await writeTokenKubeconfig(home.path, api.clusterEntry("standin"), token);
@@ -33,7 +33,7 @@ Deno.test("kubectl auth whoami through the stand-in shows the prefixed user and 
   await requireKubectl();
   await using idp = await startTestIdp();
   const token = await idp.mint({ email: "alice@example.com", email_verified: true, groups: ["devs", "ops"] });
-  const r = await whoami(idp, structured(idp), token);
+  const r = await whoami(structured(idp), token);
   assertEquals(r.code, 0, r.stderr);
   assertEquals(JSON.parse(r.stdout).status.userInfo, {
     username: "oidc:alice@example.com",
@@ -56,7 +56,7 @@ Deno.test("the stand-in refuses what kube-apiserver refuses, and kubectl reports
     [{ email: "a@x" }, /verify token/, { alg: "EdDSA" }],
   ];
   for (const [claims, reason, mint] of cases) {
-    const r = await whoami(idp, structured(idp), await idp.mint(claims, mint));
+    const r = await whoami(structured(idp), await idp.mint(claims, mint));
     assertEquals(r.code, 1, JSON.stringify(claims));
     assertStringIncludes(r.stderr, "Unauthorized");
     assertMatch(r.log.at(-1)?.reason ?? "", reason);
@@ -75,12 +75,12 @@ Deno.test("flags (Talos <= 1.13): a non-email username claim gets the <issuer># 
       },
     });
   const token = await idp.mint({ groups: "admins" });
-  const bare = await whoami(idp, flags({ "oidc-username-claim": "sub", "oidc-groups-claim": "groups" }), token);
+  const bare = await whoami(flags({ "oidc-username-claim": "sub", "oidc-groups-claim": "groups" }), token);
   assertEquals(JSON.parse(bare.stdout).status.userInfo.username, `${idp.issuer}#alice`, bare.stderr);
   assertEquals(JSON.parse(bare.stdout).status.userInfo.groups, ["admins", "system:authenticated"]);
-  const none = await whoami(idp, flags({ "oidc-username-claim": "sub", "oidc-username-prefix": "-" }), token);
+  const none = await whoami(flags({ "oidc-username-claim": "sub", "oidc-username-prefix": "-" }), token);
   assertEquals(JSON.parse(none.stdout).status.userInfo.username, "alice", none.stderr);
-  const es256 = await whoami(idp, flags({ "oidc-username-claim": "sub" }), await idp.mint({}, { alg: "ES256" }));
+  const es256 = await whoami(flags({ "oidc-username-claim": "sub" }), await idp.mint({}, { alg: "ES256" }));
   assert(es256.code !== 0, "flags accept RS256 only by default");
 });
 
