@@ -46,9 +46,17 @@ Server and IdP checks need to know where they are: --profile NAME (written by "t
     clientIdFlag("OIDC client ID"),
     callbackPortFlag("login callback port"),
     { name: "skip-keychain", type: "boolean", description: "do not probe the OS keychain (it may prompt)" },
+    {
+      name: "kubernetes",
+      type: "boolean",
+      description:
+        "also check the ID token against kube-apiserver's OIDC rules (may refresh it; kube doctor has every option)",
+    },
+    { name: "from", type: "string", arg: "DIR", description: "with --kubernetes: what kube setup --output-dir wrote" },
   ],
   examples: [
     "talosctl-oidc doctor --profile prod",
+    "talosctl-oidc doctor --profile prod --kubernetes --from ./oidc",
     "talosctl-oidc doctor --context oidc --server https://talos-oidc.example.com:8443 --server-ca server-ca.pem",
   ],
 });
@@ -60,6 +68,19 @@ export function createDoctorCommand(deps: { clock?: Clock } = {}): Command<typeo
     const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
     if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
     const results = await runChecks(checks, inputs);
+    if (parsed.values.kubernetes) {
+      const { doctorKubernetes } = await import("./kube_doctor.ts");
+      const v = parsed.values;
+      results.push(
+        ...await doctorKubernetes(ctx, {
+          ...(v.profile ? { profile: v.profile } : {}),
+          ...(v.provider ? { provider: v.provider } : {}),
+          ...(v["client-id"] ? { clientId: v["client-id"] } : {}),
+          ...(inputs.contextName ? { contextName: inputs.contextName } : {}),
+          ...(v.from ? { from: v.from } : {}),
+        }),
+      );
+    }
     ctx.stdio.stdout(formatResults(results));
     return results.some((r) => r.verdict === "fail") ? EXIT.FAILURE : EXIT.OK;
   });

@@ -126,8 +126,12 @@ export function createKubeSetupCommand(o: { self?: { command: string; args: stri
     }
     const profile = await applyNamedProfile(args, ctx.env); // flag > env > profile > default
     const input = toSignInInput(args, "kube setup");
-    if (!profile) Object.assign(given, { provider: input.provider, "client-id": input.clientId });
-    given["context-name"] ??= input.contextName;
+    // Without a profile the plugin's argv names provider, client and context itself: kubectl's environment must not
+    // re-point it (a TALOSCTL_OIDC_* variable there would otherwise win).
+    if (!profile) {
+      Object.assign(given, { provider: input.provider, "client-id": input.clientId });
+      given["context-name"] ??= input.contextName;
+    }
     const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
     const result = await runKubeSetup({
       provider: input.provider,

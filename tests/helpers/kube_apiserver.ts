@@ -8,6 +8,7 @@
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createDevCa, signDevLeaf } from "./dev_ca.ts";
+import { createResources, kubeStatus } from "./kube_resources.ts";
 import {
   createTokenAuthenticator,
   type JwtAuthenticator,
@@ -42,6 +43,8 @@ export interface KubeApiserver extends AsyncDisposable {
   /** Take new OIDC settings, as kube-apiserver restarted by `talosctl patch mc` does (it fetches the IdP's keys). */
   applyTalosDocument(text: string): Promise<void>;
   requests: KubeRequestLog[];
+  /** ClusterRoleBindings created through the API (kubectl apply), by name. */
+  bindings: Map<string, Record<string, unknown>>;
   /** A kubeconfig `clusters:` entry for this server, named `name`. */
   clusterEntry(name: string): string;
 }
@@ -66,11 +69,13 @@ export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<
     kind: "ecdsa",
   });
   const requests: KubeRequestLog[] = [];
+  const resources = createResources();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "https://127.0.0.1").pathname;
     const log: KubeRequestLog = { method: req.method ?? "GET", path, status: 401 };
     requests.push(log);
-    for await (const _ of req) { /* drain the body */ }
+    let text = "";
+    for await (const chunk of req) text += new TextDecoder().decode(chunk as Uint8Array);
     const bearer = (req.headers.authorization ?? "").match(/^Bearer\s+(\S+)$/i)?.[1];
     const who = !bearer
       ? { reason: "no bearer token" }
@@ -79,7 +84,7 @@ export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<
       : { reason: "no OIDC authenticator configured" };
     if ("reason" in who) {
       log.reason = who.reason;
-      return send(res, log, 401, status(401, "Unauthorized", "Unauthorized"));
+      return send(res, log, 401, kubeStatus(401, "Unauthorized", "Unauthorized"));
     }
     log.user = who.user;
     if (req.method === "POST" && path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
@@ -91,10 +96,14 @@ export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<
       });
     }
     if (path === "/version") return send(res, log, 200, { major: "1", minor: "33", gitVersion: "v1.33.0-standin" });
-    return send(res, log, 404, status(404, "NotFound", "the server could not find the requested resource"));
+    const answer = resources.handle(log.method, path, text ? JSON.parse(text) : undefined);
+    if (answer) return send(res, log, answer.status, answer.body);
+    return send(res, log, 404, kubeStatus(404, "NotFound", "the server could not find the requested resource"));
   };
   const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
-    handle(req, res).catch((err) => send(res, { method: "", path: "", status: 500 }, 500, status(500, "", `${err}`)));
+    handle(req, res).catch((err) =>
+      send(res, { method: "", path: "", status: 500 }, 500, kubeStatus(500, "", `${err}`))
+    );
   });
   server.on("tlsClientError", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -107,6 +116,7 @@ export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<
     },
     applyTalosDocument,
     requests,
+    bindings: resources.bindings,
     clusterEntry: (name) =>
       `- cluster:\n    certificate-authority-data: ${btoa(ca.certPem)}\n    server: ${url}\n  name: ${name}\n`,
     async [Symbol.asyncDispose]() {
@@ -114,10 +124,6 @@ export async function startKubeApiserver(o: KubeApiserverOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function status(code: number, reason: string, message: string) {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
 }
 
 function send(res: ServerResponse, log: KubeRequestLog, code: number, body: unknown): void {
