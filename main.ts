@@ -163,7 +163,7 @@ function printError(stdio: Stdio, err: unknown, verbose: boolean): number {
 }
 
 /** The real process's stdio. */
-export function denoStdio(): Stdio {
+function denoStdio(): Stdio {
   const enc = new TextEncoder();
   const lines = (async function* () {
     const decoder = new TextDecoder();

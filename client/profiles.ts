@@ -36,7 +36,7 @@ export interface Profile {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `<user config dir>/talosctl-oidc/profiles`. */
-export function profilesDir(env: Env, os: Os = Deno.build.os): string {
+function profilesDir(env: Env, os: Os = Deno.build.os): string {
   return join(userConfigDir(env, os), "talosctl-oidc", "profiles");
 }
 

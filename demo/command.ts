@@ -88,7 +88,7 @@ export const demoCommand = defineCommand(spec, async (ctx, { values, positionals
 });
 
 /** How to run this CLI the way the demo itself was started (npx deno from the repo, or deno on PATH). */
-export function cliPrefix(cwd = Deno.cwd(), execPath = Deno.execPath()): string {
+function cliPrefix(cwd = Deno.cwd(), execPath = Deno.execPath()): string {
   const main = cwd === ROOT.replace(/\/$/, "") ? "main.ts" : join(ROOT, "main.ts");
   const deno = execPath.startsWith(ROOT) ? (main === "main.ts" ? "npx deno" : execPath) : "deno";
   return `${deno} run -A ${main}`;

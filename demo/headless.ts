@@ -13,7 +13,7 @@ import type { DemoStack } from "./stack.ts";
 import { type Identity, whoami } from "./whoami.ts";
 
 /** The login argv for the demo stack (what the interactive demo prints, minus the CLI prefix). */
-export function demoLoginArgs(s: DemoStack): string[] {
+function demoLoginArgs(s: DemoStack): string[] {
   return [
     ...["--provider", s.idp.issuer, "--client-id", s.idp.clientId],
     ...["--server", s.server.url, "--server-ca", s.paths.serverCa],

@@ -37,7 +37,7 @@ export interface DemoStack extends AsyncDisposable {
 }
 
 /** The exchange server's config, written as a file so people can read what a deployment needs. */
-export function demoServerConfig(
+function demoServerConfig(
   o: {
     issuer: string;
     apidPort: number;

@@ -95,7 +95,7 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 /** node_modules paths package-lock.json marks as runtime (not `dev`): what the binary may embed. */
-export async function productionPackages(root = ROOT): Promise<string[]> {
+async function productionPackages(root = ROOT): Promise<string[]> {
   const lock = JSON.parse(await Deno.readTextFile(join(root, "package-lock.json")));
   const pkgs = lock.packages as Record<string, { dev?: boolean; devOptional?: boolean }>;
   return Object.entries(pkgs)

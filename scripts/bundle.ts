@@ -43,7 +43,7 @@ export async function bundle(opts: BundleOptions): Promise<void> {
  * Run `version` from the bundle with the binary's permissions and V8 flags and check it reports the build info.
  * @throws {Error} when the bundle does not start or prints something else.
  */
-export async function smokeTest(output: string, info: BuildInfo, deno = Deno.execPath()): Promise<string> {
+async function smokeTest(output: string, info: BuildInfo, deno = Deno.execPath()): Promise<string> {
   const out = await run(deno, ["run", ...PERMISSIONS, V8_FLAGS, resolve(output), "version"]);
   const expected = `talosctl-oidc ${info.version}\n  commit: ${info.commit}\n  built:  ${info.date}\n`;
   if (out.code !== 0 || out.stdout !== expected) {

@@ -1,10 +1,20 @@
-/** @module Repo rule check: server/ and client/ never import each other; Deno.env/args/exit only where allowed. */
+/**
+ * @module Repo rule check (STYLE.md): server/ and client/ never import each other; Deno.env/args/exit only where
+ * allowed; every file opens with a `@module` line and stays within 300 lines; production code imports no test-only
+ * file; a value export is used by some other file.
+ */
 
 import { join, relative } from "node:path";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** Files allowed to touch process globals: the entrypoint and config loaders. */
 const PROCESS_GLOBALS_OK = [/^main\.ts$/, /config(_loader)?\.ts$/, /^tests\//, /^scripts\//, /_test\.tsx?$/];
+/** What the binary is built from (scripts/build_info.ts SOURCE_PATHS). */
+const PRODUCTION = /^(main\.ts$|shared\/|server\/|client\/)/;
+const MAX_LINES = 300;
+
+const isTestOnly = (rel: string) =>
+  /_test\.tsx?$/.test(rel) || rel.startsWith("tests/") || /(^|\/)testdata\//.test(rel);
 
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
@@ -15,24 +25,60 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
+const files = new Map<string, string>();
+for await (const file of walk(ROOT)) files.set(relative(ROOT, file), await Deno.readTextFile(file));
+
 const problems: string[] = [];
-for await (const file of walk(ROOT)) {
-  const rel = relative(ROOT, file);
-  const text = await Deno.readTextFile(file);
+for (const [rel, text] of files) {
   const imports = [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
   for (const spec of imports) {
     if (!spec.startsWith(".")) continue;
-    const target = relative(ROOT, join(file, "..", spec));
+    const target = relative(ROOT, join(ROOT, rel, "..", spec));
     if (rel.startsWith("server/") && target.startsWith("client/")) problems.push(`${rel}: server/ imports ${target}`);
     if (rel.startsWith("client/") && target.startsWith("server/")) problems.push(`${rel}: client/ imports ${target}`);
     if (rel.startsWith("shared/") && /^(server|client)\//.test(target)) {
       problems.push(`${rel}: shared/ imports ${target}`);
     }
+    if (PRODUCTION.test(rel) && !isTestOnly(rel) && isTestOnly(target)) {
+      problems.push(`${rel}: production code imports the test-only ${target} (move what it needs out of tests)`);
+    }
   }
   if (!PROCESS_GLOBALS_OK.some((re) => re.test(rel)) && /\bDeno\.(env|args|exit)\b/.test(text)) {
     problems.push(`${rel}: uses Deno.env, Deno.args or Deno.exit (only main.ts and config loaders may)`);
   }
+  // The first comment (after a shebang) names the file's job.
+  if (!/^(#![^\n]*\n)?\/\*\*(?:(?!\*\/)[\s\S])*@module/.test(text)) {
+    problems.push(`${rel}: does not open with a /** @module ... */ comment saying what the file is for`);
+  }
+  const lines = text.endsWith("\n") ? text.split("\n").length - 1 : text.split("\n").length;
+  if (lines > MAX_LINES) problems.push(`${rel}: ${lines} lines (at most ${MAX_LINES}: split it by job)`);
 }
+problems.push(...exportsUsedNowhereElse());
+
+/**
+ * A value export (function, class, const, let) whose name no other file mentions is private in all but name: drop
+ * `export` (or the code). Types are exempt: an exported signature must be able to name its option and result types.
+ * Tests count as users, so a helper exported for its test is fine. Matched by name, so it can miss, never misfire.
+ */
+function exportsUsedNowhereElse(): string[] {
+  const filesMentioning = new Map<string, number>();
+  for (const text of files.values()) {
+    for (const word of new Set(text.match(/[A-Za-z_$][\w$]*/g))) {
+      filesMentioning.set(word, (filesMentioning.get(word) ?? 0) + 1);
+    }
+  }
+  const out: string[] = [];
+  for (const [rel, text] of files) {
+    if (isTestOnly(rel)) continue;
+    for (const m of text.matchAll(/^export\s+(?:async\s+)?(?:function\*?|class|const|let)\s+([A-Za-z_$][\w$]*)/gm)) {
+      if ((filesMentioning.get(m[1]!) ?? 0) < 2) {
+        out.push(`${rel}: exports "${m[1]}" but no other file uses it (remove \`export\`, or the code if unused)`);
+      }
+    }
+  }
+  return out;
+}
+
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   Deno.exit(1);

@@ -77,7 +77,7 @@ export interface CompileOptions {
 }
 
 /** Compile each target; stops at the first failure. */
-export async function compileAll(opts: CompileOptions): Promise<void> {
+async function compileAll(opts: CompileOptions): Promise<void> {
   const log = opts.log ?? ((l: string) => console.error(l));
   if (!opts.dryRun) await Deno.mkdir(opts.outDir, { recursive: true });
   await using staged = await stageSource(opts.info);

@@ -1,7 +1,7 @@
 /** @module Homebrew formula for the prebuilt binaries, rendered from a release's checksums.txt. */
 
 /** Formula platform blocks → release asset. Windows has no Homebrew. */
-export const FORMULA_ASSETS = {
+const FORMULA_ASSETS = {
   macos: { arm: "talosctl-oidc-darwin-arm64", intel: "talosctl-oidc-darwin-amd64" },
   linux: { arm: "talosctl-oidc-linux-arm64", intel: "talosctl-oidc-linux-amd64" },
 } as const;
@@ -19,7 +19,7 @@ export interface FormulaInput {
  * Parse GNU sha256sum output (text or `*binary` marker) into file → lowercase hex.
  * @throws {SyntaxError} on a line that is not `<64 hex>  <name>`.
  */
-export function parseChecksums(text: string): Map<string, string> {
+function parseChecksums(text: string): Map<string, string> {
   const sums = new Map<string, string>();
   for (const [i, line] of text.split("\n").entries()) {
     if (line.trim() === "") continue;
@@ -34,7 +34,7 @@ export function parseChecksums(text: string): Map<string, string> {
  * The whole formula text for one release.
  * @throws {RangeError} for a malformed tag or repo, or when checksums.txt lacks one of the four assets.
  */
-export function renderFormula(input: FormulaInput): string {
+function renderFormula(input: FormulaInput): string {
   if (!/^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(input.tag)) {
     throw new RangeError(`tag "${input.tag}" is not a v-prefixed semantic version`);
   }

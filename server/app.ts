@@ -70,7 +70,7 @@ export interface AppDeps {
 }
 
 /** Bytes of request body each route takes; every other path takes none (a body there is refused unread). */
-export const BODY_LIMITS: Readonly<Record<string, number>> = Object.freeze({
+const BODY_LIMITS: Readonly<Record<string, number>> = Object.freeze({
   "/exchange": MAX_EXCHANGE_BODY,
   "/admin/login": ADMIN_FORM_MAX_BODY,
   "/admin/logout": ADMIN_FORM_MAX_BODY,

@@ -64,14 +64,14 @@ export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   cert_log: "issued certificates are recorded as cert_issued events in the audit log",
 };
 
-export const CERT_TTL_MIN_MS = 60_000;
-export const CERT_TTL_MAX_MS = 24 * 3_600_000;
+const CERT_TTL_MIN_MS = 60_000;
+const CERT_TTL_MAX_MS = 24 * 3_600_000;
 /** max_token_age bounds: below a minute refuses every real token, above a week is no bound at all. */
-export const MAX_TOKEN_AGE_MIN_MS = 60_000;
-export const MAX_TOKEN_AGE_MAX_MS = 7 * 24 * 3_600_000;
+const MAX_TOKEN_AGE_MIN_MS = 60_000;
+const MAX_TOKEN_AGE_MAX_MS = 7 * 24 * 3_600_000;
 
 /** The environment variable that overrides `key`. */
-export function envName(key: string): string {
+function envName(key: string): string {
   return `TALOSCTL_OIDC_${key.toUpperCase()}`;
 }
 

@@ -9,7 +9,7 @@ import type { ErrorBody } from "../shared/protocol.ts";
 /** Context variables set by requestId(). */
 export type RequestIdEnv = { Variables: { requestId: string } };
 
-export const REQUEST_ID_HEADER = "X-Request-Id";
+const REQUEST_ID_HEADER = "X-Request-Id";
 
 /**
  * Give every request a fresh id (UUID) in `c.var.requestId` and the `X-Request-Id` response header.
@@ -38,7 +38,7 @@ const PUBLIC_5XX: Readonly<Partial<Record<ErrorCode, string>>> = Object.freeze({
  * The JSON error response for `err`: its status from HTTP_STATUS, `{"error": message, "code": "ERR_..."}` (plus
  * `request_id` on a 5xx), and the headers its fields ask for (Retry-After, WWW-Authenticate, Allow).
  */
-export function errorResponse(c: Context, err: TalosOidcError): Response {
+function errorResponse(c: Context, err: TalosOidcError): Response {
   const status = err.status;
   const error = status >= 500 ? PUBLIC_5XX[err.code] ?? "internal server error" : err.message;
   const body: ErrorBody = { error, code: err.code };

@@ -132,7 +132,7 @@ export function parseFlags<Fs extends readonly FlagSpec[]>(
 }
 
 /** The text `--help` prints: the summary (main.ts's command table holds it), usage, description, flags, examples. */
-export function formatHelp(spec: CommandSpec, summary?: string): string {
+function formatHelp(spec: CommandSpec, summary?: string): string {
   const lines = [...(summary ? [summary, ""] : []), `Usage:\n  ${spec.usage}`];
   if (spec.description) lines.push("", spec.description.trim());
   const rows = [...spec.flags, HELP_FLAG].map((f) => {

@@ -9,7 +9,7 @@ export interface BuildInfo {
 }
 
 /** Version, commit and build date; `dev` / `unknown` in a source checkout. */
-export function buildInfo(): BuildInfo {
+function buildInfo(): BuildInfo {
   return { ...BUILD };
 }
 

@@ -224,7 +224,7 @@ Deno.test({
           expect[`${kind}/${i}`] = want;
         }
       }
-      const source = new URL("../server/talos_ca/testdata/go_apid.go", import.meta.url).pathname;
+      const source = new URL("./helpers/go_apid.go", import.meta.url).pathname;
       const out = await new Deno.Command(GO!, {
         args: ["run", source, `${root}/ed25519`, `${root}/ecdsa`, `${root}/rsa`],
         stdout: "piped",

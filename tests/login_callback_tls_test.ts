@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { assertEquals, assertStringIncludes } from "./helpers/assert.ts";
 import { browserCommand, runCli } from "./helpers/cli.ts";
-import { mintLoopbackCert } from "../client/oidc/test_tls.ts";
+import { mintLoopbackCert } from "./helpers/loopback_cert.ts";
 import { allowHttpsCallback } from "./helpers/https_callback.ts";
 import { startLoginWorld } from "./login_e2e_fixture.ts";
 

@@ -3,7 +3,7 @@
 import { createSetupCommand } from "../client/commands/setup.ts";
 import { loginCommand } from "../client/commands/login.ts";
 import { loginCommandFor, profileFlagValues, readProfile } from "../client/profiles.ts";
-import { mintLoopbackCert } from "../client/oidc/test_tls.ts";
+import { mintLoopbackCert } from "./helpers/loopback_cert.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import { allowHttpsCallback } from "./helpers/https_callback.ts";
 import { readContextCert } from "../client/talosconfig/cert.ts";

@@ -69,7 +69,7 @@ export async function collectEntries(table: CommandTable): Promise<CompletionEnt
 }
 
 /** First positional words from a usage line: `cmd test ...` → [test]; `cmd bash|zsh` → [bash, zsh]. */
-export function usagePositionals(s: CommandSpec): string[] {
+function usagePositionals(s: CommandSpec): string[] {
   const words = s.usage.trim().split(/\s+/);
   const at = words.indexOf(s.name);
   const next = at >= 0 ? words[at + 1]?.replace(/^\[(.*)\]$/, "$1") : undefined;
@@ -78,7 +78,7 @@ export function usagePositionals(s: CommandSpec): string[] {
 }
 
 /** The completion script for one shell. */
-export function renderCompletion(shell: Shell, entries: CompletionEntry[]): string {
+function renderCompletion(shell: Shell, entries: CompletionEntry[]): string {
   switch (shell) {
     case "bash":
       return renderBash(entries);

@@ -29,7 +29,7 @@ import {
   talosconfigFlag,
 } from "../flags.ts";
 
-export const doctorSpec = defineSpec({
+const doctorSpec = defineSpec({
   name: "doctor",
   usage: "talosctl-oidc doctor [--profile NAME] [--context NAME] [--talosconfig PATH] [flags]",
   description: `

@@ -92,7 +92,7 @@ export interface StatusDeps {
  * Collect the report. A broken talosconfig throws (ERR_TALOSCONFIG naming the path); a token cache that cannot be
  * read throws ERR_TOKEN_CACHE.
  */
-export async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<StatusReport> {
+async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<StatusReport> {
   const now = d.clock.now();
   const tc = await readTalosconfig(o.talosconfigPath);
   const ctx = getContext(tc.doc, o.contextName);
@@ -137,7 +137,7 @@ export async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<Sta
 }
 
 /** The human layout (stderr is for people, but this report is the command's data: it goes to stdout). */
-export function formatStatusText(r: StatusReport, now: Date): string {
+function formatStatusText(r: StatusReport, now: Date): string {
   const row = (k: string, v: string) => `${(k + ":").padEnd(13)}${v}`;
   const out = [row("Context", r.context), row("Talosconfig", r.talosconfig.path), "", "--- Talosconfig ---"];
   if (!r.talosconfig.exists) out.push(row("Status", "file does not exist"));
@@ -188,7 +188,7 @@ export function formatStatusText(r: StatusReport, now: Date): string {
 }
 
 /** Print the report; exit 1 only when --check found the server unhealthy. */
-export async function runStatus(o: StatusOptions, d: StatusDeps): Promise<number> {
+async function runStatus(o: StatusOptions, d: StatusDeps): Promise<number> {
   const report = await gatherStatus(o, d);
   d.stdio.stdout(
     o.output === "json" ? JSON.stringify(report, null, 2) + "\n" : formatStatusText(report, d.clock.now()),

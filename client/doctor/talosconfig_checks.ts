@@ -136,6 +136,6 @@ function octal(n: number): string {
 }
 
 /** Quote a path for a copy-pasted shell command. */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -70,7 +70,7 @@ export async function runLogin(input: Readonly<LoginInput>, deps: LoginDeps): Pr
 }
 
 /** One pass: lock → valid certificate → ID token → exchange → write. */
-export async function loginOnce(run: LoginRun): Promise<LoginPass> {
+async function loginOnce(run: LoginRun): Promise<LoginPass> {
   const { input: o, deps: d, target: t } = run;
   const early = await stillValidCert(run);
   if (early) return valid(run, early);

@@ -20,7 +20,7 @@ export interface Idp {
  * token the IdP refuses, or a pass that got a certificate, earns it back. So `login --watch` opens at most one tab
  * per failed refresh, however often a renewal is retried, and otherwise prints the URL.
  */
-export class BrowserBudget {
+class BrowserBudget {
   #mayOpen = true;
 
   /** Spend the tab: true when it was there (open the browser), false when already spent (print the URL). */

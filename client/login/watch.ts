@@ -8,8 +8,8 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import type { LoginDeps } from "./deps.ts";
 
 /** First retry delay and cap of the exponential backoff. */
-export const BACKOFF_MIN_MS = 10_000;
-export const BACKOFF_MAX_MS = 5 * 60_000;
+const BACKOFF_MIN_MS = 10_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
 
 /** Delay before retry number `failures` (1-based): 10 s, 20 s, 40 s … capped at 5 minutes. */
 export function backoffDelay(failures: number): number {

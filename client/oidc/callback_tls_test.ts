@@ -6,7 +6,7 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { nullLogger } from "../../shared/log.ts";
 import { startCallbackServer } from "./callback_server.ts";
 import { loadCallbackTls } from "./callback_tls.ts";
-import { mintLoopbackCert } from "./test_tls.ts";
+import { mintLoopbackCert } from "../../tests/helpers/loopback_cert.ts";
 
 const never = new AbortController().signal;
 

@@ -25,7 +25,7 @@ export interface DiscoveryOptions extends HttpOptions {
 }
 
 /** The flag that lets a plain http:// provider through, named in every refusal. */
-export const INSECURE_PROVIDER_FLAG_NAME = "--insecure-provider";
+const INSECURE_PROVIDER_FLAG_NAME = "--insecure-provider";
 
 /**
  * Refuse a URL that is neither https:// nor http:// to a loopback host, unless `allowPlainHttp`.

@@ -4,7 +4,7 @@
 export type Fetch = typeof fetch;
 
 /** Largest IdP response we read (discovery, JWKS, token responses are a few KiB). */
-export const MAX_IDP_BODY = 1024 * 1024;
+const MAX_IDP_BODY = 1024 * 1024;
 
 export interface HttpOptions {
   fetch?: Fetch;
@@ -23,7 +23,7 @@ export interface JsonResponse {
 }
 
 /** Combine the caller's signal with a timeout. */
-export function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
+function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
   const t = AbortSignal.timeout(ms);
   return signal ? AbortSignal.any([signal, t]) : t;
 }

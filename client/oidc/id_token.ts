@@ -25,7 +25,7 @@ const ALGORITHMS = [
 ];
 
 /** Seconds of clock difference tolerated with the IdP (jose clockTolerance; PITFALLS: ≤ 60 s). */
-export const CLOCK_SKEW_SECONDS = 30;
+const CLOCK_SKEW_SECONDS = 30;
 
 /** The claims the client reads from a verified ID token. */
 export interface IdTokenClaims {

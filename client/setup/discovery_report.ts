@@ -8,7 +8,7 @@ import { discoveryUrl } from "../../shared/issuer.ts";
 import { discoverProvider, type ProviderMetadata } from "../oidc/discovery.ts";
 import { requestJson } from "../oidc/http.ts";
 
-export const BASE_SCOPES = ["openid", "profile", "email"];
+const BASE_SCOPES = ["openid", "profile", "email"];
 
 export interface DiscoveryReport {
   metadata: ProviderMetadata;

@@ -24,7 +24,7 @@ function lookup(claims: Record<string, unknown>, path: string): unknown {
 }
 
 /** A role for a group name, by its words; undefined when nothing fits. */
-export function guessRole(name: string): string | undefined {
+function guessRole(name: string): string | undefined {
   if (/admin|owner|root|ops\b|sre/i.test(name)) return "os:admin";
   if (/operat/i.test(name)) return "os:operator";
   if (/read|view|audit|monitor|dev/i.test(name)) return "os:reader";

@@ -39,12 +39,12 @@ export function column(src: string, offset: number): number {
 }
 
 /** Offset of the start of the line holding `offset`. */
-export function lineStart(src: string, offset: number): number {
+function lineStart(src: string, offset: number): number {
   return src.lastIndexOf("\n", offset - 1) + 1;
 }
 
 /** Offset just after the newline ending the line that holds `offset - 1` (or `offset` if it starts a line). */
-export function lineEndAfter(src: string, offset: number): number {
+function lineEndAfter(src: string, offset: number): number {
   if (offset > 0 && src[offset - 1] === "\n") return offset;
   const nl = src.indexOf("\n", offset);
   return nl < 0 ? src.length : nl + 1;
@@ -91,7 +91,7 @@ export function renderPair(key: string, value: Value, indent: number, layout: La
 }
 
 /** End of a pair's content: after its value (or key), before trailing spaces, newline and comment. */
-export function pairContentEnd(src: string, pair: Pair): number | null {
+function pairContentEnd(src: string, pair: Pair): number | null {
   const k = pair.key as Node | null;
   const v = pair.value as Node | null;
   if (!k?.range) return null;

@@ -66,7 +66,7 @@ export function fileStore(path: string): FileStore {
  * Refuse a token file readable or writable by group or others (POSIX only; Windows has no mode bits here).
  * @throws {TalosOidcError} ERR_TOKEN_CACHE with the chmod that fixes it.
  */
-export async function checkMode(path: string): Promise<void> {
+async function checkMode(path: string): Promise<void> {
   const st = await Deno.stat(path);
   if (st.mode === null || (st.mode & 0o077) === 0) return;
   const mode = (st.mode & 0o777).toString(8).padStart(4, "0");

@@ -3,7 +3,7 @@
 import type { CachedToken } from "../types.ts";
 
 /** A token counts as expired this long before its `expires_at` (the original tool's 30 s rule). */
-export const EXPIRY_LEEWAY_MS = 30_000;
+const EXPIRY_LEEWAY_MS = 30_000;
 
 /** Compact JSON with the original tool's field order: access_token, refresh_token, id_token, expires_at, issuer, client_id. */
 export function serializeToken(token: CachedToken): string {

@@ -3,7 +3,7 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 
 /** Shortest key accepted: 256 bits, the output size of HMAC-SHA-256 (RFC 2104 §3 recommends at least that). */
-export const MIN_AUDIT_KEY_BYTES = 32;
+const MIN_AUDIT_KEY_BYTES = 32;
 
 /**
  * The key in `path`: the file's bytes without one trailing newline (so `openssl rand -hex 32 > key` works as is).

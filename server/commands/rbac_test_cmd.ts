@@ -103,7 +103,7 @@ function parseClaims(text: string): Record<string, unknown> {
 }
 
 /** Payload of a compact JWS, with no verification at all (debugging only). Errors never echo the token. */
-export function decodeUnverified(jwt: string): Record<string, unknown> {
+function decodeUnverified(jwt: string): Record<string, unknown> {
   const parts = jwt.trim().split(".");
   try {
     if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) throw new Error("not three base64url parts");

@@ -8,7 +8,7 @@ import { type Histogram, Registry } from "./registry.ts";
 const P = "talosctl_oidc_";
 
 /** Token failure reasons used as label values; anything else is counted as "other" (bounded cardinality). */
-export const TOKEN_FAILURE_REASONS = [
+const TOKEN_FAILURE_REASONS = [
   "malformed",
   "alg_not_allowed",
   "unknown_kid",

@@ -22,7 +22,7 @@ export interface BearerOptions {
 }
 
 /** The 429 for a locked-out address: how long it waits, never whether the token was right. */
-export function lockedOut(ms: number): TalosOidcError<"ERR_RATE_LIMITED"> {
+function lockedOut(ms: number): TalosOidcError<"ERR_RATE_LIMITED"> {
   return new TalosOidcError("ERR_RATE_LIMITED", "too many failed attempts with the admin token", {
     fields: { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) },
   });

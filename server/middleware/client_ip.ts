@@ -7,7 +7,7 @@ import { compileIpSet, type IpSet, normaliseIp } from "./ip.ts";
 export type ClientIpEnv = { Variables: { clientIp: string } };
 
 /** The value of `clientIp` when the runtime gave no peer address (app.request() without env). */
-export const UNKNOWN_CLIENT = "unknown";
+const UNKNOWN_CLIENT = "unknown";
 
 export interface ClientIpOptions {
   /** IPs and CIDRs (v4 and v6) whose X-Forwarded-For is believed. Default none: XFF ignored. */

@@ -78,7 +78,7 @@ export function parseIp(text: string): IpAddress | undefined {
 }
 
 /** Canonical text: dotted quad for IPv4 (and v4-mapped), RFC 5952 compressed lowercase for IPv6. */
-export function formatIp(ip: IpAddress): string {
+function formatIp(ip: IpAddress): string {
   const b = ip.bytes;
   if (ip.v4) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
@@ -129,7 +129,7 @@ function mask(bytes: Uint8Array, bits: number): Uint8Array {
 }
 
 /** True when `ip` lies inside `cidr`. */
-export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
+function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   if (cidr.v4 !== ip.v4) return false;
   const m = mask(ip.bytes, cidr.bits);
   return m.every((b, i) => b === cidr.base.bytes[i]);

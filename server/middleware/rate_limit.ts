@@ -23,7 +23,7 @@ export interface RateLimitOptions {
 }
 
 /** The 429 error: Retry-After is the whole seconds until the oldest counted request leaves the window. */
-export function tooManyRequests(retryAfterMs: number): TalosOidcError<"ERR_RATE_LIMITED"> {
+function tooManyRequests(retryAfterMs: number): TalosOidcError<"ERR_RATE_LIMITED"> {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return new TalosOidcError("ERR_RATE_LIMITED", "rate limit exceeded", { fields: { retryAfterSeconds } });
 }

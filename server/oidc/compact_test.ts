@@ -3,7 +3,7 @@
 import { assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
 import { MAX_TOKEN_LENGTH, parseCompactJws } from "./compact.ts";
 import { invalidTokenReason } from "./invalid.ts";
-import { b64u } from "./testdata/forge.ts";
+import { b64u } from "../../tests/helpers/jws_forge.ts";
 
 const header = b64u({ alg: "RS256", kid: "k" });
 const payload = b64u({ sub: "alice" });

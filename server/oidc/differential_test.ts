@@ -8,9 +8,9 @@ import { generateSigningKey, startTestIdp } from "../../tests/helpers/idp.ts";
 import { seededRandom } from "../../tests/helpers/seeded_random.ts";
 import { DEFAULT_ALGORITHMS } from "./algorithms.ts";
 import { invalidTokenReason } from "./invalid.ts";
-import { type KeyPair, keyPair, publicJwk, startStaticIssuer } from "./testdata/forge.ts";
-import { describeToken, type Fixture, randomCase, type Signer } from "./testdata/mutations.ts";
-import { type Outcome, referenceOutcome } from "./testdata/reference.ts";
+import { type KeyPair, keyPair, publicJwk, startStaticIssuer } from "../../tests/helpers/jws_forge.ts";
+import { describeToken, type Fixture, randomCase, type Signer } from "../../tests/helpers/jws_mutations.ts";
+import { type Outcome, referenceOutcome } from "../../tests/helpers/jws_reference.ts";
 import { createIdTokenVerifier } from "./verifier.ts";
 
 const CASES = 1200;

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/helpers/assert.ts";
 import { ALGORITHMS } from "./algorithms.ts";
 import { importJwks, selectKey } from "./jwks_keys.ts";
-import { keyPair, publicJwk } from "./testdata/forge.ts";
+import { keyPair, publicJwk } from "../../tests/helpers/jws_forge.ts";
 
 const spec = (alg: string) => ALGORITHMS.get(alg)!;
 

@@ -3,7 +3,7 @@
 import { Buffer } from "node:buffer";
 import { createHash, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { rawRsaSign } from "./testdata/forge.ts";
+import { rawRsaSign } from "../../tests/helpers/jws_forge.ts";
 import { modPow, type RsaHash, type RsaPublicKey, rsaPublicKey, toBigInt, verifyRsaPkcs1 } from "./rsa_pkcs1.ts";
 
 function publicOf(key: KeyObject): RsaPublicKey {

@@ -5,7 +5,7 @@ import { constants, generateKeyPairSync, type KeyObject, sign, verify } from "no
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { modPow, type RsaHash, type RsaPublicKey, rsaPublicKey, toBigInt } from "./rsa_pkcs1.ts";
 import { verifyRsaPss } from "./rsa_pss.ts";
-import { rawRsaSign } from "./testdata/forge.ts";
+import { rawRsaSign } from "../../tests/helpers/jws_forge.ts";
 
 const BYTES = { sha256: 32, sha384: 48, sha512: 64 } as const;
 

@@ -39,7 +39,7 @@ export interface IdTokenVerifierOptions {
 }
 
 /** Default max_token_age: 24 h, the longest ID-token lifetime IdPs ship by default (Dex). */
-export const DEFAULT_MAX_TOKEN_AGE_SEC = 24 * 3600;
+const DEFAULT_MAX_TOKEN_AGE_SEC = 24 * 3600;
 
 /**
  * Header `typ` values an ID token may carry, compared after trimming and lower-casing (RFC 7515 §4.1.9: media

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { TalosOidcError } from "../../shared/errors.ts";
 
 /** Message of the original tool when the server does not run with self-signed TLS. */
-export const CA_ONLY_SELF_SIGNED = "CA endpoint only available in self-signed TLS mode";
+const CA_ONLY_SELF_SIGNED = "CA endpoint only available in self-signed TLS mode";
 
 /** Serve `caPem()` as `application/x-pem-file`; ERR_NOT_FOUND (404) when there is none (provided or insecure TLS). */
 export function caRoute(caPem: () => string | undefined): (c: Context) => Response {

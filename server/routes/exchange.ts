@@ -17,7 +17,7 @@ import type { IssuedCert } from "../talos_ca/types.ts";
  * Messages compatible with the original tool (clients and scripts match on them). The 5xx texts ("failed to generate
  * certificate", "identity provider unavailable") are onError's, by code.
  */
-export const MESSAGES = Object.freeze({
+const MESSAGES = Object.freeze({
   invalidJson: "invalid JSON",
   idTokenRequired: "id_token is required",
   noRoles: "no roles assigned - user does not match any RBAC rules",

@@ -52,7 +52,7 @@ export interface TalosApiClient {
 }
 
 /** The socket mode's role: machined reads roles from this metadata (extension services, Talos ≥ 1.13). */
-export const SOCKET_ROLE_METADATA = { key: "talos-role", value: "os:admin" } as const;
+const SOCKET_ROLE_METADATA = { key: "talos-role", value: "os:admin" } as const;
 const MAX_MESSAGE_BYTES = 1 << 20;
 /**
  * Close a channel's connection after a minute without calls (the channel stays; the next call reconnects). Deno 2.9's

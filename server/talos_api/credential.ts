@@ -7,13 +7,13 @@ import { TalosOidcError } from "../../shared/errors.ts";
 import { pemText } from "../talos_ca/pem.ts";
 
 /** The role GenerateClientConfiguration needs. */
-export const REQUIRED_ROLE = "os:admin";
+const REQUIRED_ROLE = "os:admin";
 /** Warn when the credential expires sooner than this. */
-export const EXPIRY_WARNING_MS = 7 * 86_400_000;
+const EXPIRY_WARNING_MS = 7 * 86_400_000;
 /** Where the talos.dev ServiceAccount's secret is mounted: Talos renews it in place (6 h certificates). */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/talos.dev/";
 
-export const MAKE_ONE_HINT = "create one with: talosctl config new --roles os:admin --crt-ttl 8760h " +
+const MAKE_ONE_HINT = "create one with: talosctl config new --roles os:admin --crt-ttl 8760h " +
   "talosctl-oidc.talosconfig (run by an os:admin), or in Kubernetes use a talos.dev/v1alpha1 ServiceAccount " +
   "with roles [os:admin] (docs/helm.md)";
 

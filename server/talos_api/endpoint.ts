@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 
 /** apid's port when an endpoint names none (as talosctl). */
-export const DEFAULT_APID_PORT = 50000;
+const DEFAULT_APID_PORT = 50000;
 
 export interface TalosEndpoint {
   /** As configured, for messages. */

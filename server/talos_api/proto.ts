@@ -62,9 +62,6 @@ export interface MachineService {
   definition: grpc.ServiceDefinition;
 }
 
-/** The full method path, as apid's authorizer and logs name it. */
-export const GENERATE_METHOD = "/machine.MachineService/GenerateClientConfiguration";
-
 /**
  * Parse the .proto sources (bundled as text, so the single-file build needs no files beside it) with protobufjs,
  * the google/protobuf types from its built-in copies, then build the grpc-js service. Bytes stay Uint8Array

@@ -9,7 +9,7 @@ const OID_CN = oid("2.5.4.3");
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
 /** A DirectoryString: PrintableString when the value fits that alphabet, else UTF8String (RFC 5280 §4.1.2.4). */
-export function directoryString(value: string): DerNode {
+function directoryString(value: string): DerNode {
   return PRINTABLE.test(value)
     ? textNode(TAG.PRINTABLE_STRING, value)
     : textNode(TAG.UTF8_STRING, value.toWellFormed());

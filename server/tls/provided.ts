@@ -43,7 +43,7 @@ export async function loadProvidedTls(certPath: string, keyPath: string): Promis
 }
 
 /** Open and close a loopback TLS listener with the pair: proves Deno.serve will accept it. */
-export function probeTlsPair(pair: PemPair, what: string): void {
+function probeTlsPair(pair: PemPair, what: string): void {
   try {
     Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pair.certPem, key: pair.keyPem }).close();
   } catch (err) {

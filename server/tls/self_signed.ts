@@ -15,7 +15,7 @@ const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
 const EC_SIG = { name: "ECDSA", hash: "SHA-256" } as const;
 const DAY_MS = 86_400_000;
 /** The CA lives ten years, as in the original tool; clients pin it with --server-ca. */
-export const CA_VALIDITY_MS = 3650 * DAY_MS;
+const CA_VALIDITY_MS = 3650 * DAY_MS;
 /** Leaves are short-lived and renewed from the same CA, so pins keep working. */
 export const LEAF_VALIDITY_MS = 90 * DAY_MS;
 const BACKDATE_MS = 60_000;

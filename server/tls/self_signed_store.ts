@@ -15,7 +15,7 @@ import {
 } from "./self_signed.ts";
 
 /** Renew when less than this is left (the original tool's `selfSignedRenewBefore`). */
-export const RENEW_BEFORE_MS = 24 * 3_600_000;
+const RENEW_BEFORE_MS = 24 * 3_600_000;
 
 export interface SelfSignedOptions {
   /** Where the four files live; undefined = keep everything in memory. */

@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { type KeyObject, sign, verify } from "node:crypto";
 import * as jose from "jose";
 import { DEFAULT_ALGORITHMS } from "../../server/oidc/algorithms.ts";
-import { forgeJws, type KeyPair, keyPair, publicJwk, startStaticIssuer } from "../../server/oidc/testdata/forge.ts";
+import { forgeJws, type KeyPair, keyPair, publicJwk, startStaticIssuer } from "../helpers/jws_forge.ts";
 import { createIdTokenVerifier } from "../../server/oidc/verifier.ts";
 import { opensslSpeed, rate } from "./measure.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";

@@ -6,7 +6,7 @@ import type { FailureRecord, Stats } from "../../admin/tracker.ts";
 import type { AuditTailRow } from "./audit_tail.ts";
 import { type ChartPoint, IssuanceChart } from "./chart.tsx";
 
-export const CSS_PATH = "/admin/static/admin.css";
+const CSS_PATH = "/admin/static/admin.css";
 
 type Tab = "overview" | "active" | "failures" | "audit";
 

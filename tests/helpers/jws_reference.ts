@@ -2,7 +2,7 @@
 
 import { Buffer } from "node:buffer";
 import * as jose from "jose";
-import type { InvalidTokenReason } from "../types.ts";
+import type { InvalidTokenReason } from "../../server/oidc/types.ts";
 
 export interface ReferenceOptions {
   issuer: string;

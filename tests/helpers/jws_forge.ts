@@ -2,7 +2,7 @@
 
 import { Buffer } from "node:buffer";
 import { constants, createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { modPow, toBigInt } from "../rsa_pkcs1.ts";
+import { modPow, toBigInt } from "../../server/oidc/rsa_pkcs1.ts";
 
 /** base64url without padding of text, bytes, or JSON of an object. */
 export function b64u(value: string | Uint8Array | object): string {

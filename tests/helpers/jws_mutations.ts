@@ -2,7 +2,7 @@
 
 import { Buffer } from "node:buffer";
 import type { KeyObject } from "node:crypto";
-import { b64u, forgeJws } from "./forge.ts";
+import { b64u, forgeJws } from "./jws_forge.ts";
 
 export interface Signer {
   alg: string;
