@@ -95,7 +95,7 @@ export async function updateConfigFile(
 }
 
 /** The file to replace (shared/atomic_write.ts's rule: symlinks followed, a dangling one refused), in `kind`'s code. */
-export async function realTarget(path: string, kind: Pick<YamlFileKind, "what" | "code">): Promise<string> {
+async function realTarget(path: string, kind: Pick<YamlFileKind, "what" | "code">): Promise<string> {
   try {
     return await writeTarget(path);
   } catch (err) {

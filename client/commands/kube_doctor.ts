@@ -20,7 +20,7 @@ import { applyNamedProfile } from "../profiles.ts";
 import { readConfigText } from "../yaml_file.ts";
 
 /** The flags that say how the cluster was set up (the same as kube setup's, with the same defaults). */
-export const KUBE_CLUSTER_FLAGS = [
+const KUBE_CLUSTER_FLAGS = [
   {
     name: "username-claim",
     type: "string",
@@ -40,7 +40,7 @@ export const KUBE_CLUSTER_FLAGS = [
   { name: "admin-group", type: "string", arg: "GROUP", description: "IdP group the ClusterRoleBinding names" },
 ] as const;
 
-export const kubeDoctorSpec = defineSpec({
+const kubeDoctorSpec = defineSpec({
   name: "kube doctor",
   usage: "talosctl-oidc kube doctor --provider URL --client-id ID [--from DIR] [flags]\n" +
     "  talosctl-oidc kube doctor --profile NAME [--from DIR] [flags]",
@@ -88,7 +88,7 @@ without it the cluster side is what kube setup would print with the same flags. 
 });
 
 /** The cluster side from --from, else what kube setup would print with these flags. */
-export async function clusterSideFrom(
+async function clusterSideFrom(
   v: { from?: string | undefined } & Record<(typeof KUBE_CLUSTER_FLAGS)[number]["name"], string | undefined>,
   o: { issuer: string; clientId: string },
 ): Promise<ClusterSide> {
@@ -103,7 +103,7 @@ export async function clusterSideFrom(
 }
 
 /** Run the kube checks for a sign-in input (kube doctor and doctor --kubernetes). */
-export async function kubeChecks(
+async function kubeChecks(
   ctx: CommandContext,
   input: Readonly<SignInInput>,
   side: (issuer: string) => Promise<ClusterSide>,

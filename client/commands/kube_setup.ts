@@ -15,7 +15,7 @@ import { toSignInInput } from "../login/input.ts";
 import { textLogger } from "../../shared/log.ts";
 import { applyNamedProfile } from "../profiles.ts";
 
-export const kubeSetupSpec = defineSpec({
+const kubeSetupSpec = defineSpec({
   name: "kube setup",
   usage: "talosctl-oidc kube setup --provider URL --client-id ID [--cluster NAME] [--admin-group GROUP] [flags]\n" +
     "  talosctl-oidc kube setup --profile NAME [flags]",
@@ -117,7 +117,7 @@ with --admin-group, a ClusterRoleBinding making that IdP group cluster-admin. Se
 const SIGN_IN_NAMES = new Set<string>(Object.values(SIGN_IN).map((f) => f.name));
 
 /** Build the command; tests inject the plugin command (a test process is not main.ts). */
-export function createKubeSetupCommand(o: { self?: { command: string; args: string[] } } = {}) {
+function createKubeSetupCommand(o: { self?: { command: string; args: string[] } } = {}) {
   return defineCommand(kubeSetupSpec, async (ctx, args) => {
     const v = args.values;
     const given: Record<string, GivenFlags[string]> = {};

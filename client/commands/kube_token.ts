@@ -15,7 +15,7 @@ import { getIdToken } from "../login/id_token.ts";
 import { toSignInInput } from "../login/input.ts";
 import { createSignInRun } from "../login/run.ts";
 
-export const kubeTokenSpec = defineSpec({
+const kubeTokenSpec = defineSpec({
   name: "kube token",
   usage: "talosctl-oidc kube token --provider URL --client-id ID [--context-name NAME] [flags]\n" +
     "  talosctl-oidc kube token --profile NAME [flags]",
@@ -53,7 +53,7 @@ the device flow; otherwise it fails at once and says to run "talosctl-oidc login
 });
 
 /** Build the command; tests inject the adapters (clock, browser, token cache in a temp HOME). */
-export function createKubeTokenCommand(o: { deps?: (d: LoginDeps) => LoginDeps } = {}) {
+function createKubeTokenCommand(o: { deps?: (d: LoginDeps) => LoginDeps } = {}) {
   return defineCommand(kubeTokenSpec, async (ctx, args) => {
     const request = readExecRequest(ctx.env.KUBERNETES_EXEC_INFO);
     if (args.values.profile) await (await import("../profiles.ts")).applyNamedProfile(args, ctx.env);

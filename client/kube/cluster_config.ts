@@ -27,7 +27,7 @@ export interface TalosVersion {
 }
 
 /** The Talos release that moved kube-apiserver's authentication into a KubeAuthenticationConfig document. */
-export const STRUCTURED_AUTH_SINCE: TalosVersion = { major: 1, minor: 14 };
+const STRUCTURED_AUTH_SINCE: TalosVersion = { major: 1, minor: 14 };
 
 /**
  * Parse `--talos-version` ("1.13", "v1.14.2").
@@ -44,7 +44,7 @@ export function parseTalosVersion(text: string): TalosVersion {
 }
 
 /** True when this Talos takes the KubeAuthenticationConfig document (and refuses `oidc-*` extraArgs). */
-export function usesStructuredAuth(v: TalosVersion): boolean {
+function usesStructuredAuth(v: TalosVersion): boolean {
   return v.major > STRUCTURED_AUTH_SINCE.major ||
     (v.major === STRUCTURED_AUTH_SINCE.major && v.minor >= STRUCTURED_AUTH_SINCE.minor);
 }
@@ -85,7 +85,7 @@ export function talosPatchObject(s: KubeOidcSettings, version: TalosVersion): Re
 }
 
 /** The group name as kube-apiserver sees it for IdP group `group`. */
-export function kubeGroupName(s: Pick<KubeOidcSettings, "prefix">, group: string): string {
+function kubeGroupName(s: Pick<KubeOidcSettings, "prefix">, group: string): string {
   return `${s.prefix}${group}`;
 }
 

@@ -1,3 +1,5 @@
+/** @module Tests for the cluster-side YAML kube setup prints: the Talos patch and document, and the ClusterRoleBinding. */
+
 import { parse } from "yaml";
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { assert, assertEquals, assertThrows } from "../../tests/helpers/assert.ts";

@@ -1,3 +1,5 @@
+/** @module Tests for the kubectl exec credential protocol: the request kubectl sends, the ExecCredential we answer. */
+
 import { assertEquals, assertThrows } from "../../tests/helpers/assert.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { EXEC_API_V1, EXEC_API_V1BETA1, formatExecCredential, readExecRequest } from "./exec_credential.ts";

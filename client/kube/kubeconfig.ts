@@ -10,7 +10,7 @@ import { type Env, expandHome, homeDir, type Os } from "../paths.ts";
 import type { YamlFileKind } from "../yaml_file.ts";
 
 /** The named lists of a kubeconfig, each item `{name, <singular>: {...}}`. */
-export const SECTIONS = { clusters: "cluster", contexts: "context", users: "user" } as const;
+const SECTIONS = { clusters: "cluster", contexts: "context", users: "user" } as const;
 export type Section = keyof typeof SECTIONS;
 
 /** The kubeconfig as a config file: parsed and shape-checked by parseKubeconfig. */

@@ -1,3 +1,5 @@
+/** @module Tests for the pure kubeconfig edit of kube setup: the exec user and context added, every other byte kept. */
+
 import { parse } from "yaml";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../tests/helpers/assert.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
