@@ -12,7 +12,8 @@ import { resolveTalosconfigPath } from "../client/paths.ts";
 import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
 import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS } from "./constants.ts";
-import { runHeadless } from "./headless.ts";
+import { headlessEnv, runHeadless } from "./headless.ts";
+import { type DemoKube, runDemoKubectl, startDemoKube } from "./kube.ts";
 import type { DemoStack } from "./stack.ts";
 import { describeIdentity, whoami } from "./whoami.ts";
 
@@ -24,9 +25,11 @@ const spec = defineSpec({
   description: `
 Starts everything on 127.0.0.1 under one temp directory and prints the two commands to run: "login" (your browser
 opens the demo IdP, whose page lists its users) and "demo whoami", which calls the apid stand-in over mTLS with the
-new talosconfig context. alice is in talos-admins (os:admin), bob in talos-readers (os:reader), mallory in guests
+new talosconfig context; plus "kubectl auth whoami" against a kube-apiserver stand-in, with a kubeconfig that
+"kube setup" wrote, which works after the same login. alice is in talos-admins (os:admin), bob in talos-readers (os:reader), mallory in guests
 (no RBAC rule: refused). Passwords are the user names. Ctrl-C stops everything and deletes the temp directory.
---headless signs in by itself (a scripted browser) and exits 0 when the round trip worked. --talos-api runs the
+--headless signs in by itself (a scripted browser), runs kubectl when it is installed, and exits 0 when the round
+trip worked. --talos-api runs the
 recommended mode: the exchange server holds no CA and issues through a Talos API stand-in (gRPC over mutual TLS,
 trusting only os:admin client certificates, minting from the demo CA), as it would through a real cluster.`,
   flags: [
@@ -63,14 +66,17 @@ export const demoCommand = defineCommand(spec, async (ctx, { values, positionals
   }
   const dir = await Deno.makeTempDir({ prefix: "talosctl-oidc-demo-" });
   let stack: DemoStack | undefined;
+  let kube: DemoKube | undefined;
   try {
     // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
     const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
     stack = await withoutProviderWarnings(() => startDemoStack(dir, { talosApi: values["talos-api"] }));
-    printBanner(ctx, stack, values.headless);
+    kube = await startDemoKube(stack, ctx);
+    printBanner(ctx, stack, kube, values.headless);
     if (values.headless) {
       const id = await runHeadless(stack, user, ctx);
       ctx.stdio.stdout(describeIdentity(id));
+      ctx.stdio.stdout(await runDemoKubectl(kube, headlessEnv(stack, ctx)));
       return EXIT.OK;
     }
     await new Promise<void>((resolve) => {
@@ -81,6 +87,7 @@ export const demoCommand = defineCommand(spec, async (ctx, { values, positionals
     await forgetDemoTokens(ctx, stack);
     return EXIT.OK;
   } finally {
+    await kube?.[Symbol.asyncDispose]();
     await stack?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (!values.headless) ctx.stdio.stderr(`Removed ${dir}\n`);
@@ -94,7 +101,7 @@ function cliPrefix(cwd = Deno.cwd(), execPath = Deno.execPath()): string {
   return `${deno} run -A ${main}`;
 }
 
-function printBanner(ctx: CommandContext, s: DemoStack, headless: boolean): void {
+function printBanner(ctx: CommandContext, s: DemoStack, kube: DemoKube, headless: boolean): void {
   const cli = cliPrefix();
   const p = s.paths;
   const rel = (path: string) => (path.startsWith(p.dir) ? `$DEMO/${relative(p.dir, path)}` : path);
@@ -119,6 +126,8 @@ ${
       : `  Talos OS CA (Ed25519)     ${rel(p.talosSecrets)}
 `
   }  apid stand-in (mTLS)      ${s.apid.url}   trusts only the Talos CA; answers with your identity and roles
+  kube-apiserver stand-in   ${kube.api.url}   TLS; kube-apiserver's OIDC rules from the Talos patch
+                            that kube setup wrote to ${rel(kube.clusterDir)}; kubeconfig ${rel(kube.kubeconfig)}
 ${
     headless ? "\nSigning in headless (a scripted browser plays the user)...\n" : `
 1. Sign in. Your browser opens the demo IdP; its page lists the users (try alice, then bob and mallory):
@@ -128,6 +137,10 @@ ${
 2. Ask the apid stand-in who you are, with the context login just wrote:
 
     ${cli} demo whoami --talosconfig ${p.talosconfig}
+
+3. kubectl with the same sign-in, no second login (kube setup wrote the kubeconfig; kubectl runs kube token):
+
+    ${kube.whoami.join(" ")}
 
    To switch user: open ${s.idp.issuer}/session/end in the browser (signs you out of the demo IdP), run
     ${cli} logout --talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}

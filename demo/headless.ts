@@ -23,18 +23,18 @@ function demoLoginArgs(s: DemoStack): string[] {
   ];
 }
 
+/** The headless demo's environment: HOME and the token file under the demo's temp dir, no OS keychain. */
+export function headlessEnv(s: DemoStack, ctx: Pick<CommandContext, "env">): Record<string, string | undefined> {
+  return { ...ctx.env, HOME: s.paths.dir, XDG_CONFIG_HOME: join(s.paths.dir, "config"), TALOSCTL_OIDC_KEYCHAIN: "off" };
+}
+
 /**
  * Sign in as `user` through the demo IdP's real login page and write the context, then call apid with it.
  * Tokens are cached under the demo's temp dir (no OS keychain), so nothing outside it changes.
  * @throws {TalosOidcError} as login does (mallory: the server refuses, no RBAC rule matches).
  */
 export async function runHeadless(s: DemoStack, user: string, ctx: CommandContext): Promise<Identity> {
-  const env = {
-    ...ctx.env,
-    HOME: s.paths.dir,
-    XDG_CONFIG_HOME: join(s.paths.dir, "config"),
-    TALOSCTL_OIDC_KEYCHAIN: "off",
-  };
+  const env = headlessEnv(s, ctx);
   // A --browser-command marks the machine as able to show a browser; the scripted opener below replaces it.
   const args = [...demoLoginArgs(s), "--callback-port", "0", "--browser-command", "scripted-browser"];
   const input = toLoginInput(parseFlags(loginSpec, args, env));
