@@ -8,9 +8,7 @@
  * whole (temp file + hard link), so a half-written lock never looks stale.
  */
 
-import { hostname } from "node:os";
 import { TalosOidcError } from "../shared/errors.ts";
-import process from "node:process";
 
 export interface FileLockOptions {
   /** Give up after this long (default 15 s). */
@@ -173,11 +171,17 @@ async function pidAlive(pid: number): Promise<boolean> {
   }
   // /proc is closed to us (Deno wants --allow-all for it): signal 0 asks the kernel; only ESRCH means gone.
   try {
+    const { default: process } = await import("node:process"); // only here: it loads node's compat layer
     process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as { code?: string }).code !== "ESRCH";
   }
+}
+
+/** This machine's name (Deno's own call: node:os would load the node compat layer on every kube token run). */
+function hostname(): string {
+  return Deno.hostname();
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,7 +6,6 @@
  * expires later wins; a successful keychain write deletes the context's plaintext file entry.
  */
 
-import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -152,7 +151,12 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
     },
     async lock(key, lockOptions) {
       await Deno.mkdir(dirname(filePath), { recursive: true, mode: 0o700 });
-      const id = createHash("sha256").update(`${key.issuer}\n${key.clientId}\n${key.context}`).digest("hex");
+      // WebCrypto, not node:crypto: loading node:crypto costs every `kube token` run (kubectl's every command) ~15 ms.
+      const digest = await crypto.subtle.digest(
+        "SHA-256",
+        new TextEncoder().encode(`${key.issuer}\n${key.clientId}\n${key.context}`),
+      );
+      const id = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
       return await acquireFileLock(join(dirname(filePath), `refresh-${id.slice(0, 16)}`), {
         what: `token refresh for context "${key.context}"`,
         ...lockOptions,
