@@ -117,7 +117,7 @@ with --admin-group, a ClusterRoleBinding making that IdP group cluster-admin. Se
 const SIGN_IN_NAMES = new Set<string>(Object.values(SIGN_IN).map((f) => f.name));
 
 /** Build the command; tests inject the plugin command (a test process is not main.ts). */
-function createKubeSetupCommand(o: { self?: { command: string; args: string[] } } = {}) {
+export function createKubeSetupCommand(o: { self?: { command: string; args: string[] } } = {}) {
   return defineCommand(kubeSetupSpec, async (ctx, args) => {
     const v = args.values;
     const given: Record<string, GivenFlags[string]> = {};
