@@ -112,3 +112,18 @@ function execInfo(version: "v1" | "v1beta1", interactive: boolean): string {
     spec: { interactive },
   });
 }
+
+Deno.test("kube token when kubectl says interactive: one browser sign-in, then only the ExecCredential on stdout", async () => {
+  await using w = await startKubeWorld();
+  const { browserCommand } = await import("./helpers/cli.ts");
+  const r = await runCli([
+    ...["kube", "token", "--provider", w.login.idp.issuer, "--client-id", w.login.idp.clientId],
+    ...["--callback-port", "0", "--browser-command", browserCommand("walk", { user: "bob" })],
+  ], { home: w.login.home, env: { KUBERNETES_EXEC_INFO: execInfo("v1", true) } });
+  assertEquals(r.code, 0, r.stderr);
+  const credential = JSON.parse(r.stdout); // stdout parses whole: the browser prompt and progress went to stderr
+  assertEquals(credential.apiVersion, "client.authentication.k8s.io/v1");
+  const claims = JSON.parse(atob(credential.status.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  assertEquals(claims.email, "bob@example.com");
+  assertEquals(w.idpHits()["/auth"], 1, "one authorization request: one browser sign-in");
+});

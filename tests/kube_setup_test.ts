@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
-import { runCli } from "./helpers/cli.ts";
+import { browserCommand, runCli } from "./helpers/cli.ts";
 import { talosDocumentErrors } from "./helpers/talos_schema.ts";
 import { existingKubeconfig, startKubeWorld } from "./kube_fixture.ts";
 
@@ -103,4 +103,30 @@ Deno.test("kube setup with --profile writes --profile into the plugin's args, an
   assertEquals(exec.args.slice(exec.args.indexOf("kube")), ["kube", "token", "--profile", "lab"]);
   assertEquals(exec.env, [{ name: "TALOSCTL_OIDC_CLIENT_SECRET", value: "s3cret-value" }]);
   assert(!r.stderr.includes("s3cret-value") && !r.stdout.includes("s3cret-value"), "the secret is never printed");
+});
+
+Deno.test("with a profile, login --profile and kube setup --profile share one sign-in: kubectl works after the login", async () => {
+  await using w = await startKubeWorld();
+  const profileDir = join(w.login.home, ".config", "talosctl-oidc", "profiles");
+  await Deno.mkdir(profileDir, { recursive: true });
+  const ca = join(w.login.home, "server-ca.pem");
+  await Deno.writeTextFile(
+    join(profileDir, "lab.yaml"),
+    `provider: ${w.login.idp.issuer}\nclient_id: ${w.login.idp.clientId}\nserver: ${w.login.server.url}\n` +
+      `server_ca: ${ca}\ncontext_name: lab\nscopes: [openid, email, groups, offline_access]\n`,
+  );
+  const setup = await runCli(
+    ["kube", "setup", "--profile", "lab", "--kubeconfig", w.kubeconfig, "--output-dir", w.outputDir],
+    { home: w.login.home },
+  );
+  assertEquals(setup.code, 0, setup.stderr);
+  await w.applyPatch();
+  const walk = browserCommand("walk", { user: "alice" });
+  const login = await runCli(["login", "--profile", "lab", "--callback-port", "0", "--browser-command", walk], {
+    home: w.login.home,
+  });
+  assertEquals(login.code, 0, login.stderr);
+  const who = await w.kubectl("--context", "lab", "auth", "whoami", "-o", "json");
+  assertEquals(who.code, 0, who.stderr);
+  assertEquals(JSON.parse(who.stdout).status.userInfo.username, "oidc:alice@example.com");
 });
