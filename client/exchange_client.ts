@@ -5,9 +5,10 @@
 
 import { TalosOidcError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
+import { BodyTooLarge, readCapped } from "../shared/read_capped.ts";
 import type { ErrorBody, ExchangeRequest, ExchangeResponse } from "../shared/protocol.ts";
 import { certMatchesKey, type ClientKey } from "./csr.ts";
-import { type PinnedFetch, pinnedFetch } from "./pinned_fetch.ts";
+import { MAX_ANSWER_BYTES, type PinnedFetch, pinnedFetch } from "./pinned_fetch.ts";
 
 export interface ExchangeClientOptions {
   /** Base URL of the exchange server (checked with checkServerUrl). */
@@ -114,13 +115,21 @@ async function postExchange(
     signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]),
   };
   let res: Response;
+  let text: string;
   try {
     // --server-ca: exactly that CA (pinnedFetch); else the system's roots. Neither follows a redirect.
     res = pinned && url.protocol === "https:"
       ? await pinned(url, init)
       : await fetch(url, { ...init, redirect: "error" });
+    text = new TextDecoder().decode(await readCapped(res.body, MAX_ANSWER_BYTES, res.headers.get("content-length")));
   } catch (err) {
     if (signal.aborted) throw err;
+    if (err instanceof BodyTooLarge) {
+      throw new TalosOidcError("ERR_EXCHANGE", `the exchange server "${o.server.origin}" answered with too much data`, {
+        cause: err,
+        hint: "check that --server names a talosctl-oidc exchange server (an answer is a few KiB)",
+      });
+    }
     const tls = /certificate|tls|ssl|handshake|UnknownIssuer|altnames|self.signed|verify/i.test(causeChain(err));
     throw new TalosOidcError("ERR_EXCHANGE", `connecting to the exchange server "${o.server.origin}" failed`, {
       cause: err,
@@ -129,7 +138,6 @@ async function postExchange(
         : "check --server and that the server is running",
     });
   }
-  const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -157,6 +157,18 @@ Deno.test("exchangeForCertificate() refuses a certificate for another key", asyn
   assertMatch(err.message, /certificate for another key/);
 });
 
+Deno.test("exchangeForCertificate() stops reading an endless answer at 1 MiB and says the server sent too much", async () => {
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  await using s = olderServer(() =>
+    new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }), { status: 500 })
+  );
+  const err = await assertRejects(() =>
+    exchangeForCertificate({ server: s.url, logger: nullLogger, timeoutMs: 5_000 }, "t", undefined, signal)
+  );
+  assert(isTalosOidcError(err, "ERR_EXCHANGE"), String(err));
+  assertMatch(err.message, /answered with too much data/);
+});
+
 Deno.test("checkServerUrl() refuses http:// without --insecure and anything that is not a URL", () => {
   assertEquals(checkServerUrl("https://x.example", false).href, "https://x.example/");
   assertEquals(checkServerUrl("http://127.0.0.1:8080", true).protocol, "http:");

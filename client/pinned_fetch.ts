@@ -9,6 +9,7 @@
 import { X509Certificate } from "node:crypto";
 import https from "node:https";
 import { TalosOidcError } from "../shared/errors.ts";
+import { readCapped } from "../shared/read_capped.ts";
 
 export interface PinnedRequest {
   method?: string;
@@ -20,8 +21,8 @@ export interface PinnedRequest {
 /** A fetch for https:// URLs whose server must chain to the pinned CA bundle and name the URL's host. */
 export type PinnedFetch = (url: URL, init?: PinnedRequest) => Promise<Response>;
 
-/** Answers larger than this are cut off with an error (an exchange answer is a few KiB). */
-const MAX_ANSWER_BYTES = 1024 * 1024;
+/** Answers larger than this are refused with BodyTooLarge (an exchange answer is a few KiB). */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
  * A fetch trusting only the certificates in `caPem`. Redirects are not followed (a 3xx is returned as is).
@@ -45,23 +46,15 @@ export function pinnedFetch(caPem: string): PinnedFetch {
         agent: false,
         ...(init.signal ? { signal: init.signal } : {}),
       }, (res) => {
-        const chunks: Uint8Array[] = [];
-        let total = 0;
-        res.on("data", (chunk: Uint8Array) => {
-          total += chunk.byteLength;
-          if (total > MAX_ANSWER_BYTES) req.destroy(new RangeError(`the answer is over ${MAX_ANSWER_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on("end", () => {
+        readCapped(res, MAX_ANSWER_BYTES, res.headers["content-length"]).then((bytes) => {
           const headers = new Headers();
           for (const [k, v] of Object.entries(res.headers)) {
             for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
           }
           const status = res.statusCode ?? 502;
-          const body = status === 204 || status === 304 ? null : new Blob(chunks as BlobPart[]);
+          const body = status === 204 || status === 304 ? null : bytes as Uint8Array<ArrayBuffer>;
           resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers }));
-        });
-        res.on("error", reject);
+        }, reject);
       });
       req.on("error", reject);
       req.end(init.body);

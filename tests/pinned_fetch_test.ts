@@ -5,11 +5,16 @@ import { assertEquals, assertMatch, assertRejects, assertThrows } from "./helper
 import { isTalosOidcError } from "../shared/errors.ts";
 import { generateTlsCa, issueServerCert } from "../server/tls/self_signed.ts";
 import { pinnedFetch } from "../client/pinned_fetch.ts";
+import { BodyTooLarge } from "../shared/read_capped.ts";
 
 async function serve(sans: string[]) {
   const ca = await generateTlsCa(new Date());
   const leaf = await issueServerCert(ca, sans, new Date());
   const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    if (req.url === "/endless") {
+      const timer = setInterval(() => res.write(new Uint8Array(64 * 1024)), 1);
+      return void res.on("close", () => clearInterval(timer));
+    }
     let body = "";
     req.on("data", (c) => (body += c)).on("end", () => {
       res.writeHead(201, { "content-type": "text/plain", "x-seen": `${req.method} ${req.headers["x-test"]}` });
@@ -26,6 +31,11 @@ Deno.test("pinnedFetch() talks to a server of the pinned CA: method, headers and
   await using s = await serve(["127.0.0.1"]);
   const res = await pinnedFetch(s.caPem)(s.url, { method: "POST", headers: { "x-test": "yes" }, body: "hello" });
   assertEquals([res.status, res.headers.get("x-seen"), await res.text()], [201, "POST yes", "got hello"]);
+});
+
+Deno.test("pinnedFetch() stops reading an endless answer at 1 MiB", async () => {
+  await using s = await serve(["127.0.0.1"]);
+  await assertRejects(() => pinnedFetch(s.caPem)(new URL("/endless", s.url)), (e) => e instanceof BodyTooLarge);
 });
 
 Deno.test("pinnedFetch() refuses a server of another CA, and one whose certificate names another host", async () => {

@@ -1,5 +1,7 @@
 /** @module Small HTTP helpers for talking to the IdP: timeouts, a body cap, JSON parsing. */
 
+import { readCapped } from "../../shared/read_capped.ts";
+
 /** The fetch signature the OIDC modules take, so tests and custom CAs can swap it. */
 export type Fetch = typeof fetch;
 
@@ -28,7 +30,10 @@ function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
   return signal ? AbortSignal.any([signal, t]) : t;
 }
 
-/** Fetch `url` and read a capped body, parsing it as JSON when it is JSON. Network errors propagate. */
+/**
+ * Fetch `url` and read its body, parsing it as JSON when it is JSON. Network errors propagate, and so does
+ * BodyTooLarge (shared/read_capped.ts) for a body over MAX_IDP_BODY.
+ */
 export async function requestJson(
   url: string | URL,
   init: RequestInit,
@@ -41,7 +46,7 @@ export async function requestJson(
     signal: withTimeout(options.signal, options.timeoutMs ?? 15_000),
     headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
   });
-  const text = await readCapped(res, MAX_IDP_BODY);
+  const text = new TextDecoder().decode(await readCapped(res.body, MAX_IDP_BODY, res.headers.get("content-length")));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -60,31 +65,6 @@ export function postForm(url: string, form: Record<string, string | undefined>, 
     body: body.toString(),
     headers: { "content-type": "application/x-www-form-urlencoded" },
   }, options);
-}
-
-async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > max) throw new RangeError(`response body from ${res.url} is larger than ${max} bytes`);
-      chunks.push(value);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
 }
 
 /** A short, printable excerpt of a response body for error messages (no tokens: redacted by the logger too). */

@@ -1,6 +1,7 @@
 /** @module Bounded JSON GET for discovery and JWKS: a deadline, a body cap, no redirects, 200 only. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
+import { BodyTooLarge, readCapped } from "../../shared/read_capped.ts";
 
 export interface FetchJsonOptions {
   fetch: typeof fetch;
@@ -34,15 +35,16 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
       await res.body?.cancel();
       throw fail(`the server answered HTTP ${res.status}`);
     }
-    const bytes = await readCapped(res, options.maxBytes).catch((err) => {
-      throw err instanceof TalosOidcError ? err : fail(
-        controller.signal.aborted
+    const bytes = await readCapped(res.body, options.maxBytes, res.headers.get("content-length")).catch((err) => {
+      throw fail(
+        err instanceof BodyTooLarge
+          ? `the body is larger than ${options.maxBytes} bytes`
+          : controller.signal.aborted
           ? `the body did not arrive within ${options.timeoutMs} ms`
           : "reading the body failed",
         err,
       );
     });
-    if (bytes === undefined) throw fail(`the body is larger than ${options.maxBytes} bytes`);
     try {
       return JSON.parse(utf8.decode(bytes));
     } catch (err) {
@@ -51,34 +53,4 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The whole body, or undefined (and the stream cancelled) once it passes `max` bytes. */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > max) {
-    await res.body?.cancel();
-    return undefined;
-  }
-  if (res.body === null) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
