@@ -10,7 +10,8 @@ import { applyNamedProfile } from "../profiles.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
-import { isTokenExpired, jwtExpiry, tokenExpiry } from "../token_cache/token.ts";
+import { jwtExpiry } from "../../shared/jwt_payload.ts";
+import { isTokenExpired, tokenExpiry } from "../token_cache/token.ts";
 import { contextNameFlag, PROFILE_FLAG, serverCaFlag, serverFlag, talosconfigFlag, VERBOSE_FLAG } from "../flags.ts";
 
 export const statusSpec = defineSpec({

@@ -2,7 +2,7 @@
 
 import { nullLogger } from "../../shared/log.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
-import { jwtExpiry } from "../token_cache/token.ts";
+import { jwtExpiry } from "../../shared/jwt_payload.ts";
 import { type CheckResult, type DoctorInputs, humanDuration, ok, skip, warn } from "./types.ts";
 
 /** Bind 127.0.0.1:<port> for a moment: login's browser redirect lands there. */

@@ -8,7 +8,8 @@
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { FileLock } from "../file_lock.ts";
 import type { CachedToken, CacheKey } from "../types.ts";
-import { type IdTokenClaims, isIdTokenFresh, readIdTokenExpiry } from "../oidc/id_token.ts";
+import { type IdTokenClaims, isIdTokenFresh } from "../oidc/id_token.ts";
+import { jwtExpiry, jwtPayloadOrUndefined } from "../../shared/jwt_payload.ts";
 import type { TokenSet } from "../oidc/token_endpoint.ts";
 import type { SignInInput } from "./input.ts";
 import type { SignInRun } from "./run.ts";
@@ -96,7 +97,7 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
         d.logger.debug(`the cached ID token does not verify any more: ${err.message}`);
       }
     } else {
-      const exp = readIdTokenExpiry(cached.id_token);
+      const exp = jwtExpiry(cached.id_token);
       d.logger.info(`The cached ID token ${exp ? `expired at ${exp.toISOString()}` : "is unusable"}.`);
     }
   }
@@ -177,21 +178,12 @@ async function writeCache(run: SignInRun, key: CacheKey, t: TokenSet | Partial<C
 }
 
 function subjectOf(idToken: string): string | undefined {
-  return payloadOf(idToken)?.sub as string | undefined;
+  const sub = jwtPayloadOrUndefined(idToken)?.sub;
+  return typeof sub === "string" ? sub : undefined;
 }
 
 /** The claims of a cached token, unverified (see trustCachedIdToken); undefined unless `exp` and `sub` are there. */
 function unverifiedClaims(idToken: string): IdTokenClaims | undefined {
-  const p = payloadOf(idToken);
+  const p = jwtPayloadOrUndefined(idToken);
   return p && typeof p.exp === "number" && typeof p.sub === "string" ? p as unknown as IdTokenClaims : undefined;
-}
-
-function payloadOf(idToken: string): Record<string, unknown> | undefined {
-  try {
-    const b64 = idToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
-    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
-    return payload && typeof payload === "object" && !Array.isArray(payload) ? payload : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -6,6 +6,7 @@
 import type { JWTPayload } from "jose";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Clock } from "../../shared/clock.ts";
+import { jwtExpiry } from "../../shared/jwt_payload.ts";
 import type { Fetch } from "./http.ts";
 import { timingSafeEqual } from "./pkce.ts";
 
@@ -120,28 +121,8 @@ function describeJoseError(err: Error & { code?: string; claim?: string }): stri
   }
 }
 
-/**
- * The `exp` of an ID token, read without verifying it: only to decide whether a cached token is
- * worth sending (it is verified before it is sent). Undefined when the token is not a readable JWT.
- */
-export function readIdTokenExpiry(idToken: string): Date | undefined {
-  const part = idToken.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const json = JSON.parse(new TextDecoder().decode(decodeBase64Url(part)));
-    return typeof json.exp === "number" ? new Date(json.exp * 1000) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when a cached ID token still has more than the skew (and `marginSeconds`) left before `exp`. */
 export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = CLOCK_SKEW_SECONDS): boolean {
-  const exp = readIdTokenExpiry(idToken);
+  const exp = jwtExpiry(idToken);
   return exp !== undefined && exp.getTime() - marginSeconds * 1000 > now.getTime();
-}
-
-function decodeBase64Url(s: string): Uint8Array {
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(s.length / 4) * 4, "=");
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }

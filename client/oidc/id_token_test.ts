@@ -6,7 +6,8 @@ import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { fixedClock, systemClock } from "../../shared/clock.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { discoverProvider } from "./discovery.ts";
-import { createIdTokenVerifier, isIdTokenFresh, readIdTokenExpiry } from "./id_token.ts";
+import { createIdTokenVerifier, isIdTokenFresh } from "./id_token.ts";
+import { jwtExpiry } from "../../shared/jwt_payload.ts";
 
 async function setup() {
   const idp = await startTestIdp();
@@ -90,7 +91,7 @@ Deno.test("isIdTokenFresh() reads exp and keeps a skew margin", async () => {
   await using _ = idp;
   const now = Math.floor(Date.now() / 1000);
   const token = await idp.mint({ exp: now + 100 });
-  assertEquals(readIdTokenExpiry(token)?.getTime(), (now + 100) * 1000);
+  assertEquals(jwtExpiry(token)?.getTime(), (now + 100) * 1000);
   assert(isIdTokenFresh(token, new Date(now * 1000)));
   assert(!isIdTokenFresh(token, new Date((now + 80) * 1000)));
   assert(!isIdTokenFresh("not-a-jwt", new Date()));

@@ -45,19 +45,3 @@ export function isTokenExpired(token: CachedToken, now: Date, leewayMs = EXPIRY_
   const exp = tokenExpiry(token);
   return exp === null || now.getTime() > exp.getTime() - leewayMs;
 }
-
-/**
- * The `exp` of a compact JWT (e.g. the cached ID token), read without verifying it: only to decide whether to
- * refresh before sending it to the server, which verifies it. Null when absent or unreadable.
- */
-export function jwtExpiry(jwt: string | undefined): Date | null {
-  const payload = jwt?.split(".")[1];
-  if (!payload) return null;
-  try {
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-    const exp = JSON.parse(json).exp;
-    return typeof exp === "number" ? new Date(exp * 1000) : null;
-  } catch {
-    return null;
-  }
-}

@@ -1,0 +1,44 @@
+/**
+ * @module A JWT's claims read WITHOUT verifying anything: only to decide what to do next (is the cached token worth
+ * sending, which user did it name, what would RBAC say), never to trust. Verification lives in server/oidc/ (the
+ * exchange) and client/oidc/id_token.ts (before sending).
+ */
+
+import { Buffer } from "node:buffer";
+
+/**
+ * The payload of a compact JWS (RFC 7515 §7.1), unverified.
+ * @throws {SyntaxError} when `jwt` is not three base64url segments or its payload is not a JSON object; the message
+ * says which, and never quotes the token.
+ */
+export function decodeJwtPayload(jwt: string): Record<string, unknown> {
+  const parts = jwt.trim().split(".");
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) {
+    throw new SyntaxError("the token is not three base64url segments");
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(parts[1]!, "base64url")));
+  } catch {
+    throw new SyntaxError("the token payload is not UTF-8 JSON");
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    throw new SyntaxError("the token payload is not a JSON object");
+  }
+  return payload as Record<string, unknown>;
+}
+
+/** The payload of `jwt`, unverified, or undefined when there is none or it does not decode (see decodeJwtPayload). */
+export function jwtPayloadOrUndefined(jwt: string | undefined): Record<string, unknown> | undefined {
+  try {
+    return jwt === undefined ? undefined : decodeJwtPayload(jwt);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `exp` of `jwt`, unverified; undefined when absent, not a number, or the token does not decode. */
+export function jwtExpiry(jwt: string | undefined): Date | undefined {
+  const exp = jwtPayloadOrUndefined(jwt)?.exp;
+  return typeof exp === "number" ? new Date(exp * 1000) : undefined;
+}
