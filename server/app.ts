@@ -110,6 +110,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const ready = {
     [deps.issuer.backend === "local_ca" ? "ca" : "talos_api"]: backendReady,
     oidc: () => deps.verifier.ready(),
+    audit: () => {
+      const h = deps.audit.health();
+      return h.writable ? true : { ok: false, detail: `cannot be written since ${h.since}: ${h.error}` };
+    },
   };
   app.get("/readyz", readyzRoute({ checks: ready }));
   app.all("/readyz", methodNotAllowed("GET"));

@@ -48,6 +48,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   ERR_INTERNAL: 500,
   ERR_DISCOVERY: 503, // the IdP's discovery or keys could not be fetched: an outage upstream, worth a retry
   ERR_TALOS_API: 502,
+  ERR_AUDIT: 503, // the audit log cannot be written: no certificate is handed out until it can
 });
 
 /**
@@ -60,6 +61,7 @@ export interface ErrorFieldMap {
   /** The server asks the client to wait (the Retry-After header, RFC 9110 §10.2.3). */
   ERR_RATE_LIMITED: { readonly retryAfterSeconds?: number };
   ERR_DISCOVERY: { readonly retryAfterSeconds?: number };
+  ERR_AUDIT: { readonly retryAfterSeconds?: number };
   /** The WWW-Authenticate challenge to send with the 401 (RFC 6750 §3). */
   ERR_UNAUTHORIZED: { readonly challenge?: string };
   /** The methods the path answers (the Allow header, RFC 9110 §15.5.6). */

@@ -120,7 +120,7 @@ Deno.test("readyz is 503 until the issuer's keys are loaded, healthz stays 200",
   const notReady = await get(down, "/readyz");
   assertEquals([notReady.status, await notReady.json()], [503, {
     status: "not ready",
-    checks: { ca: true, oidc: false },
+    checks: { ca: true, oidc: false, audit: true },
   }]);
   assertEquals(await (await get(down, "/healthz")).text(), "ok");
   await using up = await startTestServer({ idp });

@@ -33,7 +33,7 @@ Deno.test("/exchange through the Talos API returns Talos's ca, crt and key uncha
   assertEquals(issued.length, 2);
   assertMatch(String(issued[0]!.cert_fingerprint), /^[0-9a-f]{64}$/);
   const ready = await t.request("/readyz");
-  assertEquals(ready, { status: 200, json: { status: "ready", checks: { talos_api: true, oidc: true } } });
+  assertEquals(ready, { status: 200, json: { status: "ready", checks: { talos_api: true, oidc: true, audit: true } } });
 });
 
 Deno.test("Talos down: 502 ERR_TALOS_API, cert_error naming endpoint and gRPC status, not ready; back up: issues again", async () => {
@@ -50,7 +50,7 @@ Deno.test("Talos down: 502 ERR_TALOS_API, cert_error naming endpoint and gRPC st
   assertMatch(String(error?.error), new RegExp(`^Talos API unavailable: ${t.talos.endpoint}: UNAVAILABLE: `));
   clock.advance(6000);
   const notReady = await t.request("/readyz");
-  assertEquals([notReady.status, notReady.json.checks], [503, { talos_api: false, oidc: true }]);
+  assertEquals([notReady.status, notReady.json.checks], [503, { talos_api: false, oidc: true, audit: true }]);
 
   await using back = await startTalosApiStandIn({ ca: t.ca, port: t.talos.port });
   const up = await t.request("/exchange", { id_token: token });

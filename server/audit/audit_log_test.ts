@@ -137,11 +137,13 @@ Deno.test("verifyAuditChain() finds an edited line and a removed line", async ()
   assertMatch(report.problems[0]!.message, /a line was removed/);
 });
 
-Deno.test("openAuditLog() delivers events to subscribers with a timestamp", async () => {
+Deno.test("openAuditLog() delivers events to subscribers with a timestamp once they are written", async () => {
   const seen: string[] = [];
   const log = await openAuditLog({ path: "-", stdout: () => {}, now: () => at });
   const off = log.subscribe((e) => seen.push(`${e.type}@${e.timestamp}`));
   log.write({ type: "rbac_denied", subject: "mallory" });
+  assertEquals(seen, [], "delivered once written, not before");
+  await log.committed();
   off();
   log.write({ type: "auth_success" });
   await log.close();

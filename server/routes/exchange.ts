@@ -39,6 +39,12 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     const base = { client_ip: c.var.clientIp, "request.id": c.var.requestId };
     c.header("Cache-Control", "no-store");
     const { idToken, csrPem } = await readJsonBody(c.req.raw);
+    // Fail closed: while the audit log cannot be written nothing is verified or signed. The refusal is counted in
+    // the log's audit_gap line, and committed() rejects with ERR_AUDIT (503) unless the log just recovered.
+    if (!audit.health().writable) {
+      audit.write({ type: "cert_error", ...base, error: "the audit log cannot be written" });
+      await audit.committed();
+    }
 
     let verified: VerifiedIdToken;
     try {
@@ -109,6 +115,7 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
       cert_fingerprint: cert.fingerprint,
       cert_serial: cert.serial,
     });
+    await audit.committed(); // no certificate leaves without its line: ERR_AUDIT (503) when it could not be written
     logger.info(`Issued ephemeral certificate (TTL: ${ttlText}, Roles: [${roles.join(" ")}])`, {
       request_id: c.var.requestId,
       subject: claims.sub,

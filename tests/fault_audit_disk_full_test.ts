@@ -1,0 +1,70 @@
+/** @module Fault: the audit log's disk runs full (a real tmpfs) under a live server; /exchange fails closed. */
+
+import { join } from "node:path";
+import { type CommandContext, runCommand } from "../shared/cli.ts";
+import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
+import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
+import { startTestIdp } from "./helpers/idp.ts";
+import { startTestServer } from "./helpers/server.ts";
+import { mountTmpfs } from "./helpers/tmpfs.ts";
+
+async function auditVerify(path: string): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const ctx: CommandContext = {
+    args: ["verify", path],
+    env: {},
+    signal: new AbortController().signal,
+    stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
+  };
+  return { code: await runCommand(auditCommand, ctx), out: out.join("") };
+}
+
+Deno.test("disk full: /exchange answers 503 ERR_AUDIT with no certificate, readyz says why, and it recovers alone", async () => {
+  await using idp = await startTestIdp();
+  await using fs = await mountTmpfs(32 * 1024);
+  const log = join(fs.path, "audit.log");
+  await using server = await startTestServer({ idp, config: { audit_log: log } });
+  const token = await idp.mint({ email: "alice@example.com" });
+  const ready = async () => {
+    const res = await fetch(`${server.url}/readyz`, { client: server.client });
+    return { status: res.status, json: await res.json() };
+  };
+
+  assertEquals((await server.exchange({ id_token: token })).status, 200);
+  await fs.fill();
+  // The audit file's last page still has room for a few lines: those exchanges succeed, with their lines.
+  let slack = 0;
+  while ((await server.exchange({ id_token: token })).status === 200) assert(++slack < 40, "the disk never ran full");
+  let refused = 1;
+  for (let i = 0; i < 30; i++) {
+    const r = await server.exchange({ id_token: token });
+    assertEquals([r.status, r.json.code, r.json.error], [503, "ERR_AUDIT", "audit log unavailable"]);
+    assert(!("cert" in r.json) && !("key" in r.json), "no certificate without its audit line");
+    assertEquals(r.headers.get("retry-after"), "30");
+    refused++;
+  }
+  const down = await ready();
+  assertEquals([down.status, down.json.status, down.json.checks.audit], [503, "not ready", false]);
+  assertMatch(down.json.details.audit, /^cannot be written since .*: No space left on device/);
+  assertEquals((await fetch(`${server.url}/healthz`, { client: server.client })).status, 200, "still alive");
+
+  await fs.free();
+  let waited = 0;
+  while ((await ready()).status !== 200) {
+    assert((waited += 25) < 5_000, "the audit log did not recover by itself");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const back = await server.exchange({ id_token: token });
+  assertEquals(back.status, 200);
+  await server.close();
+
+  const lines = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
+  const issued = lines.filter((l) => l.type === "cert_issued").length;
+  assertEquals(issued, 2 + slack, "one line per certificate handed out, none for the refused");
+  const gap = lines.find((l) => l.type === "audit_gap");
+  // The first refusal failed writing its cert_issued line (its auth_success went out a tick earlier); every later
+  // one was refused before its token was even verified, and counted as a cert_error.
+  assertEquals([gap.count, gap.counts.cert_issued, gap.counts.cert_error], [refused, 1, refused - 1]);
+  const verified = await auditVerify(log);
+  assertEquals([verified.code, verified.out.split("\n")[0]], [0, `OK: ${lines.length} lines, chain intact`]);
+});
