@@ -8,7 +8,7 @@
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { FileLock } from "../file_lock.ts";
 import type { CachedToken, CacheKey } from "../types.ts";
-import { type IdTokenClaims, isIdTokenFresh } from "../oidc/id_token.ts";
+import { type ClientIdTokenClaims, isIdTokenFresh } from "../oidc/id_token.ts";
 import { jwtExpiry, jwtPayloadOrUndefined } from "../../shared/jwt_payload.ts";
 import type { TokenSet } from "../oidc/token_endpoint.ts";
 import type { SignInInput } from "./input.ts";
@@ -17,7 +17,7 @@ import type { SignInRun } from "./run.ts";
 /** A verified ID token and where it came from. */
 export interface IdToken {
   idToken: string;
-  claims: IdTokenClaims;
+  claims: ClientIdTokenClaims;
   /** The cache, a refresh, or a fresh interactive sign-in. */
   source: "cache" | "refresh" | "login";
 }
@@ -183,7 +183,7 @@ function subjectOf(idToken: string): string | undefined {
 }
 
 /** The claims of a cached token, unverified (see trustCachedIdToken); undefined unless `exp` and `sub` are there. */
-function unverifiedClaims(idToken: string): IdTokenClaims | undefined {
+function unverifiedClaims(idToken: string): ClientIdTokenClaims | undefined {
   const p = jwtPayloadOrUndefined(idToken);
-  return p && typeof p.exp === "number" && typeof p.sub === "string" ? p as unknown as IdTokenClaims : undefined;
+  return p && typeof p.exp === "number" && typeof p.sub === "string" ? p as unknown as ClientIdTokenClaims : undefined;
 }

@@ -5,14 +5,14 @@
 
 import { isLoopbackHost } from "../../shared/issuer.ts";
 import { discoverProvider, type ProviderMetadata } from "../oidc/discovery.ts";
-import { createIdTokenVerifier, type IdTokenVerifier } from "../oidc/id_token.ts";
+import { type ClientIdTokenVerifier, createClientIdTokenVerifier } from "../oidc/id_token.ts";
 import type { LoginDeps } from "./deps.ts";
 import type { SignInInput } from "./input.ts";
 
 /** The IdP as one run sees it. */
 export interface Idp {
   metadata: ProviderMetadata;
-  verifier: IdTokenVerifier;
+  verifier: ClientIdTokenVerifier;
 }
 
 /**
@@ -59,7 +59,7 @@ export function createSignInRun(input: Readonly<SignInInput>, deps: LoginDeps): 
           allowPlainHttp: input.insecureProvider,
         });
         if (input.insecureProvider) warnPlainHttp(metadata, deps.logger);
-        const verifier = await createIdTokenVerifier({
+        const verifier = await createClientIdTokenVerifier({
           issuer: metadata.issuer,
           clientId: input.clientId,
           jwksUri: metadata.jwks_uri,

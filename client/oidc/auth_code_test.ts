@@ -9,12 +9,12 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { nullLogger } from "../../shared/log.ts";
 import { buildAuthorizationUrl, runAuthCodeFlow } from "./auth_code.ts";
 import { discoverProvider } from "./discovery.ts";
-import { createIdTokenVerifier } from "./id_token.ts";
+import { createClientIdTokenVerifier } from "./id_token.ts";
 
 async function setup() {
   const idp = await startTestIdp();
   const metadata = await discoverProvider(idp.issuer);
-  const verifier = await createIdTokenVerifier({
+  const verifier = await createClientIdTokenVerifier({
     issuer: metadata.issuer,
     clientId: idp.clientId,
     jwksUri: metadata.jwks_uri,

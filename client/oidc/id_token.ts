@@ -1,6 +1,16 @@
 /**
- * @module Client-side ID token checks (OIDC Core §3.1.3.7): signature against the IdP JWKS, iss, aud, azp,
- * exp, iat and the nonce of a fresh login, before the token is sent to the exchange server.
+ * @module The client's ID token check (OIDC Core §3.1.3.7) before a token is sent to the exchange server: signature
+ * against the IdP's JWKS (jose), iss, aud, azp, exp, iat, and the nonce of a fresh login or the sub of a refresh.
+ *
+ * The exchange server verifies every token again with its own verifier (server/oidc/verifier.ts), which decides.
+ * Where the two differ, on purpose:
+ * - The algorithms and the clock leeway are the server's (its default, which `serve` uses): a stricter client would
+ *   refuse a token the server takes (a laptop clock 30 s behind the IdP), a looser one would send tokens it refuses.
+ * - Only the client checks the nonce (only it knows the login's) and that a refreshed token keeps its `sub` (§12.2).
+ * - Only the server refuses access tokens (`typ`, `scope`), bounds `exp - iat` (max_token_age) and holds `iat` to
+ *   the leeway: those rules protect the certificate it issues, and the client would only repeat them.
+ * - The server reads the key itself (hand-written verifier, bench in tests/bench/verify_bench.ts); the client, which
+ *   checks a token or two per login, uses jose.
  */
 
 import type { JWTPayload } from "jose";
@@ -10,26 +20,23 @@ import { jwtExpiry } from "../../shared/jwt_payload.ts";
 import type { Fetch } from "./http.ts";
 import { timingSafeEqual } from "./pkce.ts";
 
-/** Asymmetric algorithms only: an HS* token signed with a shared secret is never accepted. */
-const ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
-];
+/**
+ * The server's allowlist (server/oidc/algorithms.ts DEFAULT_ALGORITHMS): asymmetric only, so an HS* token signed with
+ * a shared secret is never accepted; tests/id_token_rules_test.ts holds both sides to it.
+ */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
-/** Seconds of clock difference tolerated with the IdP (jose clockTolerance; PITFALLS: ≤ 60 s). */
-const CLOCK_SKEW_SECONDS = 30;
+/** Seconds of clock difference tolerated with the IdP for exp, nbf and iat: the server's leeway (60 s). */
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+/**
+ * A cached ID token is reused only with more than this left before `exp`: the original tool's early-expiry rule for
+ * its token cache (30 s), so the token does not expire on its way to the server.
+ */
+const FRESHNESS_MARGIN_SECONDS = 30;
 
 /** The claims the client reads from a verified ID token. */
-export interface IdTokenClaims {
+export interface ClientIdTokenClaims {
   iss: string;
   sub: string;
   aud: string | string[];
@@ -41,7 +48,7 @@ export interface IdTokenClaims {
   name?: string;
 }
 
-export interface IdTokenVerifierOptions {
+export interface ClientIdTokenVerifierOptions {
   issuer: string;
   clientId: string;
   jwksUri: string;
@@ -49,17 +56,19 @@ export interface IdTokenVerifierOptions {
   fetch?: Fetch;
 }
 
-export interface IdTokenVerifier {
+export interface ClientIdTokenVerifier {
   /**
    * Verify signature and claims. `nonce` is required for tokens from a fresh login (OIDC Core §3.1.3.7 #11)
    * and omitted for cached or refreshed ones (§12.2: a refreshed ID token carries no new nonce).
    * @throws {TalosOidcError} ERR_INVALID_TOKEN saying which check failed (never the token).
    */
-  verify(idToken: string, expect?: { nonce?: string; sub?: string }): Promise<IdTokenClaims>;
+  verify(idToken: string, expect?: { nonce?: string; sub?: string }): Promise<ClientIdTokenClaims>;
 }
 
 /** A verifier holding one remote JWKS (fetched on first use, refetched on an unknown kid by jose). */
-export async function createIdTokenVerifier(options: IdTokenVerifierOptions): Promise<IdTokenVerifier> {
+export async function createClientIdTokenVerifier(
+  options: ClientIdTokenVerifierOptions,
+): Promise<ClientIdTokenVerifier> {
   const jose = await import("jose");
   const jwks = jose.createRemoteJWKSet(new URL(options.jwksUri), {
     timeoutDuration: 15_000,
@@ -79,7 +88,7 @@ export async function createIdTokenVerifier(options: IdTokenVerifierOptions): Pr
           audience: options.clientId,
           algorithms: ALGORITHMS,
           requiredClaims: ["exp", "iat", "sub"],
-          clockTolerance: CLOCK_SKEW_SECONDS,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
           currentDate: options.clock.now(),
         }));
       } catch (err) {
@@ -98,7 +107,7 @@ export async function createIdTokenVerifier(options: IdTokenVerifierOptions): Pr
       if (expect.sub !== undefined && payload.sub !== expect.sub) {
         throw fail(`"sub" changed after a refresh (OIDC Core §12.2)`);
       }
-      return payload as unknown as IdTokenClaims;
+      return payload as unknown as ClientIdTokenClaims;
     },
   };
 }
@@ -121,8 +130,8 @@ function describeJoseError(err: Error & { code?: string; claim?: string }): stri
   }
 }
 
-/** True when a cached ID token still has more than the skew (and `marginSeconds`) left before `exp`. */
-export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = CLOCK_SKEW_SECONDS): boolean {
+/** True when a cached ID token still has more than `marginSeconds` (default 30 s) left before its `exp`. */
+export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = FRESHNESS_MARGIN_SECONDS): boolean {
   const exp = jwtExpiry(idToken);
   return exp !== undefined && exp.getTime() - marginSeconds * 1000 > now.getTime();
 }

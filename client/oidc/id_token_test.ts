@@ -6,13 +6,13 @@ import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { fixedClock, systemClock } from "../../shared/clock.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { discoverProvider } from "./discovery.ts";
-import { createIdTokenVerifier, isIdTokenFresh } from "./id_token.ts";
+import { createClientIdTokenVerifier, isIdTokenFresh } from "./id_token.ts";
 import { jwtExpiry } from "../../shared/jwt_payload.ts";
 
 async function setup() {
   const idp = await startTestIdp();
   const md = await discoverProvider(idp.issuer);
-  const verifier = await createIdTokenVerifier({
+  const verifier = await createClientIdTokenVerifier({
     issuer: md.issuer,
     clientId: idp.clientId,
     jwksUri: md.jwks_uri,
@@ -76,7 +76,12 @@ Deno.test("verify() judges expiry by the injected clock", async () => {
   await using _ = idp;
   const md = await discoverProvider(idp.issuer);
   const clock = fixedClock(new Date());
-  const v = await createIdTokenVerifier({ issuer: md.issuer, clientId: idp.clientId, jwksUri: md.jwks_uri, clock });
+  const v = await createClientIdTokenVerifier({
+    issuer: md.issuer,
+    clientId: idp.clientId,
+    jwksUri: md.jwks_uri,
+    clock,
+  });
   const token = await idp.mint();
   await v.verify(token);
   clock.advance(10 * 60_000);

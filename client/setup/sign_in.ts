@@ -9,7 +9,7 @@ import { runAuthCodeFlow } from "../oidc/auth_code.ts";
 import { LOGIN_TIMEOUT_MS, withDeadline } from "../oidc/deadline.ts";
 import { runDeviceFlow } from "../oidc/device_flow.ts";
 import type { ProviderMetadata } from "../oidc/discovery.ts";
-import { createIdTokenVerifier } from "../oidc/id_token.ts";
+import { createClientIdTokenVerifier } from "../oidc/id_token.ts";
 import type { TokenSet } from "../oidc/token_endpoint.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 
@@ -40,7 +40,7 @@ export interface SignedIn {
 
 /** Sign in once and verify the ID token exactly as login does (signature, iss, aud, azp, exp, nonce). */
 export async function signIn(o: SignInOptions): Promise<SignedIn> {
-  const verifier = await createIdTokenVerifier({
+  const verifier = await createClientIdTokenVerifier({
     issuer: o.metadata.issuer,
     clientId: o.clientId,
     jwksUri: o.metadata.jwks_uri,
