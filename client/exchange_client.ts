@@ -77,7 +77,7 @@ export async function exchangeForCertificate(
     clientKey = undefined;
     res = await post({ id_token: idToken });
   }
-  if (res.status !== 200) throw httpError(o.server, res.status, res.body, res.retryAfter);
+  if (res.status !== 200) throw httpError(o.server, res);
   const r = parseResponse(res.body);
   if (clientKey && r.key === undefined) {
     if (!certMatchesKey(r.cert, clientKey.spki)) {
@@ -99,6 +99,24 @@ interface RawResponse {
   status: number;
   body: unknown;
   retryAfter: string | null;
+  /** The server's X-Request-Id: the key to its log and audit lines for this request. */
+  requestId: string | null;
+}
+
+/**
+ * Check before signing in that the exchange server answers, over TLS it trusts (--server-ca or the system's roots):
+ * GET /healthz, which every version of the server answers with 200. Any HTTP answer counts as reachable.
+ * @throws {TalosOidcError} ERR_EXCHANGE as a failed exchange would (unreachable, TLS not trusted).
+ */
+export async function probeServer(
+  o: Omit<ExchangeClientOptions, "timeoutMs">,
+  signal: AbortSignal,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const pinned = o.serverCaPem ? pinnedFetch(o.serverCaPem) : undefined;
+  const url = new URL("healthz", o.server.href.endsWith("/") ? o.server : `${o.server.href}/`);
+  const { res } = await reach({ ...o, timeoutMs }, url, { method: "GET" }, pinned, signal);
+  o.logger.debug(`GET ${url.href}: HTTP ${res.status}`);
 }
 
 async function postExchange(
@@ -108,20 +126,50 @@ async function postExchange(
   signal: AbortSignal,
 ): Promise<RawResponse> {
   const url = new URL("exchange", o.server.href.endsWith("/") ? o.server : `${o.server.href}/`);
-  const init = {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]),
-  };
-  let res: Response;
-  let text: string;
+  const { res, text } = await reach(
+    o,
+    url,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    },
+    pinned,
+    signal,
+  );
+  let json: unknown;
   try {
-    // --server-ca: exactly that CA (pinnedFetch); else the system's roots. Neither follows a redirect.
-    res = pinned && url.protocol === "https:"
+    json = JSON.parse(text);
+  } catch {
+    json = text.slice(0, 200);
+  }
+  o.logger.debug(`POST ${url.href}: HTTP ${res.status} (request id ${res.headers.get("x-request-id") ?? "none"})`);
+  return {
+    status: res.status,
+    body: json,
+    retryAfter: res.headers.get("retry-after"),
+    requestId: res.headers.get("x-request-id"),
+  };
+}
+
+/** One request to the server and its answer (capped): --server-ca trusts exactly that CA, else the system's roots. */
+async function reach(
+  o: ExchangeClientOptions,
+  url: URL,
+  request: { method: string; headers?: Record<string, string>; body?: string },
+  pinned: PinnedFetch | undefined,
+  signal: AbortSignal,
+): Promise<{ res: Response; text: string }> {
+  const init = { ...request, signal: AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)]) };
+  try {
+    // Neither follows a redirect.
+    const res = pinned && url.protocol === "https:"
       ? await pinned(url, init)
       : await fetch(url, { ...init, redirect: "error" });
-    text = new TextDecoder().decode(await readCapped(res.body, MAX_ANSWER_BYTES, res.headers.get("content-length")));
+    const text = new TextDecoder().decode(
+      await readCapped(res.body, MAX_ANSWER_BYTES, res.headers.get("content-length")),
+    );
+    return { res, text };
   } catch (err) {
     if (signal.aborted) throw err;
     if (err instanceof BodyTooLarge) {
@@ -138,13 +186,6 @@ async function postExchange(
         : "check --server and that the server is running",
     });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text.slice(0, 200);
-  }
-  return { status: res.status, body: json, retryAfter: res.headers.get("retry-after") };
 }
 
 function mentionsCsrUnsupported(body: unknown): boolean {
@@ -163,12 +204,16 @@ const CODE_OF_ORIGINAL_TOOL_STATUS: Readonly<Record<number, string>> = {
   429: "ERR_RATE_LIMITED",
 };
 
-function httpError(server: URL, status: number, body: unknown, retryAfter: string | null): TalosOidcError {
+function httpError(server: URL, { status, body, retryAfter, requestId: header }: RawResponse): TalosOidcError {
   const b = body as Partial<ErrorBody> | string | undefined;
   const said = typeof b === "string" ? b : typeof b?.error === "string" ? b.error : "";
-  const requestId = typeof b === "object" && typeof b?.request_id === "string" ? ` (request id ${b.request_id})` : "";
+  // The header is on every answer of our server; the body's field only on its 5xx (and on other servers' maybe).
+  const requestId = header ?? (typeof b === "object" && typeof b?.request_id === "string" ? b.request_id : undefined);
   const sent = typeof b === "object" && typeof b?.code === "string" ? b.code : undefined;
   const serverCode = sent ?? CODE_OF_ORIGINAL_TOOL_STATUS[status];
+  const claims = typeof b === "object" && Array.isArray(b?.claims)
+    ? b.claims.filter((c): c is string => typeof c === "string")
+    : undefined;
   const hints: Record<string, string> = {
     ERR_INVALID_TOKEN: "the server did not accept your ID token: check that it trusts this --provider and --client-id",
     ERR_NO_ROLES: `ask the administrator of ${server.origin} to grant your user or groups a Talos role`,
@@ -177,8 +222,17 @@ function httpError(server: URL, status: number, body: unknown, retryAfter: strin
   };
   return new TalosOidcError(
     "ERR_EXCHANGE",
-    `the exchange server refused the request (HTTP ${status}): ${said || "no reason given"}${requestId}`,
-    { hint: serverCode ? hints[serverCode] : undefined, fields: { status, ...(serverCode ? { serverCode } : {}) } },
+    `the exchange server refused the request (HTTP ${status}): ${said || "no reason given"}` +
+      (requestId ? ` (request id ${requestId})` : ""),
+    {
+      hint: serverCode ? hints[serverCode] : undefined,
+      fields: {
+        status,
+        ...(serverCode ? { serverCode } : {}),
+        ...(requestId ? { requestId } : {}),
+        ...(claims ? { claims } : {}),
+      },
+    },
   );
 }
 

@@ -1,6 +1,13 @@
 /** @module Tests for the /exchange client: CSR mode against the real server, fallbacks, errors, URL checks. */
 
-import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "../tests/helpers/assert.ts";
 import { startTestIdp } from "../tests/helpers/idp.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
@@ -45,6 +52,20 @@ Deno.test("exchangeForCertificate() reports the server's refusal with its status
   assertEquals(bad.fields?.status, 401);
   assertEquals(bad.fields?.serverCode, "ERR_INVALID_TOKEN");
   assertMatch(bad.message, /HTTP 401\): invalid token/);
+});
+
+Deno.test("exchangeForCertificate() names the server's X-Request-Id in a refusal, the key to its audit line", async () => {
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp });
+  const o = { server: new URL(server.url), serverCaPem: server.tlsCaPem, logger: nullLogger };
+  const bad = await assertRejects(async () =>
+    exchangeForCertificate(o, await idp.mint({ aud: "x" }), undefined, signal)
+  );
+  assert(isTalosOidcError(bad, "ERR_EXCHANGE"));
+  const audited = server.audit.findLast((e) => e.type === "auth_failure")?.["request.id"];
+  assertEquals(typeof audited, "string");
+  assertEquals(bad.fields?.requestId, audited);
+  assertStringIncludes(bad.message, `(request id ${audited})`);
 });
 
 Deno.test("exchangeForCertificate() keeps the server's code and picks the hint by it, not by the status", async () => {

@@ -9,6 +9,16 @@ export interface CachedToken {
   expires_at?: string;
   issuer: string;
   client_id: string;
+  /**
+   * The scopes the tokens were requested with, sorted (absent in entries of older versions and the original tool):
+   * an entry is reused only for the same scopes, as asking for a scope later (`groups`) needs a new sign-in.
+   */
+  scopes?: string[];
+  /**
+   * When the exchange server granted the ID token of this entry no roles (RFC 3339). The ID token is dropped then;
+   * the next login says why it refreshes or signs in instead of silently sending the same claims again.
+   */
+  no_roles_at?: string;
 }
 
 export interface CacheKey {
@@ -16,6 +26,8 @@ export interface CacheKey {
   context: string;
   issuer: string;
   clientId: string;
+  /** The requested scopes, sorted and de-duplicated (recorded with the entry by put). */
+  scopes?: readonly string[];
 }
 
 export type CacheBackend = "keychain" | "file";

@@ -142,9 +142,8 @@ ${
 
     ${kube.whoami.join(" ")}
 
-   To switch user: open ${s.idp.issuer}/session/end in the browser (signs you out of the demo IdP), run
-    ${cli} logout --talosconfig ${p.talosconfig} --context-name ${DEMO_CONTEXT}
-   and repeat step 1.
+   To switch user (say bob, or mallory, whom no rule admits), repeat step 1 with --force: the demo IdP asks
+   again who signs in, although your browser is still signed in there.
 
 Ctrl-C stops the demo and deletes ${p.dir}.
 `

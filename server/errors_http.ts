@@ -44,6 +44,7 @@ function errorResponse(c: Context, err: TalosOidcError): Response {
   const error = status >= 500 ? PUBLIC_5XX[err.code] ?? "internal server error" : err.message;
   const body: ErrorBody = { error, code: err.code };
   if (status >= 500) body.request_id = (c.var as { requestId?: string }).requestId;
+  if (isTalosOidcError(err, "ERR_NO_ROLES") && err.fields?.claims) body.claims = [...err.fields.claims];
   for (const [name, value] of headersOf(err)) c.header(name, value);
   return c.json(body, status as ContentfulStatusCode);
 }

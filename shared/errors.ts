@@ -73,8 +73,18 @@ export interface ErrorFieldMap {
     readonly failures?: readonly { endpoint: string; status: string; detail: string }[];
     readonly detail?: string;
   };
-  /** The exchange server's HTTP status and its stable `code` from the response body, when it answered. */
-  ERR_EXCHANGE: { readonly status?: number; readonly serverCode?: string };
+  /** The claims (names or dotted paths, never values) the RBAC rules for the token's issuer read. */
+  ERR_NO_ROLES: { readonly claims?: readonly string[] };
+  /**
+   * The exchange server's HTTP status, its stable `code` from the response body, its X-Request-Id, and (for
+   * ERR_NO_ROLES) the claims its rules read, when it answered.
+   */
+  ERR_EXCHANGE: {
+    readonly status?: number;
+    readonly serverCode?: string;
+    readonly requestId?: string;
+    readonly claims?: readonly string[];
+  };
 }
 
 /** Each code's fields type: its ErrorFieldMap entry, `never` (no fields) for a code not listed there. */

@@ -30,4 +30,6 @@ export interface ErrorBody {
   error: string;
   code?: string;
   request_id?: string;
+  /** ERR_NO_ROLES only: the claims the server's RBAC rules read (names, never the values they look for). */
+  claims?: string[];
 }

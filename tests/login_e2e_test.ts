@@ -113,7 +113,11 @@ Deno.test("a user no RBAC rule admits is refused clearly, exit 1, and the talosc
   const r = await runCli(w.args("--browser-command", browserCommand("walk", { user: "mallory" })), { home: w.home });
   assertEquals(r.code, 1, r.stderr);
   assertStringIncludes(r.stderr, "error: the exchange server refused the request (HTTP 403): no roles assigned");
-  assertMatch(r.stderr, /hint: ask the administrator of https:\/\/127\.0\.0\.1:\d+ to grant/);
+  assertStringIncludes(
+    r.stderr,
+    `hint: the server's rules read the claim "groups"; your ID token (mallory@example.com)`,
+  );
+  assertMatch(r.stderr, /Otherwise ask the administrator of https:\/\/127\.0\.0\.1:\d+ to grant you a Talos role/);
   assertEquals(await Deno.readTextFile(w.talosconfig), EXISTING_TALOSCONFIG);
 });
 

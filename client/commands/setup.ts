@@ -29,6 +29,7 @@ import {
 import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS } from "../login/flags.ts";
 import { localServerPair } from "../login/input.ts";
 import { sleep } from "../login/deps.ts";
+import { normaliseScopes } from "../login/id_token.ts";
 
 const spec = defineSpec({
   name: "setup",
@@ -119,7 +120,8 @@ export function createSetupCommand(deps: SetupDeps = {}): Command<typeof spec.fl
     const report = await assessProvider(provider, ctx.signal, Boolean(clientSecret), v["insecure-provider"]);
     out(formatResults(report.lines).replace(/\n\n[^\n]*\n$/, "\n"));
     if (!report.usable) return EXIT.FAILURE;
-    const scopes = parsed.explicit.has("scopes") ? v.scopes : report.scopes;
+    const asked = parsed.explicit.has("scopes") ? v.scopes : report.scopes;
+    const scopes = asked.includes("openid") ? asked : ["openid", ...asked]; // as login asks (client/login/input.ts)
 
     ctx.stdio.stderr(`\nSigning in to ${report.metadata.issuer} once to see your ID token...\n`);
     const browser = deps.browser ?? createBrowserOpener({
@@ -147,7 +149,7 @@ export function createSetupCommand(deps: SetupDeps = {}): Command<typeof spec.fl
     });
     const contextName = v["context-name"];
     await createTokenCache({ env: ctx.env, logger }).put(
-      { context: contextName ?? "oidc", issuer: provider, clientId },
+      { context: contextName ?? "oidc", issuer: provider, clientId, scopes: normaliseScopes(scopes) },
       {
         issuer: provider,
         client_id: clientId,

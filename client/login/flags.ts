@@ -118,6 +118,11 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
     SIGN_IN.insecureProvider,
     { name: "nodes", type: "string", multiple: true, arg: "LIST", description: "nodes to set in the context" },
     { name: "watch", type: "boolean", description: "stay in the foreground and renew the certificate" },
+    {
+      name: "force",
+      type: "boolean",
+      description: "sign in afresh: ignore the certificate and cached tokens, and let the IdP ask who signs in",
+    },
     SIGN_IN.skipOpenBrowser,
     SIGN_IN.browserCommand,
     SIGN_IN.deviceCode,
@@ -129,6 +134,7 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
     "TALOSCTL_OIDC_PROVIDER=https://id.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\\n" +
     "    TALOSCTL_OIDC_SERVER=https://talos-oidc.example.com talosctl-oidc login --context-name prod --watch",
     "talosctl-oidc login ... --device-code            # on a machine without a browser",
+    "talosctl-oidc login ... --force                  # sign in again, e.g. as another account or with new scopes",
     "talosctl-oidc login ... --listen-address 127.0.0.1:18000 --skip-open-browser   # over ssh -L 18000:...",
   ],
 });

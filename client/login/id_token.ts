@@ -36,11 +36,24 @@ export interface IdTokenOptions {
    * kubectl runs `kube token` for every command: this keeps those runs off the network (kubelogin does the same).
    */
   trustCachedIdToken?: boolean;
+  /**
+   * `login --force`: use neither the cached ID token nor the refresh token; sign in interactively and ask the IdP to
+   * let the user sign in again or pick another account (auth_code.ts reauthPrompt).
+   */
+  fresh?: boolean;
 }
 
-/** The cache key: context, issuer and client (entries of another issuer or client are never reused). */
+/**
+ * The cache key: context, issuer, client and the requested scopes. Entries of another issuer or client are never
+ * reused, nor those requested with other scopes: adding a scope (`groups`) must bring a token that carries it.
+ */
 export function cacheKeyFor(o: Readonly<SignInInput>): CacheKey {
-  return { context: o.contextName, issuer: o.provider, clientId: o.clientId };
+  return { context: o.contextName, issuer: o.provider, clientId: o.clientId, scopes: normaliseScopes(o.scopes) };
+}
+
+/** Scopes sorted and de-duplicated, so that the same set in another order is the same key. */
+export function normaliseScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].sort();
 }
 
 /** Get a verified ID token under the cache lock: for callers that do nothing else under it. */
@@ -80,7 +93,7 @@ export async function lockTokenCache(run: SignInRun): Promise<FileLock> {
 export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Promise<IdToken> {
   const { input: o, deps: d } = run;
   const key = cacheKeyFor(o);
-  const cached = await readCache(run, key);
+  const cached = usableEntry(run, key, await readCache(run, key), options);
   if (cached?.id_token && !options.skipCachedIdToken) {
     if (isIdTokenFresh(cached.id_token, d.clock.now())) {
       const trusted = options.trustCachedIdToken ? unverifiedClaims(cached.id_token) : undefined;
@@ -129,7 +142,7 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
     }
   } else if (cached) {
     d.logger.debug("no refresh token cached");
-  } else {
+  } else if (!options.fresh) {
     d.logger.info("No cached token; signing in.");
   }
   if (!options.interactive) {
@@ -138,13 +151,55 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
     });
   }
   const { signInInteractively } = await import("./interactive.ts");
-  const tokens = await signInInteractively(run);
+  const tokens = await signInInteractively(run, { reauthenticate: options.fresh === true });
   await writeCache(run, key, tokens);
   if (!tokens.refresh_token) {
     d.logger.warn(`The IdP returned no refresh token: add "offline_access" to --scopes to renew without a browser.`);
   }
   const claims = await verifier.verify(tokens.id_token);
   return { idToken: tokens.id_token, claims, source: "login" };
+}
+
+/**
+ * Forget the cached ID token the exchange server granted no roles, and note when: the next run says why it does not
+ * send it again (the refresh token may bring new group memberships; `--force` signs in as someone else).
+ */
+export async function forgetRefusedIdToken(run: SignInRun): Promise<void> {
+  const key = cacheKeyFor(run.input);
+  const cached = await readCache(run, key);
+  if (!cached) return;
+  const { id_token: _dropped, ...rest } = cached;
+  await writeCache(run, key, { ...rest, no_roles_at: run.deps.clock.now().toISOString() });
+}
+
+/** The cached entry when this run may use it; says why not (other scopes, --force) or what it does instead. */
+function usableEntry(
+  { deps: d }: SignInRun,
+  key: CacheKey,
+  cached: CachedToken | null,
+  options: IdTokenOptions,
+): CachedToken | null {
+  if (options.fresh) {
+    d.logger.info("Signing in again (--force): not using the cached tokens.");
+    return null;
+  }
+  if (!cached) return null;
+  const wanted = key.scopes ?? [];
+  if (cached.scopes && normaliseScopes(cached.scopes).join(" ") !== wanted.join(" ")) {
+    d.logger.info(
+      `The cached tokens were requested with scopes "${cached.scopes.join(" ")}"; ` +
+        `signing in again for "${wanted.join(" ")}".`,
+    );
+    return null;
+  }
+  if (cached.no_roles_at) {
+    d.logger.info(
+      `The exchange server granted the ID token cached at ${cached.no_roles_at} no roles, so it is not sent again` +
+        (cached.refresh_token ? "; getting a new one with the refresh token" : "") +
+        ` (talosctl-oidc login --force signs in afresh, e.g. as another account).`,
+    );
+  }
+  return cached;
 }
 
 async function readCache(run: SignInRun, key: CacheKey): Promise<CachedToken | null> {
@@ -164,6 +219,7 @@ async function writeCache(run: SignInRun, key: CacheKey, t: TokenSet | Partial<C
     ...(t.id_token ? { id_token: t.id_token } : {}),
     ...(t.access_token ? { access_token: t.access_token } : {}),
     ...(t.refresh_token ? { refresh_token: t.refresh_token } : {}),
+    ...("no_roles_at" in t && t.no_roles_at ? { no_roles_at: t.no_roles_at } : {}),
     ...(expiresIn
       ? { expires_at: new Date(run.deps.clock.now().getTime() + expiresIn * 1000).toISOString() }
       : "expires_at" in t && t.expires_at

@@ -43,6 +43,8 @@ export interface LoginInput extends SignInInput {
   insecure: boolean;
   nodes: string[];
   watch: boolean;
+  /** --force: sign in afresh (no valid certificate, cached ID token or refresh token is used). */
+  force: boolean;
 }
 
 /** Parsed flags that include the SIGN_IN group (any command's that lists them). */
@@ -81,6 +83,7 @@ export function toLoginInput(p: ParsedArgs<typeof loginSpec.flags>): Readonly<Lo
     insecure: v.insecure,
     nodes: v.nodes,
     watch: v.watch,
+    force: v.force,
   });
 }
 

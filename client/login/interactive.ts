@@ -21,7 +21,10 @@ export function chooseDeviceFlow(o: Readonly<SignInInput>, platform: BrowserPlat
 }
 
 /** Sign in interactively and return verified tokens (ID token checked with this login's nonce). */
-export async function signInInteractively(run: SignInRun): Promise<VerifiedTokens> {
+export async function signInInteractively(
+  run: SignInRun,
+  options: { reauthenticate?: boolean } = {},
+): Promise<VerifiedTokens> {
   const { input: o, deps: d } = run;
   const { metadata, verifier } = await run.idp();
   const client = { clientId: o.clientId, clientSecret: o.clientSecret };
@@ -68,6 +71,7 @@ export async function signInInteractively(run: SignInRun): Promise<VerifiedToken
         listenAddresses: o.listenAddresses,
         redirectUrl: o.redirectUrl,
         ...(callbackTls ? { callbackTls } : {}),
+        ...(options.reauthenticate ? { reauthenticate: true } : {}),
         logger: d.logger,
         signal,
         verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),

@@ -7,15 +7,16 @@
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { generateClientKey } from "../csr.ts";
-import { checkServerUrl, exchangeForCertificate, type ExchangeResult } from "../exchange_client.ts";
+import { checkServerUrl, exchangeForCertificate, type ExchangeResult, probeServer } from "../exchange_client.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { type ClientCertInfo, parseClientCert, readContextCert } from "../talosconfig/cert.ts";
 import { readTalosconfig } from "../talosconfig/read.ts";
 import { writeContext } from "../talosconfig/write.ts";
 import type { LoginDeps } from "./deps.ts";
-import { type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
+import { forgetRefusedIdToken, type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
 import type { LoginInput } from "./input.ts";
+import { explainNoRoles, isNoRolesRefusal } from "./no_roles.ts";
 import { createSignInRun, type SignInRun } from "./run.ts";
 import { type Attempt, watchRenewals } from "./watch.ts";
 
@@ -60,34 +61,59 @@ export interface LoginResult {
 export async function runLogin(input: Readonly<LoginInput>, deps: LoginDeps): Promise<LoginResult> {
   const run: LoginRun = { ...createSignInRun(input, deps), input, target: await resolveTarget(input, deps) };
   const attempts: Attempt<LoginPass>[] = [];
+  // --force applies until one pass got a certificate: later renewals of --watch reuse what that sign-in cached.
+  let force = input.force;
+  const pass = async () => {
+    const p = await loginOnce(run, { force });
+    force = false;
+    return p;
+  };
   try {
-    if (input.watch) await watchRenewals(deps, () => loginOnce(run), attempts);
-    else attempts.push({ pass: await loginOnce(run) });
+    if (input.watch) await watchRenewals(deps, pass, attempts);
+    else attempts.push({ pass: await pass() });
   } catch (err) {
     if (!deps.signal.aborted) throw err;
   }
   return { attempts, interrupted: deps.signal.aborted };
 }
 
-/** One pass: lock → valid certificate → ID token → exchange → write. */
-async function loginOnce(run: LoginRun): Promise<LoginPass> {
+/**
+ * One pass: lock → valid certificate → ID token → exchange → write. With `force` (`login --force`) the certificate
+ * and the cached tokens are not used: a fresh interactive sign-in, where the IdP asks again who signs in.
+ */
+async function loginOnce(run: LoginRun, options: { force?: boolean } = {}): Promise<LoginPass> {
   const { input: o, deps: d, target: t } = run;
-  const early = await stillValidCert(run);
+  const force = options.force === true;
+  const early = force ? null : await stillValidCert(run);
   if (early) return valid(run, early);
   await using _lock = await lockTokenCache(run);
-  const after = await stillValidCert(run); // another login may have just finished
+  const after = force ? null : await stillValidCert(run); // another login may have just finished
   if (after) return valid(run, after);
+  // Before any sign-in: a server that is down or whose TLS is not trusted would waste the user's browser login.
+  await probeServer({ server: t.server, serverCaPem: t.serverCaPem, logger: d.logger }, d.signal);
 
-  let token = await obtainIdToken(run, { interactive: true });
+  let token = await obtainIdToken(run, { interactive: true, fresh: force });
   let result: ExchangeResult;
   try {
-    result = await exchange(run, token.idToken);
+    try {
+      result = await exchange(run, token.idToken);
+    } catch (err) {
+      // The server refused a cached token (e.g. its clock is ahead): refresh or sign in once, then try again.
+      if (!(token.source === "cache" && refusedToken(err))) throw err;
+      d.logger.info("The exchange server refused the cached ID token; getting a new one.");
+      token = await obtainIdToken(run, { interactive: true, skipCachedIdToken: true });
+      result = await exchange(run, token.idToken);
+    }
   } catch (err) {
-    // The server refused a cached token (e.g. its clock is ahead): refresh or sign in once, then try again.
-    if (!(token.source === "cache" && refusedToken(err))) throw err;
-    d.logger.info("The exchange server refused the cached ID token; getting a new one.");
-    token = await obtainIdToken(run, { interactive: true, skipCachedIdToken: true });
-    result = await exchange(run, token.idToken);
+    if (!isNoRolesRefusal(err)) throw err;
+    // Never send the same claims again without saying so (id_token.ts), and say which claim is missing.
+    await forgetRefusedIdToken(run);
+    throw explainNoRoles(err, {
+      server: t.server.origin,
+      user: userOf(token),
+      claims: token.claims as unknown as Record<string, unknown>,
+      scopes: o.scopes,
+    });
   }
   const cert = parseClientCert(result.cert, "certificate from the exchange server"); // a broken one is never written
   const written = await writeContext(t.talosconfigPath, o.contextName, {
@@ -140,7 +166,7 @@ interface Renewal {
 function renewed(run: LoginRun, { token, result, cert, talosconfigPath }: Renewal): LoginPass {
   const { input: o, deps: d } = run;
   run.browserTabs.earn(); // this renewal worked: the next failed refresh may open one tab again
-  const user = token.claims.email ?? token.claims.preferred_username ?? token.claims.sub;
+  const user = userOf(token);
   const key = result.keySource === "client" ? "made here" : "from server";
   d.logger.info(
     `Received a Talos client certificate for ${user} with roles [${cert.roles.join(", ")}], ` +
@@ -174,14 +200,19 @@ async function exchange({ deps: d, target: t }: LoginRun, idToken: string): Prom
   );
 }
 
+/** The signed-in user as login shows it: email, else preferred_username, else sub. */
+function userOf(token: IdToken): string {
+  return token.claims.email ?? token.claims.preferred_username ?? token.claims.sub;
+}
+
 /** The exchange server refused the ID token itself (its stable code, not the HTTP status, says so). */
 function refusedToken(err: unknown): boolean {
   return isTalosOidcError(err, "ERR_EXCHANGE") && err.fields?.serverCode === "ERR_INVALID_TOKEN";
 }
 
 /**
- * Check --server (refusing http:// without --insecure), read --server-ca and the callback's TLS pair, resolve the
- * talosconfig path: every configuration problem shows before anything goes over the network.
+ * Check --server (refusing http:// without --insecure), read --server-ca and the callback's TLS pair, resolve and
+ * parse the talosconfig: every configuration problem shows before anything goes over the network.
  */
 async function resolveTarget(o: Readonly<LoginInput>, d: LoginDeps): Promise<LoginTarget> {
   const server = checkServerUrl(o.server, o.insecure);
@@ -203,9 +234,7 @@ async function resolveTarget(o: Readonly<LoginInput>, d: LoginDeps): Promise<Log
   if (o.localServerCert && o.localServerKey) {
     await loadCallbackTls({ cert: o.localServerCert, key: o.localServerKey }, d.env, d.clock.now());
   }
-  return {
-    server,
-    ...(serverCaPem ? { serverCaPem } : {}),
-    talosconfigPath: resolveTalosconfigPath(o.talosconfig, d.env),
-  };
+  const talosconfigPath = resolveTalosconfigPath(o.talosconfig, d.env);
+  await readTalosconfig(talosconfigPath); // a broken file is refused now, not after the sign-in (it is never written)
+  return { server, ...(serverCaPem ? { serverCaPem } : {}), talosconfigPath };
 }

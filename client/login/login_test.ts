@@ -64,7 +64,10 @@ Deno.test("login --watch backs off on errors and opens at most one browser tab, 
     },
   });
   h.deps.loginTimeoutMs = 50;
-  const o = loginInput(idp, { url: "https://127.0.0.1:9" }, home.path, "--watch");
+  await using server = await startTestServer({ idp, clock });
+  const caFile = join(home.path, "ca.pem");
+  await Deno.writeTextFile(caFile, server.tlsCaPem!);
+  const o = loginInput(idp, server, home.path, "--watch", "--server-ca", caFile);
   const result = await runLogin(o, h.deps);
   assertEquals(h.opened.length, 1);
   assertEquals(slept, [10_000, 20_000, 40_000]);

@@ -18,6 +18,8 @@ export interface AuthCodeFlowOptions {
   scopes: string[];
   listenAddresses: string[];
   redirectUrl?: string;
+  /** Ask the IdP to sign the user in again or let them pick an account (`login --force`): see reauthPrompt. */
+  reauthenticate?: boolean;
   /** Serve the loopback callback over TLS (https:// redirect URI). */
   callbackTls?: CallbackTls;
   /** Show or open the authorization URL (browser opener, printed URL, spinner). */
@@ -35,7 +37,15 @@ export type VerifiedTokens = TokenSet & { id_token: string };
 /** Build the authorization request URL (RFC 6749 §4.1.1 + PKCE + nonce). */
 export function buildAuthorizationUrl(
   metadata: ProviderMetadata,
-  p: { clientId: string; redirectUri: string; scopes: string[]; state: string; nonce: string; challenge: string },
+  p: {
+    clientId: string;
+    redirectUri: string;
+    scopes: string[];
+    state: string;
+    nonce: string;
+    challenge: string;
+    reauthenticate?: boolean;
+  },
 ): string {
   const url = new URL(metadata.authorization_endpoint);
   url.searchParams.set("response_type", "code");
@@ -46,12 +56,30 @@ export function buildAuthorizationUrl(
   url.searchParams.set("nonce", p.nonce);
   url.searchParams.set("code_challenge", p.challenge);
   url.searchParams.set("code_challenge_method", "S256");
+  // prompt is a space-separated list (OIDC Core §3.1.2.1): a fresh sign-in, and consent for a refresh token.
+  const prompt: string[] = p.reauthenticate ? [reauthPrompt(metadata)].filter((x) => x !== undefined) : [];
   if (p.scopes.includes("offline_access")) {
     // As the original tool: OIDC Core §11 asks for prompt=consent with offline_access; Google wants access_type.
     url.searchParams.set("access_type", "offline");
-    url.searchParams.set("prompt", "consent");
+    prompt.push("consent");
   }
+  if (prompt.length > 0) url.searchParams.set("prompt", prompt.join(" "));
   return url.href;
+}
+
+/**
+ * The `prompt` value that makes the IdP ask who is signing in instead of reusing its session (OIDC Core §3.1.2.1):
+ * `select_account` where the IdP advertises it (the user picks or adds an account), else `login` (sign in again).
+ * An IdP whose `prompt_values_supported` lists neither gets none (it would refuse the request). Without the list,
+ * `login`, the value OIDC Core defines for this, except at Google, which documents only none, consent and
+ * select_account and refuses others.
+ */
+export function reauthPrompt(metadata: ProviderMetadata): "select_account" | "login" | undefined {
+  const supported = metadata.prompt_values_supported;
+  if (supported) {
+    return supported.includes("select_account") ? "select_account" : supported.includes("login") ? "login" : undefined;
+  }
+  return new URL(metadata.issuer).hostname === "accounts.google.com" ? "select_account" : "login";
 }
 
 /**
@@ -79,6 +107,7 @@ export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedT
       state,
       nonce,
       challenge: pkce.challenge,
+      ...(o.reauthenticate ? { reauthenticate: true } : {}),
     });
     await o.presentUrl(url);
     const params = await server.wait(o.signal);

@@ -7,7 +7,7 @@ import { denyLogin } from "../../tests/helpers/cli.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { nullLogger } from "../../shared/log.ts";
-import { buildAuthorizationUrl, runAuthCodeFlow } from "./auth_code.ts";
+import { buildAuthorizationUrl, reauthPrompt, runAuthCodeFlow } from "./auth_code.ts";
 import { discoverProvider } from "./discovery.ts";
 import { createClientIdTokenVerifier } from "./id_token.ts";
 
@@ -96,4 +96,21 @@ Deno.test("buildAuthorizationUrl() asks for consent and offline access only with
   assertEquals(online.searchParams.get("scope"), "openid");
   const offline = new URL(buildAuthorizationUrl(md, { ...p, scopes: ["openid", "offline_access"] }));
   assertEquals(offline.searchParams.get("prompt"), "consent");
+});
+
+Deno.test("reauthPrompt() picks select_account or login by the IdP's prompt_values_supported, none it lacks", async () => {
+  await using idp = await startTestIdp();
+  const md = await discoverProvider(idp.issuer);
+  // oidc-provider does not advertise its prompt values (as Google, Dex, Entra ID): OIDC Core's "login" then.
+  assertEquals(md.prompt_values_supported, undefined);
+  assertEquals(reauthPrompt(md), "login");
+  const p = { clientId: "c", redirectUri: "http://127.0.0.1:1/callback", state: "s", nonce: "n", challenge: "x" };
+  const forced = new URL(buildAuthorizationUrl(md, { ...p, scopes: ["openid"], reauthenticate: true }));
+  assertEquals(forced.searchParams.get("prompt"), "login");
+  const both = new URL(buildAuthorizationUrl(md, { ...p, scopes: ["openid", "offline_access"], reauthenticate: true }));
+  assertEquals(both.searchParams.get("prompt"), "login consent");
+  assertEquals(reauthPrompt({ ...md, prompt_values_supported: ["none", "login", "select_account"] }), "select_account");
+  assertEquals(reauthPrompt({ ...md, prompt_values_supported: ["none", "consent"] }), undefined);
+  // Google documents only none, consent and select_account, and does not advertise them.
+  assertEquals(reauthPrompt({ ...md, issuer: "https://accounts.google.com" }), "select_account");
 });

@@ -13,6 +13,8 @@ export interface ProviderMetadata {
   device_authorization_endpoint?: string;
   revocation_endpoint?: string;
   code_challenge_methods_supported?: string[];
+  /** The `prompt` values the IdP supports (OpenID Connect Prompt Create 1.0 §4.1 registers the field). */
+  prompt_values_supported?: string[];
 }
 
 export interface DiscoveryOptions extends HttpOptions {
@@ -91,6 +93,7 @@ export async function discoverProvider(issuer: string, options: DiscoveryOptions
     if (typeof doc[field] === "string") checkProviderUrl(doc[field], `provider's ${field}`, options.allowPlainHttp);
   }
   const methods = doc.code_challenge_methods_supported;
+  const prompts = doc.prompt_values_supported;
   return Object.freeze({
     issuer: doc.issuer as string,
     authorization_endpoint: doc.authorization_endpoint as string,
@@ -101,5 +104,6 @@ export async function discoverProvider(issuer: string, options: DiscoveryOptions
       : {}),
     ...(typeof doc.revocation_endpoint === "string" ? { revocation_endpoint: doc.revocation_endpoint } : {}),
     ...(Array.isArray(methods) ? { code_challenge_methods_supported: methods.map(String) } : {}),
+    ...(Array.isArray(prompts) ? { prompt_values_supported: prompts.map(String) } : {}),
   });
 }

@@ -24,9 +24,10 @@ export function parseToken(value: unknown): CachedToken | null {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
   const t = v as Record<string, unknown>;
   if (typeof t.issuer !== "string" || typeof t.client_id !== "string") return null;
-  for (const k of ["access_token", "refresh_token", "id_token", "expires_at"]) {
+  for (const k of ["access_token", "refresh_token", "id_token", "expires_at", "no_roles_at"]) {
     if (t[k] !== undefined && t[k] !== null && typeof t[k] !== "string") return null;
   }
+  if (t.scopes !== undefined && !(Array.isArray(t.scopes) && t.scopes.every((x) => typeof x === "string"))) return null;
   return t as unknown as CachedToken;
 }
 

@@ -115,7 +115,12 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
       return best(await entries(context));
     },
     async put(key, token) {
-      const value: CachedToken = { ...token, issuer: key.issuer, client_id: key.clientId };
+      const value: CachedToken = {
+        ...token,
+        issuer: key.issuer,
+        client_id: key.clientId,
+        ...(key.scopes ? { scopes: [...key.scopes] } : {}),
+      };
       if (await usable()) {
         try {
           await keychain!.set(key.context, serializeToken(value));

@@ -119,12 +119,14 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
 
   return Object.freeze({
     map(claims: Record<string, unknown>, issuer: string): RbacDecision {
-      if (compiled.length === 0) return { roles: [...defaults], matched: [] };
+      if (compiled.length === 0) return { roles: [...defaults], matched: [], claims: [] };
       const granted = new Set<string>();
       const matched: number[] = [];
+      const read = new Set<string>();
       const iss = typeof issuer === "string" ? issuer : "";
       for (const rule of compiled) {
         if (rule.issuer !== undefined && !sameIssuer(rule.issuer, iss)) continue;
+        read.add(rule.claim);
         const hit = claimValues(safeResolve(claims, rule.claim), rule.split).find(rule.test);
         if (hit === undefined) continue;
         matched.push(rule.index);
@@ -133,9 +135,9 @@ export function compileRbac(rules: RbacRule[], options: CompileRbacOptions): Rol
       }
       if (matched.length === 0) {
         log.debug("rbac no rule matched; using default roles", { roles: defaults });
-        return { roles: [...defaults], matched };
+        return { roles: [...defaults], matched, claims: [...read] };
       }
-      return { roles: sortRoles(granted), matched };
+      return { roles: sortRoles(granted), matched, claims: [...read] };
     },
   });
 }

@@ -23,13 +23,14 @@ function map(rules: RbacRule[], claims: Record<string, unknown> = ALICE, issuer 
 }
 
 Deno.test("compileRbac() with no rules returns the default roles", () => {
-  assertEquals(map([], ALICE, ISS, ["os:reader"]), { roles: ["os:reader"], matched: [] });
+  assertEquals(map([], ALICE, ISS, ["os:reader"]), { roles: ["os:reader"], matched: [], claims: [] });
 });
 
 Deno.test("compileRbac() exact rule on an array claim grants its roles", () => {
   assertEquals(map([{ claim: "groups", value: "talos-admins", roles: ["os:admin"] }]), {
     roles: ["os:admin"],
     matched: [0],
+    claims: ["groups"],
   });
 });
 
@@ -48,7 +49,11 @@ Deno.test("compileRbac() follows dotted paths and literal dotted claim names", (
     { claim: "resource_access.talos.roles", value: "backup", roles: ["os:etcd:backup"] },
     { claim: "https://example.com/groups", value: "sre", roles: ["os:reader"] },
   ];
-  assertEquals(map(rules), { roles: ["os:etcd:backup", "os:operator", "os:reader"], matched: [0, 1, 2] });
+  assertEquals(map(rules), {
+    roles: ["os:etcd:backup", "os:operator", "os:reader"],
+    matched: [0, 1, 2],
+    claims: ["realm_access.roles", "resource_access.talos.roles", "https://example.com/groups"],
+  });
 });
 
 Deno.test("compileRbac() glob and regex rules are anchored", () => {
@@ -64,7 +69,7 @@ Deno.test("compileRbac() unions every matching rule, sorted and de-duplicated", 
     { claim: "groups", value: "nobody", roles: ["os:admin"] },
     { claim: "groups", value: "talos-admins", roles: ["os:reader", "os:operator"] },
   ];
-  assertEquals(map(rules), { roles: ["os:operator", "os:reader"], matched: [0, 2] });
+  assertEquals(map(rules), { roles: ["os:operator", "os:reader"], matched: [0, 2], claims: ["groups"] });
 });
 
 Deno.test("compileRbac() restricts a rule to its issuer, ignoring trailing slashes", () => {
@@ -73,9 +78,21 @@ Deno.test("compileRbac() restricts a rule to its issuer, ignoring trailing slash
   assertEquals(map([rule], ALICE, "https://other.example.com").roles, []);
 });
 
+Deno.test("compileRbac() names the claims read by the rules of the token's issuer only, never their values", () => {
+  const rules: RbacRule[] = [
+    { claim: "groups", value: "talos-admins", roles: ["os:admin"] },
+    { claim: "roles", value: "secret-value", roles: ["os:admin"], issuer: "https://other.example.com" },
+    { claim: "realm_access.roles", value: "talos", roles: ["os:reader"] },
+    { claim: "groups", value: "talos-readers", roles: ["os:reader"] },
+  ];
+  const d = map(rules, { sub: "mallory", groups: ["guests"] });
+  assertEquals(d, { roles: [], matched: [], claims: ["groups", "realm_access.roles"] });
+  assertEquals(JSON.stringify(d).includes("talos-admins"), false);
+});
+
 Deno.test("compileRbac() denies when no rule matches and the default roles are empty", () => {
   const d = map([{ claim: "groups", value: "talos-admins", roles: ["os:admin"] }], { sub: "mallory", groups: ["x"] });
-  assertEquals(d, { roles: [], matched: [] });
+  assertEquals(d, { roles: [], matched: [], claims: ["groups"] });
 });
 
 Deno.test("compileRbac() falls back to the default roles when rules exist but none matches", () => {
@@ -87,6 +104,7 @@ Deno.test("compileRbac() a matching rule with empty roles grants nothing", () =>
   assertEquals(map([{ claim: "groups", value: "devs", roles: [] }], ALICE, ISS, ["os:reader"]), {
     roles: [],
     matched: [0],
+    claims: ["groups"],
   });
 });
 
@@ -166,5 +184,5 @@ Deno.test("compileRbac() matches a role map claim by its keys (Zitadel project r
     { claim: "urn:zitadel:iam:org:project:roles", value: "talos-admin", roles: ["os:admin"] },
     { claim: "urn:zitadel:iam:org:project:roles", value: "talos-reader", roles: ["os:reader"] },
   ];
-  assertEquals(map(rules, claims), { roles: ["os:admin"], matched: [0] });
+  assertEquals(map(rules, claims), { roles: ["os:admin"], matched: [0], claims: [rules[0]!.claim] });
 });

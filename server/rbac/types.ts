@@ -23,6 +23,11 @@ export interface RbacDecision {
   roles: string[];
   /** Indexes (into the rule list) of the rules that matched. */
   matched: number[];
+  /**
+   * The claims (names or dotted paths) the rules that apply to this issuer read, in rule order, de-duplicated.
+   * Names only, never the values the rules look for: a refused client may be told which claim to bring.
+   */
+  claims: string[];
 }
 
 export interface RoleMapper {

@@ -66,11 +66,12 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
 
     deps.subjectLimiter?.check(c, claims.sub, claims.iss);
 
-    const mapped = deps.roleMapper ? deps.roleMapper.map(claims, claims.iss).roles : config.roles;
-    const roles = normaliseRoles(mapped).filter(isIssuableRole);
+    const decision = deps.roleMapper?.map(claims, claims.iss);
+    const roles = normaliseRoles(decision ? decision.roles : config.roles).filter(isIssuableRole);
     if (roles.length === 0) {
       audit.write({ type: "rbac_denied", ...who, error: MESSAGES.noRoles });
-      throw new TalosOidcError("ERR_NO_ROLES", MESSAGES.noRoles);
+      // The names of the claims the rules read (never their values) let the client say which claim to bring.
+      throw new TalosOidcError("ERR_NO_ROLES", MESSAGES.noRoles, { fields: { claims: decision?.claims ?? [] } });
     }
 
     const now = deps.clock.now();

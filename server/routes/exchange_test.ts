@@ -178,9 +178,11 @@ Deno.test("POST /exchange maps groups to roles with RBAC rules and answers 403 w
     assertEquals(subjectOf((await both.json()).cert), "O=os:admin\nO=os:reader\nCN=alice");
     const mallory = await t.exchange({ id_token: await idp.mint({ sub: "mallory", groups: ["guests"] }) });
     assertEquals(mallory.status, 403);
+    // The 403 names the claim the rules read (so the client can say which claim to bring), never a rule's value.
     assertEquals(await mallory.json(), {
       error: "no roles assigned - user does not match any RBAC rules",
       code: "ERR_NO_ROLES",
+      claims: ["groups"],
     });
     assertEquals(t.audit.at(-1)?.type, "rbac_denied");
     assertEquals(t.audit.at(-1)?.subject, "mallory");

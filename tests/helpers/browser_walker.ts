@@ -76,21 +76,56 @@ function formAction(html: string, base: URL): { action: URL; fields: Record<stri
  * Follow an authorization URL through the test IdP's login page to the redirect target. `callbackCaPem`: a CA to
  * trust besides the system's (an https:// loopback callback with a self-signed certificate).
  */
-export async function walkLogin(
+export function walkLogin(
   authUrl: string,
   user = "alice",
   password = user,
   callbackCaPem?: string,
 ): Promise<WalkResult> {
+  return walkWith(new CookieJar(), authUrl, user, password, callbackCaPem);
+}
+
+/** A browser that keeps its cookies between logins, so the IdP's session outlives one sign-in (as a real one's). */
+export interface BrowserSession {
+  /** Follow `authUrl`, signing in as `user` only if the IdP shows its login page; `loginPages` counts those. */
+  walk(authUrl: string, user?: string): Promise<WalkResult>;
+  /** How many times the IdP showed its sign-in page. */
+  readonly loginPages: number;
+}
+
+export function browserSession(): BrowserSession {
   const jar = new CookieJar();
+  let loginPages = 0;
+  return {
+    walk: (url, user = "alice") => walkWith(jar, url, user, user, undefined, () => loginPages++),
+    get loginPages() {
+      return loginPages;
+    },
+  };
+}
+
+async function walkWith(
+  jar: CookieJar,
+  authUrl: string,
+  user: string,
+  password: string,
+  callbackCaPem?: string,
+  onLoginPage?: () => void,
+): Promise<WalkResult> {
   using client = callbackCaPem ? Deno.createHttpClient({ caCerts: [callbackCaPem] }) : undefined;
   const opt = client ? { client } : {};
   let page = await go(jar, authUrl, opt);
-  for (let step = 0; step < 5 && /\/interaction\//.test(page.url.pathname); step++) {
+  for (let step = 0; step < 6; step++) {
     const f = formAction(page.body, page.url);
     if (!f) break;
-    const form = new URLSearchParams({ ...f.fields, login: user, password });
-    page = await go(jar, f.action.href, { method: "POST", body: form.toString(), ...opt });
+    if (/\/interaction\//.test(page.url.pathname)) {
+      onLoginPage?.();
+      const form = new URLSearchParams({ ...f.fields, login: user, password });
+      page = await go(jar, f.action.href, { method: "POST", body: form.toString(), ...opt });
+    } else if (/document\.forms\[0\]\.submit\(\)/.test(page.body)) {
+      // A page that submits itself with script (the IdP ends the old session when another user signs in over it).
+      page = await go(jar, f.action.href, { method: "POST", body: new URLSearchParams(f.fields).toString(), ...opt });
+    } else break;
   }
   return { finalUrl: page.url.href, status: page.res.status, body: page.body };
 }
