@@ -56,13 +56,27 @@ Deno.test({
   async fn() {
     await using home = await makeHome();
     await using idp = await startTestIdp({ host: LAN });
+    // An exchange server that passes login's pre-flight (/healthz) and then refuses: the sign-in happened first.
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req) =>
+        new URL(req.url).pathname === "/healthz"
+          ? new Response("ok")
+          : Response.json({ error: "not here", code: "ERR_INTERNAL" }, { status: 503 }),
+    );
     const r = await runCli([
       "login",
       ...["--provider", idp.issuer, "--client-id", idp.clientId, "--insecure-provider", "--callback-port", "0"],
-      ...["--server", "https://127.0.0.1:1", "--browser-command", browserCommand("walk")],
+      ...[
+        "--server",
+        `http://127.0.0.1:${server.addr.port}`,
+        "--insecure",
+        "--browser-command",
+        browserCommand("walk"),
+      ],
     ], { home: home.path });
     assertStringIncludes(r.stderr, `warn: --insecure-provider: the sign-in goes over plain HTTP to ${idp.issuer}`);
-    assertStringIncludes(r.stderr, 'connecting to the exchange server "https://127.0.0.1:1" failed', "signed in first");
+    assertStringIncludes(r.stderr, "the exchange server refused the request (HTTP 503)", "signed in first");
     assertEquals(r.code, 1);
   },
 });

@@ -9,6 +9,7 @@ import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { generateClientKey } from "../csr.ts";
 import { checkServerUrl, exchangeForCertificate, type ExchangeResult, probeServer } from "../exchange_client.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
+import { checkProviderUrl } from "../oidc/discovery.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { type ClientCertInfo, parseClientCert, readContextCert } from "../talosconfig/cert.ts";
 import { readTalosconfig } from "../talosconfig/read.ts";
@@ -211,10 +212,12 @@ function refusedToken(err: unknown): boolean {
 }
 
 /**
- * Check --server (refusing http:// without --insecure), read --server-ca and the callback's TLS pair, resolve and
- * parse the talosconfig: every configuration problem shows before anything goes over the network.
+ * Check --provider and --server (plain http:// needs --insecure-provider or --insecure), read --server-ca and the
+ * callback's TLS pair, resolve and parse the talosconfig: every configuration problem shows before anything goes over
+ * the network.
  */
 async function resolveTarget(o: Readonly<LoginInput>, d: LoginDeps): Promise<LoginTarget> {
+  checkProviderUrl(o.provider, "--provider", o.insecureProvider);
   const server = checkServerUrl(o.server, o.insecure);
   if (o.insecure && server.protocol === "https:") {
     d.logger.warn("--insecure only allows http:// server URLs; the TLS certificate of the server is still verified");
