@@ -45,7 +45,8 @@ export interface IdTokenOptions {
 
 /**
  * The cache key: context, issuer, client and the requested scopes. Entries of another issuer or client are never
- * reused, nor those requested with other scopes: adding a scope (`groups`) must bring a token that carries it.
+ * reused, nor those requested without one of these scopes: adding a scope (`groups`) must bring a token that carries
+ * it. An entry requested with more scopes serves (its claims are a superset).
  */
 export function cacheKeyFor(o: Readonly<SignInInput>): CacheKey {
   return { context: o.contextName, issuer: o.provider, clientId: o.clientId, scopes: normaliseScopes(o.scopes) };
@@ -184,11 +185,12 @@ function usableEntry(
     return null;
   }
   if (!cached) return null;
-  const wanted = key.scopes ?? [];
-  if (cached.scopes && normaliseScopes(cached.scopes).join(" ") !== wanted.join(" ")) {
+  // Tokens asked for more scopes serve a caller that wants fewer (their claims are a superset), never the reverse.
+  const missing = (key.scopes ?? []).filter((s) => cached.scopes && !cached.scopes.includes(s));
+  if (missing.length > 0) {
     d.logger.info(
-      `The cached tokens were requested with scopes "${cached.scopes.join(" ")}"; ` +
-        `signing in again for "${wanted.join(" ")}".`,
+      `The cached tokens were requested without the scope${missing.length === 1 ? "" : "s"} ` +
+        `"${missing.join(" ")}" (with "${cached.scopes!.join(" ")}"); signing in again.`,
     );
     return null;
   }

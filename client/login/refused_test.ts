@@ -13,7 +13,8 @@ import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { RBAC } from "../../tests/login_e2e_fixture.ts";
 import { join } from "node:path";
-import { cacheKeyFor } from "./id_token.ts";
+import { cacheKeyFor, getIdToken } from "./id_token.ts";
+import { createSignInRun } from "./run.ts";
 import { type LoginPass, runLogin } from "./login.ts";
 
 async function world() {
@@ -63,9 +64,15 @@ Deno.test("after a 403 for a missing groups claim, asking for the groups scope s
   const pass = renewed(firstPass(await runLogin(withGroups, h.deps)));
   assertEquals([pass.tokenSource, pass.cert.roles], ["login", ["os:admin"]]);
   assertEquals(h.opened.length, 2);
-  assertStringIncludes(h.stderr.join(""), `The cached tokens were requested with scopes "email offline_access openid"`);
+  assertStringIncludes(
+    h.stderr.join(""),
+    `The cached tokens were requested without the scope "groups" (with "email offline_access openid"); signing in again.`,
+  );
   const cached = await h.deps.tokenCache.get(cacheKeyFor(withGroups));
   assertEquals(cached?.scopes, ["email", "groups", "offline_access", "openid"]);
+  // A caller asking for fewer scopes (kube token without groups) takes that token: its claims are a superset.
+  const fewer = await getIdToken(createSignInRun(w.input("--scopes", "openid,email"), h.deps), { interactive: false });
+  assertEquals(fewer.source, "cache");
 });
 
 Deno.test("after a 403 the refused ID token is not sent again without saying so, and --force signs in as another account", async () => {
