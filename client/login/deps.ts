@@ -26,6 +26,8 @@ export interface LoginDeps {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Bound of one browser or device login (default 5 minutes). */
   loginTimeoutMs: number;
+  /** How long the browser tab waits for the end of the login before "see your terminal" (default 10 s). */
+  callbackPageHoldMs?: number;
 }
 
 /** Abortable real sleep. */

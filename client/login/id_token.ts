@@ -11,6 +11,7 @@ import type { CachedToken, CacheKey } from "../types.ts";
 import { type ClientIdTokenClaims, isIdTokenFresh } from "../oidc/id_token.ts";
 import { jwtExpiry, jwtPayloadOrUndefined } from "../../shared/jwt_payload.ts";
 import type { TokenSet } from "../oidc/token_endpoint.ts";
+import type { HeldPage } from "../oidc/auth_code.ts";
 import type { SignInInput } from "./input.ts";
 import type { SignInRun } from "./run.ts";
 
@@ -20,6 +21,8 @@ export interface IdToken {
   claims: ClientIdTokenClaims;
   /** The cache, a refresh, or a fresh interactive sign-in. */
   source: "cache" | "refresh" | "login";
+  /** With `holdPage`, after a browser sign-in: the tab, waiting to be told how the rest went. Finish it. */
+  page?: HeldPage;
 }
 
 export interface IdTokenOptions {
@@ -41,6 +44,8 @@ export interface IdTokenOptions {
    * let the user sign in again or pick another account (auth_code.ts reauthPrompt).
    */
   fresh?: boolean;
+  /** Keep the browser tab of an interactive sign-in waiting for the caller (IdToken.page): login shows the roles. */
+  holdPage?: boolean;
 }
 
 /**
@@ -152,13 +157,19 @@ export async function obtainIdToken(run: SignInRun, options: IdTokenOptions): Pr
     });
   }
   const { signInInteractively } = await import("./interactive.ts");
-  const tokens = await signInInteractively(run, { reauthenticate: options.fresh === true });
+  const tokens = await signInInteractively(run, {
+    reauthenticate: options.fresh === true,
+    holdPage: options.holdPage === true,
+  });
   await writeCache(run, key, tokens);
   if (!tokens.refresh_token) {
     d.logger.warn(`The IdP returned no refresh token: add "offline_access" to --scopes to renew without a browser.`);
   }
-  const claims = await verifier.verify(tokens.id_token);
-  return { idToken: tokens.id_token, claims, source: "login" };
+  const claims = await verifier.verify(tokens.id_token).catch(async (err) => {
+    await tokens.page?.finish({ ok: false, message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  });
+  return { idToken: tokens.id_token, claims, source: "login", ...(tokens.page ? { page: tokens.page } : {}) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * spinner, the 5-minute bound, and the watch-mode rule of at most one browser tab per failed refresh.
  */
 
-import { runAuthCodeFlow, type VerifiedTokens } from "../oidc/auth_code.ts";
+import { type HeldPage, runAuthCodeFlow, type VerifiedTokens } from "../oidc/auth_code.ts";
 import { loadCallbackTls } from "../oidc/callback_tls.ts";
 import { withDeadline } from "../oidc/deadline.ts";
 import { runDeviceFlow } from "../oidc/device_flow.ts";
@@ -20,11 +20,17 @@ export function chooseDeviceFlow(o: Readonly<SignInInput>, platform: BrowserPlat
   return hasDevice && isHeadless(platform, o.browserCommand);
 }
 
-/** Sign in interactively and return verified tokens (ID token checked with this login's nonce). */
+/** How long a held callback page waits for the caller before it says "see your terminal". */
+export const PAGE_HOLD_MS = 10_000;
+
+/**
+ * Sign in interactively and return verified tokens (ID token checked with this login's nonce). `holdPage`: keep the
+ * browser tab waiting (at most `deps.callbackPageHoldMs`) for the caller to say how the rest went.
+ */
 export async function signInInteractively(
   run: SignInRun,
-  options: { reauthenticate?: boolean } = {},
-): Promise<VerifiedTokens> {
+  options: { reauthenticate?: boolean; holdPage?: boolean } = {},
+): Promise<VerifiedTokens & { page?: HeldPage }> {
   const { input: o, deps: d } = run;
   const { metadata, verifier } = await run.idp();
   const client = { clientId: o.clientId, clientSecret: o.clientSecret };
@@ -72,6 +78,7 @@ export async function signInInteractively(
         redirectUrl: o.redirectUrl,
         ...(callbackTls ? { callbackTls } : {}),
         ...(options.reauthenticate ? { reauthenticate: true } : {}),
+        ...(options.holdPage ? { holdPageMs: d.callbackPageHoldMs ?? PAGE_HOLD_MS } : {}),
         logger: d.logger,
         signal,
         verifyIdToken: (idToken, nonce) => verifier.verify(idToken, { nonce }),

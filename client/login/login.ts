@@ -18,6 +18,7 @@ import type { LoginDeps } from "./deps.ts";
 import { forgetRefusedIdToken, type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
 import type { LoginInput } from "./input.ts";
 import { explainNoRoles, isNoRolesRefusal } from "./no_roles.ts";
+import { refusedPage, signedInPage } from "./outcome_page.ts";
 import { createSignInRun, type SignInRun } from "./run.ts";
 import { type Attempt, watchRenewals } from "./watch.ts";
 
@@ -93,39 +94,48 @@ async function loginOnce(run: LoginRun, options: { force?: boolean } = {}): Prom
   // Before any sign-in: a server that is down or whose TLS is not trusted would waste the user's browser login.
   await probeServer({ server: t.server, serverCaPem: t.serverCaPem, logger: d.logger }, d.signal);
 
-  let token = await obtainIdToken(run, { interactive: true, fresh: force });
-  let result: ExchangeResult;
+  let token = await obtainIdToken(run, { interactive: true, fresh: force, holdPage: true });
+  const tabs = token.page ? [token.page] : []; // the browser tab of a sign-in waits to show how this pass ends
   try {
+    let result: ExchangeResult;
     try {
       result = await exchange(run, token.idToken);
     } catch (err) {
       // The server refused a cached token (e.g. its clock is ahead): refresh or sign in once, then try again.
       if (!(token.source === "cache" && refusedToken(err))) throw err;
       d.logger.info("The exchange server refused the cached ID token; getting a new one.");
-      token = await obtainIdToken(run, { interactive: true, skipCachedIdToken: true });
+      token = await obtainIdToken(run, { interactive: true, skipCachedIdToken: true, holdPage: true });
+      if (token.page) tabs.push(token.page);
       result = await exchange(run, token.idToken);
     }
-  } catch (err) {
-    if (!isNoRolesRefusal(err)) throw err;
-    // Never send the same claims again without saying so (id_token.ts), and say which claim is missing.
-    await forgetRefusedIdToken(run);
-    throw explainNoRoles(err, {
-      server: t.server.origin,
-      user: userOf(token),
-      claims: token.claims as unknown as Record<string, unknown>,
-      scopes: o.scopes,
+    const cert = parseClientCert(result.cert, "certificate from the exchange server"); // a broken one is never written
+    const written = await writeContext(t.talosconfigPath, o.contextName, {
+      endpoints: result.endpoints,
+      ...(result.nodes ? { nodes: result.nodes } : {}),
+      ...(o.nodes.length > 0 ? { nodesOverride: o.nodes } : {}),
+      ca: result.ca,
+      crt: result.cert,
+      key: result.key,
     });
+    const pass = renewed(run, { token, result, cert, talosconfigPath: written.path });
+    await Promise.all(tabs.map((tab) => tab.finish(signedInPage(pass))));
+    return pass;
+  } catch (err) {
+    // Never send the same claims again without saying so (id_token.ts), and say which claim is missing.
+    const shown = isNoRolesRefusal(err) ? await refusedNoRoles(run, err, token) : err;
+    await Promise.all(tabs.map((tab) => tab.finish(refusedPage(shown, d.signal.aborted))));
+    throw shown;
   }
-  const cert = parseClientCert(result.cert, "certificate from the exchange server"); // a broken one is never written
-  const written = await writeContext(t.talosconfigPath, o.contextName, {
-    endpoints: result.endpoints,
-    ...(result.nodes ? { nodes: result.nodes } : {}),
-    ...(o.nodes.length > 0 ? { nodesOverride: o.nodes } : {}),
-    ca: result.ca,
-    crt: result.cert,
-    key: result.key,
+}
+
+async function refusedNoRoles(run: LoginRun, err: TalosOidcError<"ERR_EXCHANGE">, token: IdToken) {
+  await forgetRefusedIdToken(run);
+  return explainNoRoles(err, {
+    server: run.target.server.origin,
+    user: userOf(token),
+    claims: token.claims as unknown as Record<string, unknown>,
+    scopes: run.input.scopes,
   });
-  return renewed(run, { token, result, cert, talosconfigPath: written.path });
 }
 
 /** When a certificate should be renewed: at 2/3 of its lifetime (a third left), never later than expiry. */
@@ -164,7 +174,10 @@ interface Renewal {
   talosconfigPath: string;
 }
 
-function renewed(run: LoginRun, { token, result, cert, talosconfigPath }: Renewal): LoginPass {
+function renewed(
+  run: LoginRun,
+  { token, result, cert, talosconfigPath }: Renewal,
+): Extract<LoginPass, { outcome: "renewed" }> {
   const { input: o, deps: d } = run;
   run.browserTabs.earn(); // this renewal worked: the next failed refresh may open one tab again
   const user = userOf(token);

@@ -5,7 +5,8 @@
 
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { startCallbackServer } from "./callback_server.ts";
+import type { PageOutcome } from "./callback_page.ts";
+import { type CallbackServer, startCallbackServer } from "./callback_server.ts";
 import type { CallbackTls } from "./callback_tls.ts";
 import type { ProviderMetadata } from "./discovery.ts";
 import type { Fetch } from "./http.ts";
@@ -20,6 +21,12 @@ export interface AuthCodeFlowOptions {
   redirectUrl?: string;
   /** Ask the IdP to sign the user in again or let them pick an account (`login --force`): see reauthPrompt. */
   reauthenticate?: boolean;
+  /**
+   * Keep the browser's callback request open after a successful sign-in, for at most this long, so the caller can
+   * show how it ended (login: the certificate's roles, or the server's refusal). Without it the tab is answered
+   * "signed in" as soon as the tokens are verified.
+   */
+  holdPageMs?: number;
   /** Serve the loopback callback over TLS (https:// redirect URI). */
   callbackTls?: CallbackTls;
   /** Show or open the authorization URL (browser opener, printed URL, spinner). */
@@ -33,6 +40,18 @@ export interface AuthCodeFlowOptions {
 
 /** Tokens from a finished browser login; `id_token` is present and verified. */
 export type VerifiedTokens = TokenSet & { id_token: string };
+
+/** The browser tab of a finished sign-in, still waiting to be told how the rest went (holdPageMs). */
+export interface HeldPage {
+  /** Answer the tab with `outcome` (the first call wins; later ones wait for it) and close the callback listener. */
+  finish(outcome: PageOutcome): Promise<void>;
+}
+
+/** What the tab says when the caller has not finished it within the cap. */
+export const PAGE_CAP_OUTCOME: PageOutcome = Object.freeze({
+  ok: true,
+  message: "You are signed in. The rest takes longer than expected: see your terminal for how it ends.",
+});
 
 /** Build the authorization request URL (RFC 6749 §4.1.1 + PKCE + nonce). */
 export function buildAuthorizationUrl(
@@ -86,7 +105,7 @@ export function reauthPrompt(metadata: ProviderMetadata): "select_account" | "lo
  * Run one browser login and return verified tokens.
  * @throws {TalosOidcError} ERR_OIDC with the IdP's `error: error_description` as is; ERR_INVALID_TOKEN.
  */
-export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedTokens> {
+export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedTokens & { page?: HeldPage }> {
   const pkce = await createPkce();
   const state = randomToken();
   const nonce = randomToken();
@@ -98,7 +117,8 @@ export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedT
     ...(o.callbackTls ? { tls: o.callbackTls } : {}),
     logger: o.logger,
   });
-  let outcome = { ok: false, message: "The login failed; see your terminal." };
+  let outcome: PageOutcome = { ok: false, message: "The login failed; see your terminal." };
+  let held = false;
   try {
     const url = buildAuthorizationUrl(o.metadata, {
       clientId: o.client.clientId,
@@ -134,8 +154,21 @@ export async function runAuthCodeFlow(o: AuthCodeFlowOptions): Promise<VerifiedT
     }
     await o.verifyIdToken(idToken, nonce);
     outcome = { ok: true, message: "You are signed in to talosctl-oidc." };
-    return { ...res.tokens, id_token: idToken };
+    if (o.holdPageMs === undefined) return { ...res.tokens, id_token: idToken };
+    held = true;
+    return { ...res.tokens, id_token: idToken, page: holdPage(server, o.holdPageMs) };
   } finally {
-    await server.close(outcome);
+    if (!held) await server.close(outcome);
   }
+}
+
+/** The held tab: answered by finish(), or after `capMs` with PAGE_CAP_OUTCOME (the terminal tells the rest). */
+function holdPage(server: CallbackServer, capMs: number): HeldPage {
+  let done: Promise<void> | undefined;
+  const finish = (outcome: PageOutcome) => {
+    clearTimeout(timer);
+    return done ??= server.close(outcome);
+  };
+  const timer = setTimeout(() => void finish(PAGE_CAP_OUTCOME), capMs);
+  return { finish };
 }

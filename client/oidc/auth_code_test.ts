@@ -1,13 +1,13 @@
 /** @module Tests for the browser flow against the real IdP, driven by the redirect-following walker. */
 
-import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { walkLogin, type WalkResult } from "../../tests/helpers/browser_walker.ts";
 import { denyLogin } from "../../tests/helpers/cli.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { nullLogger } from "../../shared/log.ts";
-import { buildAuthorizationUrl, reauthPrompt, runAuthCodeFlow } from "./auth_code.ts";
+import { buildAuthorizationUrl, PAGE_CAP_OUTCOME, reauthPrompt, runAuthCodeFlow } from "./auth_code.ts";
 import { discoverProvider } from "./discovery.ts";
 import { createClientIdTokenVerifier } from "./id_token.ts";
 
@@ -113,4 +113,33 @@ Deno.test("reauthPrompt() picks select_account or login by the IdP's prompt_valu
   assertEquals(reauthPrompt({ ...md, prompt_values_supported: ["none", "consent"] }), undefined);
   // Google documents only none, consent and select_account, and does not advertise them.
   assertEquals(reauthPrompt({ ...md, issuer: "https://accounts.google.com" }), "select_account");
+});
+
+Deno.test("runAuthCodeFlow() with holdPageMs keeps the tab until finish(), or answers it at the cap", async () => {
+  const { idp, base } = await setup();
+  await using _ = idp;
+  let walk: Promise<WalkResult> | undefined;
+  const held = await runAuthCodeFlow({
+    ...base,
+    holdPageMs: 60_000,
+    presentUrl: (url) => void (walk = walkLogin(url)),
+  });
+  let answered = false;
+  walk!.then(() => (answered = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assertEquals(answered, false, "the tab waits for the caller");
+  await held.page!.finish({
+    ok: false,
+    heading: "Signed in, but no Talos certificate",
+    message: "HTTP 403",
+    hint: "a\nb",
+  });
+  const refused = await walk!;
+  assertEquals(refused.status, 400);
+  assertMatch(refused.body, /<h1>Signed in, but no Talos certificate<\/h1>[\s\S]*<p id="hint">a\nb<\/p>/);
+
+  const capped = await runAuthCodeFlow({ ...base, holdPageMs: 10, presentUrl: (url) => void (walk = walkLogin(url)) });
+  const page = await walk!; // nobody calls finish: the cap answers
+  assertStringIncludes(page.body, PAGE_CAP_OUTCOME.message);
+  await capped.page!.finish({ ok: true, message: "too late" }); // a no-op once answered
 });
