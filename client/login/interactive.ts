@@ -21,7 +21,7 @@ export function chooseDeviceFlow(o: Readonly<SignInInput>, platform: BrowserPlat
 }
 
 /** How long a held callback page waits for the caller before it says "see your terminal". */
-export const PAGE_HOLD_MS = 10_000;
+const PAGE_HOLD_MS = 10_000;
 
 /**
  * Sign in interactively and return verified tokens (ID token checked with this login's nonce). `holdPage`: keep the

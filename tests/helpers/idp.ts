@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 import * as jose from "jose";
 import { DEFAULT_USERS, type IdpUser } from "./idp_users.ts";
-import { escapeHtml, readBody, sendLoginPage, timingSafeEqualStr } from "./idp_pages.ts";
+import { IDP_PAGE_SOURCES, readBody, sendLoginPage, timingSafeEqualStr } from "./idp_pages.ts";
 
 export { DEFAULT_USERS, type IdpUser };
 
@@ -122,9 +122,19 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
-      deviceFlow: { enabled: true },
-      revocation: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: IDP_PAGE_SOURCES.userCodeInputSource,
+        userCodeConfirmSource: IDP_PAGE_SOURCES.userCodeConfirmSource,
+        successSource: IDP_PAGE_SOURCES.successSource,
+      },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
+      rpInitiatedLogout: {
+        logoutSource: IDP_PAGE_SOURCES.logoutSource,
+        postLogoutSuccessSource: IDP_PAGE_SOURCES.postLogoutSuccessSource,
+      },
     },
+    clientBasedCORS: () => false, // no browser app calls this IdP from another origin
     pkce: { required: () => true },
     ttl: {
       IdToken: options.idTokenTtl ?? 3600,
@@ -160,12 +170,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       const id = grantId ?? await autoGrant(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.session.accountId);
       return await ctx.oidc.provider.Grant.find(id);
     },
-    renderError(ctx: { type: string; body: string }, out: Record<string, string>) {
-      ctx.type = "html";
-      ctx.body = `<!doctype html><title>IdP error</title><h1>IdP error</h1><pre id="error">${
-        escapeHtml(JSON.stringify(out))
-      }</pre>`;
-    },
+    renderError: IDP_PAGE_SOURCES.renderError,
     // deno-lint-ignore no-explicit-any
   } as any);
   const callback = provider.callback();
@@ -217,6 +222,11 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
 
 // deno-lint-ignore no-explicit-any
 type ProviderCtx = any;
+
+/** A client may revoke only its own tokens (oidc-provider's default policy, written out so it says nothing). */
+function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId;
+}
 
 /** Grant every scope and claim the test clients may ask for, so no consent page is needed. */
 async function autoGrant(provider: Provider, clientId: string, accountId: string): Promise<string> {
