@@ -1,8 +1,17 @@
 /** @module The talosctl-oidc entrypoint: the command table, error printing, and the only Deno.exit. */
 
-import { type Command, type CommandContext, defineCommand, EXIT, runCommand, type Stdio } from "./shared/cli.ts";
+import {
+  type Command,
+  type CommandContext,
+  defineCommand,
+  EXIT,
+  Interrupted,
+  runCommand,
+  type Stdio,
+} from "./shared/cli.ts";
 import { describeCauses, isTalosOidcError, TalosOidcError } from "./shared/errors.ts";
 import { redactText } from "./shared/log.ts";
+import { closest } from "./shared/suggest.ts";
 import { formatVersion } from "./shared/version.ts";
 
 interface Entry {
@@ -128,9 +137,9 @@ export async function runCli(ctx: CommandContext): Promise<number> {
     ctx.stdio.stdout(formatVersion());
     return EXIT.OK;
   }
-  const entry = COMMANDS[name];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    const guess = Object.keys(COMMANDS).find((n) => n.startsWith(name.slice(0, 2)));
+    const guess = closest(name, Object.keys(COMMANDS));
     ctx.stdio.stderr(`error: unknown command "${name}"\n`);
     ctx.stdio.stderr(
       `hint: ${guess ? `did you mean "${guess}"? ` : ""}run "talosctl-oidc --help" for the list of commands\n`,
@@ -143,8 +152,19 @@ export async function runCli(ctx: CommandContext): Promise<number> {
   try {
     return await runCommand(await target.load(), { ...ctx, args }, target.summary);
   } catch (err) {
+    if (ctx.signal.aborted) return interrupted(ctx);
     return printError(ctx.stdio, err, verbose);
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) stopped a command that had not finished: say so, exit 128 + the signal's number as a shell
+ * would (130, 143). Commands for which a signal is the normal end (serve, login --watch, demo) return 0 instead.
+ */
+function interrupted(ctx: CommandContext): number {
+  const reason = ctx.signal.reason instanceof Interrupted ? ctx.signal.reason : new Interrupted("SIGINT");
+  ctx.stdio.stderr(`${ctx.stdio.isTerminal ? "\n" : ""}${reason.message}\n`); // after the terminal's "^C"
+  return reason.exitCode;
 }
 
 function printError(stdio: Stdio, err: unknown, verbose: boolean): number {
@@ -162,8 +182,8 @@ function printError(stdio: Stdio, err: unknown, verbose: boolean): number {
   return EXIT.FAILURE;
 }
 
-/** The real process's stdio. */
-function denoStdio(): Stdio {
+/** The real process's stdio. A prompt waiting for a line gives up when `signal` aborts (Ctrl-C). */
+function denoStdio(signal: AbortSignal): Stdio {
   const enc = new TextEncoder();
   const lines = (async function* () {
     const decoder = new TextDecoder();
@@ -183,7 +203,11 @@ function denoStdio(): Stdio {
     stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
     isTerminal: Deno.stderr.isTerminal(),
     readLine: async () => {
-      const r = await lines.next();
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      const r = await Promise.race([lines.next(), aborted]);
       return r.done ? null : r.value;
     },
   };
@@ -191,13 +215,14 @@ function denoStdio(): Stdio {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGINT", () => controller.abort(new Interrupted("SIGINT")));
+  if (Deno.build.os !== "windows") {
+    Deno.addSignalListener("SIGTERM", () => controller.abort(new Interrupted("SIGTERM")));
+  }
   const code = await runCli({
     args: Deno.args,
     env: Deno.env.toObject(),
-    stdio: denoStdio(),
+    stdio: denoStdio(controller.signal),
     signal: controller.signal,
   });
   Deno.exit(code);

@@ -173,8 +173,21 @@ export function defineCommand<const Fs extends readonly FlagSpec[]>(
   return { spec, run };
 }
 
-/** Exit codes: 0 ok, 1 runtime or auth failure, 2 usage or configuration error. */
+/** Exit codes: 0 ok, 1 runtime or auth failure, 2 usage or configuration error (130/143: see Interrupted). */
 export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2 });
+
+/** The reason of CommandContext.signal when main.ts received a signal: what to print, and the exit code. */
+export class Interrupted extends Error {
+  override readonly name = "Interrupted";
+  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+    super(signal === "SIGINT" ? "interrupted" : "terminated");
+  }
+
+  /** 128 + the signal's number, as a shell reports a process the signal stopped. */
+  get exitCode(): number {
+    return this.signal === "SIGINT" ? 130 : 143;
+  }
+}
 
 /**
  * Run a command the way main.ts does: parse `ctx.args` against its spec; `--help` prints the help (with `summary`,

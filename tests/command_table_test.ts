@@ -32,3 +32,24 @@ Deno.test("version --help prints the help of version, and version prints the ver
   assertStringIncludes((await cli(["version", "--help"])).out, "Usage:\n  talosctl-oidc version\n");
   assertStringIncludes((await cli(["version"])).out, "talosctl-oidc ");
 });
+
+Deno.test("a mistyped command gets the closest one by edit distance, not a guess from its first letters", async () => {
+  const said = async (name: string) => {
+    let err = "";
+    const code = await runCli({
+      args: [name],
+      env: {},
+      stdio: { stdout: () => {}, stderr: (t) => void (err += t), isTerminal: false },
+      signal: new AbortController().signal,
+    });
+    assertEquals(code, 2);
+    return err;
+  };
+  assertStringIncludes(await said("lgoin"), 'hint: did you mean "login"? run "talosctl-oidc --help"');
+  assertStringIncludes(await said("stauts"), 'did you mean "status"?');
+  assertEquals(
+    await said("lo"),
+    'error: unknown command "lo"\nhint: run "talosctl-oidc --help" for the list of commands\n',
+  );
+  assertEquals((await said("toString")).includes("did you mean"), false);
+});

@@ -226,13 +226,13 @@ Deno.test("on a machine without a display or browser, login picks the device flo
   assertStringIncludes(r.stderr, "(device flow)");
 });
 
-Deno.test("Ctrl-C while waiting for the browser ends login with exit 1, closing the callback listener", async () => {
+Deno.test("Ctrl-C while waiting for the browser ends login with exit 130, closing the callback listener", async () => {
   await using w = await startLoginWorld();
   await using cli = spawnCli(w.args("--browser-command", "true"), { home: w.home });
   await cli.waitForStderr(/Waiting for the browser login/);
   cli.kill("SIGINT");
   const r = await cli.result;
-  assertEquals(r.code, 1, r.stderr);
-  assertMatch(r.stderr, /login interrupted\n$/);
+  assertEquals(r.code, 130, r.stderr);
+  assertMatch(r.stderr, /\ninterrupted\n$/);
   assertEquals(await Deno.stat(w.talosconfig).then(() => true, () => false), false);
 });

@@ -12,9 +12,7 @@ export const loginCommand = defineCommand(loginSpec, async (ctx, args) => {
   const input = toLoginInput(args);
   const deps = await createLoginDeps(ctx, input);
   const result = await runLogin(input, deps);
-  if (result.interrupted && !input.watch) {
-    deps.stdio.stderr("login interrupted\n");
-    return EXIT.FAILURE;
-  }
+  // Ctrl-C ends --watch normally (exit 0); before a single login finished it is an interruption (main.ts: 130).
+  if (result.interrupted && !input.watch) throw ctx.signal.reason;
   return EXIT.OK;
 });

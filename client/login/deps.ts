@@ -6,6 +6,8 @@ import { type Logger, textLogger } from "../../shared/log.ts";
 import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
+import { parseDuration } from "../../shared/duration.ts";
+import { TalosOidcError } from "../../shared/errors.ts";
 import { type ProgressStdio, withProgress } from "./progress.ts";
 
 /** The edges of the world a sign-in touches; tests inject a clock, a browser, a sleep and a cache in a temp HOME. */
@@ -28,6 +30,11 @@ export interface LoginDeps {
   loginTimeoutMs: number;
   /** How long the browser tab waits for the end of the login before "see your terminal" (default 10 s). */
   callbackPageHoldMs?: number;
+  /**
+   * After how long without a callback login says what the browser may be showing (default 30 s;
+   * TALOSCTL_OIDC_BROWSER_HINT_AFTER).
+   */
+  browserHintMs?: number;
 }
 
 /** Abortable real sleep. */
@@ -65,5 +72,17 @@ export async function createLoginDeps(
     platform,
     sleep,
     loginTimeoutMs: LOGIN_TIMEOUT_MS,
+    ...(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER
+      ? { browserHintMs: hintAfter(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER) }
+      : {}),
   };
+}
+
+/** TALOSCTL_OIDC_BROWSER_HINT_AFTER as milliseconds (0: never). @throws {TalosOidcError} ERR_USAGE */
+function hintAfter(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new TalosOidcError("ERR_USAGE", `TALOSCTL_OIDC_BROWSER_HINT_AFTER: ${(err as Error).message}`);
+  }
 }

@@ -8,6 +8,7 @@ import { loadCallbackTls } from "../oidc/callback_tls.ts";
 import { withDeadline } from "../oidc/deadline.ts";
 import { runDeviceFlow } from "../oidc/device_flow.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
+import { formatDuration } from "../../shared/duration.ts";
 import { isHeadless } from "../browser.ts";
 import type { BrowserPlatform } from "../browser.ts";
 import type { SignInInput } from "./input.ts";
@@ -37,6 +38,8 @@ export async function signInInteractively(
   const device = chooseDeviceFlow(o, d.platform, Boolean(metadata.device_authorization_endpoint));
   d.logger.info(`Signing in with ${metadata.issuer}${device ? " (device flow)" : ""}`);
   let waiting: { stop(): void } | undefined;
+  let hint: ReturnType<typeof setTimeout> | undefined;
+  const hintMs = d.browserHintMs ?? BROWSER_HINT_MS;
   try {
     return await withDeadline(d.signal, d.loginTimeoutMs, "waiting for the login", async (signal) => {
       if (device) {
@@ -85,12 +88,28 @@ export async function signInInteractively(
         presentUrl: async (url) => {
           await presentUrl(run, url);
           waiting = d.stdio.startWaiting("Waiting for the browser login");
+          if (hintMs > 0) hint = setTimeout(() => d.logger.warn(noCallbackHint(o, url, hintMs)), hintMs);
         },
       });
     });
   } finally {
+    clearTimeout(hint);
     waiting?.stop();
   }
+}
+
+/** How long the browser may take before login says what it may be showing (a wrong client id never calls back). */
+const BROWSER_HINT_MS = 30_000;
+
+/**
+ * The one line printed when no callback came after `ms`: an IdP that refuses the request (unknown client, redirect
+ * URI not registered) shows its error page and never calls back, so the terminal would otherwise wait it out.
+ */
+function noCallbackHint(o: Readonly<SignInInput>, url: string, ms: number): string {
+  const redirect = new URL(url).searchParams.get("redirect_uri") ?? "the redirect URI";
+  return `No answer from the browser after ${formatDuration(ms)}. If it shows an error from the IdP (such as ` +
+    `"invalid client" or a redirect URI mismatch), check --client-id "${o.clientId}" and that ${redirect} is ` +
+    `registered for that client at the IdP; then press Ctrl-C and run login again. Still waiting...`;
 }
 
 async function presentUrl(run: SignInRun, url: string): Promise<void> {

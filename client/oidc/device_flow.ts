@@ -53,7 +53,14 @@ export async function runDeviceFlow(o: DeviceFlowOptions): Promise<TokenSet & { 
     const why = body && typeof body.error === "string"
       ? describeOAuthError(body as { error: string; error_description?: string })
       : `HTTP ${res.status}: ${excerpt(res.text)}`;
-    throw new TalosOidcError("ERR_OIDC", `starting the device login failed: ${why}`);
+    throw new TalosOidcError("ERR_OIDC", `starting the device login failed: ${why}`, {
+      ...(body?.error === "invalid_client" || body?.error === "unauthorized_client"
+        ? {
+          hint: `check --client-id "${o.client.clientId}": the IdP does not know that client, or it may not use the ` +
+            "device flow (enable the device code grant for it), or it is confidential and needs --client-secret",
+        }
+        : {}),
+    });
   }
   const expiresIn = positive(body.expires_in, 600);
   let intervalMs = positive(body.interval, 5) * 1000; // RFC 8628 §3.2: default 5 s

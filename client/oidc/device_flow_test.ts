@@ -71,3 +71,14 @@ Deno.test("runDeviceFlow() says so when the IdP does not offer the device flow",
   assert(isTalosOidcError(err, "ERR_OIDC"));
   assertMatch(err.hint ?? "", /device authorization grant/);
 });
+
+Deno.test("runDeviceFlow() with a client id the IdP does not know names --client-id in its hint", async () => {
+  await using idp = await startTestIdp();
+  const o = await options(idp, () => {
+    throw new Error("no code is shown for an unknown client");
+  });
+  const err = await assertRejects(() => runDeviceFlow({ ...o, client: { clientId: "talosctl-typo" } }));
+  assert(isTalosOidcError(err, "ERR_OIDC"), String(err));
+  assertMatch(err.message, /^starting the device login failed: invalid_client/);
+  assertMatch(err.hint ?? "", /^check --client-id "talosctl-typo": the IdP does not know that client/);
+});

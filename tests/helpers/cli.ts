@@ -50,9 +50,15 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): Record
   };
 }
 
+/** The argv that runs the CLI with `args` and the documented permissions (a terminal test runs it in tmux). */
+export function cliArgv(args: string[]): string[] {
+  return [Deno.execPath(), "run", ...PERMISSIONS, join(ROOT, "main.ts"), ...args];
+}
+
 function command(args: string[], o: CliOptions): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, join(ROOT, "main.ts"), ...args],
+  const [deno, ...argv] = cliArgv(args);
+  return new Deno.Command(deno!, {
+    args: argv,
     cwd: ROOT,
     clearEnv: true,
     env: cliEnv(o.home, o.env),
