@@ -45,7 +45,7 @@ export interface TokenCache {
 /** The credential material login writes into a talosconfig context (PEM strings). */
 export interface ContextCredentials {
   endpoints: string[];
-  /** Server-provided nodes; used only when the context did not exist before. */
+  /** Server-provided nodes; used only when the context has no nodes yet (see mergeContext). */
   nodes?: string[];
   /** Explicit --nodes: always wins. */
   nodesOverride?: string[];

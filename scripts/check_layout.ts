@@ -1,5 +1,5 @@
 /**
- * @module Repo rule check (STYLE.md): server/ and client/ never import each other; Deno.env/args/exit only where
+ * @module Repo rule check: server/ and client/ never import each other; Deno.env/args/exit only where
  * allowed; every file opens with a `@module` line and stays within 300 lines; production code imports no test-only
  * file; a value export is used by some other file.
  */

@@ -1,4 +1,4 @@
-/** @module A config that grants no role, or has a mistyped key, is refused (issue 13 item 2): no silent os:admin. */
+/** @module A config that grants no role, or has a mistyped key, is refused: no silent os:admin. */
 
 import { assert, assertEquals, assertStringIncludes } from "../tests/helpers/assert.ts";
 import { parseConfig } from "./config.ts";

@@ -1,4 +1,4 @@
-/** @module Tests for the identity a certificate CN and an audit line name (issue 13 item 9). */
+/** @module Tests for the identity a certificate CN and an audit line name. */
 
 import { assertEquals } from "../tests/helpers/assert.ts";
 import { auditIdentity, commonNameOf, displayText, MAX_COMMON_NAME, verifiedEmail } from "./identity.ts";

@@ -1,6 +1,6 @@
 /**
  * @module The identity a certificate, the audit log and the admin API name, through a real exchange: verified email
- * or sub, no control or bidi characters, CN at most 64 characters (issue 13 item 9).
+ * or sub, no control or bidi characters, CN at most 64 characters.
  */
 
 import "reflect-metadata";

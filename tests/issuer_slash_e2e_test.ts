@@ -1,6 +1,6 @@
 /**
  * @module An IdP whose issuer ends in "/" (authentik's do): discovery, exchange, login and setup all work, and
- * tokens are held to the issuer exactly as the discovery document states it (issue 13 item 8).
+ * tokens are held to the issuer exactly as the discovery document states it.
  */
 
 import { createSetupCommand } from "../client/commands/setup.ts";

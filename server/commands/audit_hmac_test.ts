@@ -1,4 +1,4 @@
-/** @module `audit verify --hmac-key-file`, the genesis rule, `--from-hash` and `audit head` on real logs (issue 13 item 11). */
+/** @module `audit verify --hmac-key-file`, the genesis rule, `--from-hash` and `audit head` on real logs. */
 
 import { createHash } from "node:crypto";
 import { assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";

@@ -36,7 +36,10 @@ export function toBigInt(bytes: Uint8Array): bigint {
   return BigInt("0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex"));
 }
 
-/** s^e mod n, left-to-right square and multiply (e = 65537: 16 squarings and one multiplication). */
+/**
+ * s^e mod n, left-to-right square and multiply. Any public exponent works: importJwk (jwks_keys.ts) admits any odd
+ * 3 <= e < 2^33, as RFC 8017 allows; IdPs use e = 65537: 16 squarings and one multiplication.
+ */
 export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   let result = 1n;
   for (const bit of exp.toString(2)) {

@@ -57,11 +57,13 @@ Deno.test("verifyRsaPkcs1() refuses signatures of the wrong length or not below 
   assertEquals(verifyRsaPkcs1(key, "sha256", "a.b", bigToBytes(key.n, key.k)), false);
 });
 
-Deno.test("verifyRsaPkcs1() refuses a Bleichenbacher e=3 forgery with garbage after the hash", () => {
-  const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 3 });
+Deno.test("verifyRsaPkcs1() takes a genuine e=3 signature and refuses a Bleichenbacher e=3 forgery", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 3 });
   const key = publicOf(publicKey);
   assertEquals(key.e, 3n);
   const input = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyb290In0";
+  // Any odd e >= 3 is a valid RSA key (RFC 8017 §3.1), so a genuine signature under e = 3 verifies.
+  assert(verifyRsaPkcs1(key, "sha256", input, sign("sha256", Buffer.from(input), privateKey)), "genuine e=3");
   const h = createHash("sha256").update(input).digest("hex");
   // 00 01 FF 00 DigestInfo H, then garbage: what a parser that stops after the hash would accept.
   const prefix = "0001ff00" + "3031300d060960864801650304020105000420" + h;

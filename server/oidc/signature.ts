@@ -11,8 +11,9 @@ const WEB_HASH = { sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" } as 
 
 /**
  * True when `signature` is `entry`'s valid `spec.alg` signature over `signingInput` (ASCII).
- * RS* and PS*: BigInt modexp with e = 65537 (several times node:crypto here); EdDSA: node:crypto;
- * ES*: WebCrypto (faster than node:crypto under Deno). Never throws for a bad signature; the caller has already matched the key to the alg.
+ * RS* and PS*: BigInt modexp, several times node:crypto here for the usual e = 65537 (any odd e >= 3 a JWK may carry
+ * is verified, see rsa_pkcs1.ts); EdDSA: node:crypto; ES*: WebCrypto (faster than node:crypto under Deno).
+ * Never throws for a bad signature; the caller has already matched the key to the alg.
  */
 export function verifySignature(
   spec: AlgSpec,

@@ -1,4 +1,4 @@
-/** @module RBAC matches whole claim values: group names with spaces or newlines never smuggle in a role (issue 13 item 1). */
+/** @module RBAC matches whole claim values: group names with spaces or newlines never smuggle in a role. */
 
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import { compileRbac } from "./rbac.ts";

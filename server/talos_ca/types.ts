@@ -43,10 +43,13 @@ export interface IssuedCert {
 export type IssuerBackend = "local_ca" | "talos_api";
 
 /**
- * Issues short-lived Talos client certificates; both backends implement it.
- * `issue` throws TalosOidcError ERR_INVALID_CSR for a bad CSR, ERR_CERT_ISSUE for signing failures, ERR_TALOS_API
- * when the Talos API cannot be reached or refuses. A backend that cannot honour a CSR (talos_api: Talos makes the
- * key) ignores it and returns `keyPem`.
+ * Issues short-lived Talos client certificates; both backends implement it. `issue` throws TalosOidcError:
+ * - ERR_NO_ROLES when no issuable role is left (os:impersonator is never issued);
+ * - local_ca: ERR_INVALID_CSR for a bad CSR, ERR_CA when the CA is no longer valid now,
+ *   ERR_CERT_ISSUE when signing fails;
+ * - talos_api: ERR_TALOS_API when the Talos API cannot be reached, refuses, or answers something unexpected;
+ * and RangeError for a `now` or `ttlMs` that makes no sense (a programmer error). A backend that cannot honour a CSR
+ * (talos_api: Talos makes the key) ignores it and returns `keyPem`.
  */
 export interface CertIssuer {
   readonly backend: IssuerBackend;
