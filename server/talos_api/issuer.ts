@@ -5,7 +5,7 @@ import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { normaliseRoles } from "../../shared/roles.ts";
+import { issuableRoles } from "../talos_ca/issue_request.ts";
 import type { CertIssuer, IssuedCert, IssueRequest } from "../talos_ca/types.ts";
 import type { TalosApiClient } from "./client.ts";
 import type { GenerateClientConfiguration } from "./proto.ts";
@@ -53,15 +53,7 @@ export function createTalosApiIssuer(o: TalosApiIssuerOptions): CertIssuer {
       return checking ??= check().finally(() => (checking = undefined));
     },
     async issue(req: IssueRequest): Promise<IssuedCert> {
-      if (!Number.isFinite(req.ttlMs) || req.ttlMs < 1000) {
-        throw new RangeError(`ttlMs must be at least 1000, got ${req.ttlMs}`);
-      }
-      const roles = normaliseRoles(req.roles);
-      if (roles.length === 0) {
-        throw new TalosOidcError("ERR_NO_ROLES", "issuing a certificate: no issuable role is left", {
-          hint: "a certificate without roles is denied every call; os:impersonator is never issued",
-        });
-      }
+      const roles = issuableRoles(req);
       let answer: Awaited<ReturnType<TalosApiClient["generate"]>>;
       try {
         answer = await o.client.generate(roles, Math.ceil(req.ttlMs / 1000));

@@ -2,7 +2,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
-import { normaliseRoles } from "../../shared/roles.ts";
+import { issuableRoles } from "./issue_request.ts";
 import { buildCertificate, createCertTemplate } from "./cert_template.ts";
 import { csrPublicKey } from "./csr.ts";
 import { toHex } from "./der.ts";
@@ -37,15 +37,7 @@ export function createCertIssuer(ca: LoadedCa, options: CertIssuerOptions = {}):
   function issueSync(req: IssueRequest): IssuedCert {
     const now = req.now.getTime();
     if (!Number.isFinite(now)) throw new RangeError("now is not a valid date");
-    if (!Number.isFinite(req.ttlMs) || req.ttlMs < 1000) {
-      throw new RangeError(`ttlMs must be at least 1000, got ${req.ttlMs}`);
-    }
-    const roles = normaliseRoles(req.roles);
-    if (roles.length === 0) {
-      throw new TalosOidcError("ERR_NO_ROLES", "issuing a certificate: no issuable role is left", {
-        hint: "a certificate without roles is denied every call; os:impersonator is never issued",
-      });
-    }
+    const roles = issuableRoles(req);
     const subject = subjectNode(roles, req.commonName);
     const spkiAndKey = req.csrPem === undefined ? generateLeafKey(leafType) : { spki: csrPublicKey(req.csrPem) };
     const notBefore = new Date(Math.floor((now - backdateMs) / 1000) * 1000);
