@@ -8,7 +8,9 @@
  * whole (temp file + hard link), so a half-written lock never looks stale.
  */
 
+import { type Clock, systemClock } from "../shared/clock.ts";
 import { TalosOidcError } from "../shared/errors.ts";
+import { sleep } from "../shared/sleep.ts";
 
 export interface FileLockOptions {
   /** Give up after this long (default 15 s). */
@@ -21,6 +23,10 @@ export interface FileLockOptions {
   signal?: AbortSignal;
   /** What the lock protects, for the timeout message (default the path). */
   what?: string;
+  /** Time for the deadline and for judging a lock's age (default the system clock); tests move a fixed one. */
+  clock?: Clock;
+  /** Waits between attempts (default a real, abortable sleep); tests inject one that does not wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** A held lock. Release it explicitly or with `using` / `await using`. */
@@ -44,14 +50,16 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
   const lockPath = `${path}.lock`;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const staleMs = options.staleMs ?? 120_000;
-  const deadline = Date.now() + timeoutMs;
-  const info: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: Date.now() };
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now().getTime();
+  const deadline = now() + timeoutMs;
+  const info: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: now() };
   let wait = options.pollMs ?? 25;
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await tryCreate(lockPath, info)) return held(lockPath, info.token);
-    await breakIfStale(lockPath, staleMs);
-    if (Date.now() >= deadline) {
+    if (await tryCreate(lockPath, { ...info, created: now() })) return held(lockPath, info.token);
+    await breakIfStale(lockPath, staleMs, now);
+    if (now() >= deadline) {
       const owner = await readInfo(lockPath);
       throw new TalosOidcError("ERR_TIMEOUT", `waiting for the lock on "${options.what ?? path}"`, {
         hint: `another talosctl-oidc process${
@@ -59,7 +67,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
         } holds "${lockPath}"; if no such process runs, delete that file`,
       });
     }
-    await sleep(Math.min(wait, Math.max(1, deadline - Date.now())), options.signal);
+    await (options.sleep ?? sleep)(Math.min(wait, Math.max(1, deadline - now())), options.signal);
     wait = Math.min(200, Math.round(wait * 1.5));
   }
 }
@@ -77,7 +85,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
 async function tryCreate(lockPath: string, info: LockInfo): Promise<boolean> {
   const tmp = `${lockPath}.${info.token}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, JSON.stringify({ ...info, created: Date.now() }), { createNew: true, mode: 0o600 });
+    await Deno.writeTextFile(tmp, JSON.stringify(info), { createNew: true, mode: 0o600 });
     await Deno.link(tmp, lockPath);
     return true;
   } catch (err) {
@@ -115,30 +123,30 @@ async function readInfo(lockPath: string): Promise<LockInfo | null> {
   }
 }
 
-async function isStale(lockPath: string, staleMs: number): Promise<string | null> {
+async function isStale(lockPath: string, staleMs: number, now: () => number): Promise<string | null> {
   const info = await readInfo(lockPath);
-  let mtime = Date.now();
+  let mtime = now();
   try {
     mtime = (await Deno.stat(lockPath)).mtime?.getTime() ?? mtime;
   } catch {
     return null; // gone: not ours to break
   }
   // Locks are created whole (tryCreate), so an unreadable one is damage: stale once it is older than staleMs.
-  if (!info) return Date.now() - mtime > staleMs ? "" : null;
-  if (Date.now() - info.created > staleMs) return info.token;
+  if (!info) return now() - mtime > staleMs ? "" : null;
+  if (now() - info.created > staleMs) return info.token;
   if (info.host === hostname() && !(await pidAlive(info.pid))) return info.token;
   return null;
 }
 
-async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
-  const seen = await isStale(lockPath, staleMs);
+async function breakIfStale(lockPath: string, staleMs: number, now: () => number): Promise<void> {
+  const seen = await isStale(lockPath, staleMs, now);
   if (seen === null) return;
-  const breaker: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: Date.now() };
+  const breaker: LockInfo = { pid: Deno.pid, host: hostname(), token: crypto.randomUUID(), created: now() };
   const breakPath = `${lockPath}.break`;
   if (!(await tryCreate(breakPath, breaker))) {
     // Someone else is breaking it; a breaker that died leaves a break file we clear after a few seconds.
     const b = await readInfo(breakPath);
-    if (b && (Date.now() - b.created > 5_000 || (b.host === hostname() && !(await pidAlive(b.pid))))) {
+    if (b && (now() - b.created > 5_000 || (b.host === hostname() && !(await pidAlive(b.pid))))) {
       await Deno.remove(breakPath).catch(() => {});
     }
     return;
@@ -146,7 +154,7 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<void> {
   try {
     // Re-check under the break lock: only the very lock judged stale before (same token) may go; a lock that was
     // released and re-taken meanwhile belongs to a live holder.
-    if ((await isStale(lockPath, staleMs)) === seen) await Deno.remove(lockPath).catch(() => {});
+    if ((await isStale(lockPath, staleMs, now)) === seen) await Deno.remove(lockPath).catch(() => {});
   } finally {
     await Deno.remove(breakPath).catch(() => {});
   }
@@ -182,18 +190,4 @@ async function pidAlive(pid: number): Promise<boolean> {
 /** This machine's name (Deno's own call: node:os would load the node compat layer on every kube token run). */
 function hostname(): string {
   return Deno.hostname();
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -28,7 +28,7 @@ import {
 } from "../flags.ts";
 import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS } from "../login/flags.ts";
 import { localServerPair } from "../login/input.ts";
-import { sleep } from "../login/deps.ts";
+import { sleep } from "../../shared/sleep.ts";
 import { normaliseScopes } from "../login/id_token.ts";
 
 const spec = defineSpec({

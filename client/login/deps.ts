@@ -3,6 +3,7 @@
 import type { CommandContext } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
+import { sleep } from "../../shared/sleep.ts";
 import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
@@ -35,22 +36,6 @@ export interface LoginDeps {
    * TALOSCTL_OIDC_BROWSER_HINT_AFTER).
    */
   browserHintMs?: number;
-}
-
-/** Abortable real sleep. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(id);
-      reject(signal.reason);
-    };
-    const id = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The real adapters for a CLI run. */
