@@ -96,7 +96,7 @@ export async function startServer(
   let url = "";
   for (let waited = 0; !url; waited += 50) {
     const text = await Deno.readTextFile(log).catch(() => "");
-    url = text.match(/"url":"(https:\/\/[^"]+)"/)?.[1] ?? "";
+    url = text.match(/"url":"(https?:\/\/[^"]+)"/)?.[1] ?? "";
     if (url) break;
     const exited = await Promise.race([child.status, new Promise((r) => setTimeout(() => r(undefined), 50))]);
     if (exited || waited > 30_000) throw new Error(`the server did not start listening:\n${text}`);
