@@ -11,11 +11,9 @@ import { MAX_EXCHANGE_BODY } from "../shared/protocol.ts";
 import { bodyLimit } from "./middleware/body_limit.ts";
 import { clientIp } from "./middleware/client_ip.ts";
 import { ipAllowlist } from "./middleware/ip_allowlist.ts";
-import { rateLimit, type SubjectLimiter } from "./middleware/rate_limit.ts";
+import { rateLimit } from "./middleware/rate_limit.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import type { ServerMetrics } from "./metrics/server_metrics.ts";
-import { createLockout } from "./admin/lockout.ts";
-import type { Tracker } from "./admin/tracker.ts";
 import { adminApiRoutes } from "./routes/admin_api.ts";
 import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -26,6 +24,7 @@ import { caRoute } from "./routes/ca.ts";
 import { exchangeRoute } from "./routes/exchange.ts";
 import { healthzRoute } from "./routes/healthz.ts";
 import type { CertIssuer } from "./talos_ca/types.ts";
+import type { Awaitable, StateStore } from "./state/types.ts";
 
 /** Context variables, set by middleware in the order below. */
 export interface AppVariables {
@@ -56,17 +55,18 @@ export interface AppDeps {
   audit: AuditSink;
   /** The self-signed TLS CA PEM for GET /ca (undefined in provided/insecure TLS mode). */
   tlsCaPem: () => string | undefined;
-  /** Per-subject limit, checked by /exchange after the token is verified. */
-  subjectLimiter?: SubjectLimiter;
+  /**
+   * The one source of truth for rate-limit windows, admin sessions and lock-outs, the issuance history and the block
+   * list: this process's memory, the owner thread (workers), or Redis/Valkey (replicas).
+   */
+  state: StateStore;
   startedAt: Date;
   /** Prometheus metrics (GET /metrics); fed by httpMetrics(), the limiters and the audit stream. */
   metrics?: ServerMetrics;
-  /** Admin stats and issuance history (/admin/*), fed by the audit stream. */
-  tracker?: Tracker;
   /** The audit chain head (AuditLog.lastHash), shown in /admin/stats as audit_head. */
-  auditHead?: () => string;
+  auditHead?: () => Awaitable<string>;
   /** Where /exchange reports refused tokens: one line per address and reason per window (else straight to audit). */
-  authFailures?: FailureAggregator;
+  authFailures?: Pick<FailureAggregator, "report">;
 }
 
 /** Bytes of request body each route takes; every other path takes none (a body there is refused unread). */
@@ -91,10 +91,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // 2. /exchange guards: allowlist first (refused addresses use no rate-limit slot), then the per-IP limit.
   app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit, metrics: deps.metrics }));
-  const now = () => deps.clock.now().getTime();
-  const ipLimit = rateLimit({ ...config.rateLimit, audit: deps.audit, metrics: deps.metrics, now });
-  deps.metrics?.watchLimiter(ipLimit.entries);
-  app.use("/exchange", ipLimit);
+  app.use("/exchange", rateLimit({ limiter: deps.state.limiter("ip"), audit: deps.audit, metrics: deps.metrics }));
 
   // 3. Body limits, before any route reads a byte: over the route's limit (or any body where it takes none) → 413.
   app.use("*", bodyLimit({ limits: BODY_LIMITS }));
@@ -118,10 +115,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/readyz", readyzRoute({ checks: ready }));
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));
-  if (config.adminToken && deps.tracker) { // without admin_token every /admin path stays 404
+  if (config.adminToken) { // without admin_token every /admin path stays 404
     // One lock-out for the dashboard sign-in and the bearer API: a guesser cannot switch paths to keep guessing.
-    const lockout = createLockout({ now });
-    const admin = { token: config.adminToken, tracker: deps.tracker, lockout, audit: deps.audit, sessions: { now } };
+    const { lockout, sessions, history: tracker } = deps.state;
+    const admin = { token: config.adminToken, tracker, lockout, audit: deps.audit, sessions };
     app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead }));
     const secureCookie = config.tls.mode !== "insecure";
     app.route("/", adminDashboardRoutes({ ...admin, auditLogPath: config.auditLog, secureCookie }));

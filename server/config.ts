@@ -6,6 +6,7 @@ import { Secret } from "../shared/secret.ts";
 import type { RbacRule } from "./rbac/types.ts";
 import { type Limits, parseLimits } from "./config_limits.ts";
 import { type IssuingConfig, parseIssuing } from "./config_issuing.ts";
+import { parseScale, type ScaleConfig } from "./config_scale.ts";
 import {
   checkIssuerUrl,
   checkRoles,
@@ -55,6 +56,11 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   ip_allowlist: "list",
   trusted_proxies: "list",
   max_connections: "int",
+  workers: "string",
+  state_store: "secret",
+  state_store_password_file: "string",
+  state_store_fail_open: "bool",
+  replica_id: "string",
 });
 
 /** Keys of the original tool we understand but do not use (warned about, never fatal: configs migrate as they are). */
@@ -86,7 +92,7 @@ export type TlsConfig =
 
 export type { TalosApiConfig } from "./config_issuing.ts";
 
-export interface ServerConfig extends Limits, IssuingConfig {
+export interface ServerConfig extends Limits, IssuingConfig, ScaleConfig {
   issuerUrl: string;
   clientId: string;
   endpoints: readonly string[];
@@ -235,6 +241,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     trustedProxies: cidrs("trusted_proxies"),
     rbacRules,
     ...parseLimits({ int, duration, secret, fail }),
+    ...parseScale({ str, bool, secret, fail }),
     debug: Boolean(env.DEBUG),
   };
   return { config: deepFreeze(config), problems, warnings };

@@ -4,12 +4,11 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { AppDeps } from "./app.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
-import { createFailureAggregator } from "./audit/failure_aggregator.ts";
+import { createFailureAggregator, type FailureAggregator } from "./audit/failure_aggregator.ts";
 import type { ServerConfig } from "./config.ts";
-import { subjectRateLimit } from "./middleware/rate_limit.ts";
 import { join } from "node:path";
 import { openCertStore } from "./admin/cert_store.ts";
-import { createTracker } from "./admin/tracker.ts";
+import { createMemoryStore } from "./state/memory_store.ts";
 import { countJwksRefreshes } from "./metrics/jwks_fetch.ts";
 import { createServerMetrics } from "./metrics/server_metrics.ts";
 import { createIdTokenVerifier } from "./oidc/verifier.ts";
@@ -43,6 +42,7 @@ export interface BuildDepsOptions {
 /** AppDeps plus what only the process needs: the TLS source and a close() for shutdown. */
 export interface ServerDeps extends AppDeps {
   audit: AuditLog;
+  authFailures: FailureAggregator;
   tls: TlsSource;
   close(): Promise<void>;
 }
@@ -75,22 +75,18 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     now: () => clock.now(),
     logger,
   });
-  const subjectLimiter = config.rateLimit.perSubject > 0
-    ? subjectRateLimit({
-      requests: config.rateLimit.perSubject,
-      windowMs: config.rateLimit.windowMs,
-      audit,
-      metrics,
-      now: () => clock.now().getTime(),
-    })
-    : undefined;
   // Issuance history survives restarts in data_dir/certs.jsonl (0600); without data_dir it is memory only.
   const certStore = config.dataDir
     ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
     : undefined;
-  const tracker = createTracker({ now: () => clock.now(), history: certStore?.loaded, onRecord: certStore?.append });
-  tracker.follow(audit);
+  const state = createMemoryStore({
+    rateLimit: config.rateLimit,
+    now: () => clock.now().getTime(),
+    ...(certStore ? { history: certStore.loaded, onRecord: certStore.append } : {}),
+  });
+  audit.subscribe((e) => state.history.record(e));
   metrics.follow(audit);
+  metrics.watchLimiter(() => state.limiterEntries());
   // A flood of forged tokens writes one auth_failure line per address and reason per minute, plus one with the count.
   const authFailures = createFailureAggregator({ audit, now: () => clock.now().getTime() });
   const flushTimer = setInterval(() => authFailures.flush(), AUTH_FAILURE_FLUSH_MS);
@@ -105,10 +101,9 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     audit,
     tls,
     tlsCaPem: () => tls.caPem(),
-    ...(subjectLimiter ? { subjectLimiter } : {}),
+    state,
     startedAt: clock.now(),
     metrics,
-    tracker,
     auditHead: () => audit.lastHash(),
     authFailures,
     close: () => (clearInterval(flushTimer), authFailures.close(), issuer.close(), certStore?.close(), audit.close()),

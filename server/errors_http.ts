@@ -32,6 +32,7 @@ const PUBLIC_5XX: Readonly<Partial<Record<ErrorCode, string>>> = Object.freeze({
   ERR_CERT_ISSUE: "failed to generate certificate",
   ERR_DISCOVERY: "identity provider unavailable",
   ERR_TALOS_API: "Talos API unavailable",
+  ERR_STATE_STORE: "state store unavailable",
   ERR_AUDIT: "audit log unavailable",
 });
 
@@ -52,7 +53,7 @@ function errorResponse(c: Context, err: TalosOidcError): Response {
 function headersOf(err: TalosOidcError): [string, string][] {
   if (
     isTalosOidcError(err, "ERR_RATE_LIMITED") || isTalosOidcError(err, "ERR_DISCOVERY") ||
-    isTalosOidcError(err, "ERR_AUDIT")
+    isTalosOidcError(err, "ERR_AUDIT") || isTalosOidcError(err, "ERR_STATE_STORE")
   ) {
     const s = err.fields?.retryAfterSeconds;
     return s === undefined ? [] : [["Retry-After", String(Math.max(1, Math.ceil(s)))]];

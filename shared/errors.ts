@@ -26,6 +26,8 @@ export type ErrorCode =
   | "ERR_KUBECONFIG" // kubeconfig unreadable, unparsable or unwritable, or without the entry asked for
   | "ERR_TOKEN_CACHE" // token cache unreadable or unwritable
   | "ERR_AUDIT" // audit log broken or unwritable
+  | "ERR_STATE_STORE" // the shared state store (Redis/Valkey, or the owner thread) cannot be reached (HTTP 503)
+  | "ERR_BLOCKED" // an administrator blocked this identity (HTTP 403)
   | "ERR_IO" // other file or network I/O
   | "ERR_INTERNAL"; // a bug or an unexpected failure (HTTP 500 with a request id; details only in the log)
 
@@ -39,6 +41,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   ERR_UNAUTHORIZED: 401,
   ERR_INVALID_TOKEN: 401,
   ERR_NO_ROLES: 403,
+  ERR_BLOCKED: 403,
   ERR_FORBIDDEN: 403,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
@@ -49,6 +52,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   ERR_DISCOVERY: 503, // the IdP's discovery or keys could not be fetched: an outage upstream, worth a retry
   ERR_TALOS_API: 502,
   ERR_AUDIT: 503, // the audit log cannot be written: no certificate is handed out until it can
+  ERR_STATE_STORE: 503, // limits and blocks cannot be checked: fail closed, worth a retry
 });
 
 /**
@@ -62,6 +66,8 @@ export interface ErrorFieldMap {
   ERR_RATE_LIMITED: { readonly retryAfterSeconds?: number };
   ERR_DISCOVERY: { readonly retryAfterSeconds?: number };
   ERR_AUDIT: { readonly retryAfterSeconds?: number };
+  /** The store's URL without its password ("memory" in process), and how long to wait. */
+  ERR_STATE_STORE: { readonly store?: string; readonly retryAfterSeconds?: number };
   /** The WWW-Authenticate challenge to send with the 401 (RFC 6750 §3). */
   ERR_UNAUTHORIZED: { readonly challenge?: string };
   /** The methods the path answers (the Allow header, RFC 9110 §15.5.6). */

@@ -17,9 +17,20 @@ export interface LockoutOptions {
   now?: () => number;
 }
 
+/** What one sign-in attempt came to: refused unchecked (locked), accepted, or a counted failure and its lock. */
+export type Attempt =
+  | { readonly outcome: "locked"; readonly retryMs: number }
+  | { readonly outcome: "ok" }
+  | { readonly outcome: "failed"; readonly lockMs: number };
+
 export interface Lockout {
   /** Milliseconds left on the lock for `key`, or 0 when it may try. */
   lockedFor(key: string): number;
+  /**
+   * One attempt whose token was already compared (`ok`): while `key` is locked it is refused and not counted; else a
+   * failure is counted and a success clears the record. One step, so concurrent attempts cannot slip past a lock.
+   */
+  attempt(key: string, ok: boolean): Attempt;
   /** Record a failed attempt (one made while not locked); returns the lock now in force (0 if none). */
   fail(key: string): number;
   /** A successful attempt clears the record. */
@@ -54,11 +65,17 @@ export function createLockout(options: LockoutOptions = {}): Lockout {
     if (e && e.lockedUntil <= t && e.lastFailure <= t - forget) entries.delete(key);
     return entries.get(key);
   };
-  return {
+  const lockout: Lockout = {
     lockedFor(key) {
       const t = now();
       const e = current(key, t);
       return e && e.lockedUntil > t ? e.lockedUntil - t : 0;
+    },
+    attempt(key, ok) {
+      const retryMs = lockout.lockedFor(key);
+      if (retryMs > 0) return { outcome: "locked", retryMs };
+      if (ok) return lockout.succeed(key), { outcome: "ok" };
+      return { outcome: "failed", lockMs: lockout.fail(key) };
     },
     fail(key) {
       const t = now();
@@ -75,4 +92,5 @@ export function createLockout(options: LockoutOptions = {}): Lockout {
     succeed: (key) => void entries.delete(key),
     size: () => entries.size,
   };
+  return lockout;
 }

@@ -29,7 +29,7 @@ export function gapEvent(g: Gap): AuditEvent {
   };
 }
 
-const SUCCESS = new Set(["auth_success", "cert_issued", "admin_login"]);
+const SUCCESS = new Set(["auth_success", "cert_issued", "admin_login", "admin_block", "admin_unblock"]);
 
 /** Free-text fields: redacted in case a token or key slipped into an error message. Claims are copied as they are. */
 const FREE_TEXT = new Set(["error", "reason", "detail"]);

@@ -12,7 +12,10 @@ export type AuditEventType =
   | "admin_login_failed" // a wrong token in the dashboard's sign-in form
   | "admin_auth_failure" // a wrong bearer token on the admin API
   | "audit_gap" // written when the log can be written again: how many events it could not record, by type
-  | "audit_repaired"; // written at start when a torn last line was moved aside
+  | "audit_repaired" // written at start when a torn last line was moved aside
+  | "subject_blocked" // a valid token of a blocked identity refused at /exchange
+  | "admin_block" // an administrator blocked an identity
+  | "admin_unblock"; // an administrator removed a block
 
 /** An audit event. Never carries a token, key or secret. */
 export interface AuditEvent {

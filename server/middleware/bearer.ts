@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Secret } from "../../shared/secret.ts";
-import type { Lockout } from "../admin/lockout.ts";
+import type { AdminLockout } from "../state/types.ts";
 import { clientKey } from "./ip.ts";
 
 export interface BearerOptions {
@@ -16,7 +16,7 @@ export interface BearerOptions {
    * Brute-force lock-out, keyed by the client address (clientIp()): while it holds, requests are refused with 429
    * before the token is compared; each wrong token counts. The admin API shares the dashboard sign-in's.
    */
-  lockout?: Lockout;
+  lockout?: AdminLockout;
   /** Called for each wrong token, with the lock it caused (ms, 0 if none): the admin API audits it. */
   onFailure?: (c: Context, lockedMs: number) => void;
 }
@@ -69,14 +69,14 @@ export function bearerAuth(options: BearerOptions): MiddlewareHandler {
         fields: { challenge: `Bearer realm="${realm}", error="invalid_request"` },
       });
     }
-    const key = options.lockout ? clientKey((c.var as { clientIp?: string }).clientIp ?? "") : "";
-    const locked = options.lockout?.lockedFor(key) ?? 0;
-    if (locked > 0) throw lockedOut(locked);
-    if (!secretMatches(expected, m[1]!)) {
-      options.onFailure?.(c, options.lockout?.fail(key) ?? 0);
-      throw new TalosOidcError("ERR_FORBIDDEN", "invalid admin token");
-    }
-    options.lockout?.succeed(key);
+    const ok = secretMatches(expected, m[1]!);
+    if (options.lockout) {
+      const key = clientKey((c.var as { clientIp?: string }).clientIp ?? "");
+      const a = await options.lockout.attempt(key, ok);
+      if (a.outcome === "locked") throw lockedOut(a.retryMs);
+      if (a.outcome === "failed") options.onFailure?.(c, a.lockMs);
+    } else if (!ok) options.onFailure?.(c, 0);
+    if (!ok) throw new TalosOidcError("ERR_FORBIDDEN", "invalid admin token");
     await next();
   };
 }

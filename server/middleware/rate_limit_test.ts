@@ -8,6 +8,7 @@ import type { AuditEvent } from "../audit/types.ts";
 import { clientIp } from "./client_ip.ts";
 import { ipAllowlist } from "./ip_allowlist.ts";
 import { rateLimit, type RateLimitEnv, subjectRateLimit } from "./rate_limit.ts";
+import { createMemoryStore } from "../state/memory_store.ts";
 
 function setup(o: { allow?: string[]; requests?: number; perSubject?: number } = {}) {
   let t = 1_700_000_000_000;
@@ -17,11 +18,16 @@ function setup(o: { allow?: string[]; requests?: number; perSubject?: number } =
   const metrics = { rateLimited: (s: "ip" | "subject") => void counts[s]++, ipDenied: () => void counts.denied++ };
   const now = () => t;
   const app = new Hono<RateLimitEnv>().onError(onError(jsonLogger({ write: () => {} })));
-  const subjects = subjectRateLimit({ requests: o.perSubject ?? 0, windowMs: 60_000, now, audit, metrics });
+  const rateLimit_ = { requests: o.requests ?? 0, windowMs: 60_000, perSubject: o.perSubject ?? 0 };
+  const store = createMemoryStore({ rateLimit: rateLimit_, now });
+  const subjects = subjectRateLimit({ limiter: store.limiter("subject"), audit, metrics });
   app.use(clientIp({ trustedProxies: ["10.0.0.1"] }));
   app.use("/exchange", ipAllowlist({ allow: o.allow ?? [], audit, metrics, now }));
-  app.use("/exchange", rateLimit({ requests: o.requests ?? 0, windowMs: 60_000, now, audit, metrics }));
-  app.post("/exchange", (c) => (subjects.check(c, c.req.header("x-sub") ?? "alice", "https://idp"), c.text("ok")));
+  app.use("/exchange", rateLimit({ limiter: store.limiter("ip"), audit, metrics }));
+  app.post(
+    "/exchange",
+    async (c) => (await subjects.check(c, c.req.header("x-sub") ?? "alice", "https://idp"), c.text("ok")),
+  );
   app.get("/healthz", (c) => c.text("ok"));
   const send = (ip: string, init: { path?: string; sub?: string } = {}) =>
     app.request(init.path ?? "/exchange", {
@@ -96,9 +102,11 @@ Deno.test("subjectRateLimit() limits one subject across client addresses", async
   assert(s.counts.subject === 1);
 });
 
-Deno.test("rateLimit() and ipAllowlist() refuse bad options when built", () => {
-  assertThrows(() => rateLimit({ requests: -1, windowMs: 1000 }), (e) => e instanceof RangeError);
-  assertThrows(() => rateLimit({ requests: 5, windowMs: 0 }), (e) => e instanceof RangeError);
+Deno.test("the limiters and ipAllowlist() refuse bad options when built", () => {
+  const store = (requests: number, windowMs: number) =>
+    createMemoryStore({ rateLimit: { requests, windowMs, perSubject: 0 }, now: Date.now });
+  assertThrows(() => store(-1, 1000), (e) => e instanceof RangeError);
+  assertThrows(() => store(5, 0), (e) => e instanceof RangeError);
   assertThrows(() => ipAllowlist({ allow: ["10.0.0.0/8", "bogus"] }), (e) => e instanceof RangeError);
 });
 

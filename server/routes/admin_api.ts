@@ -2,8 +2,7 @@
 
 import { Hono } from "hono";
 import type { Secret } from "../../shared/secret.ts";
-import type { Lockout } from "../admin/lockout.ts";
-import type { Tracker } from "../admin/tracker.ts";
+import type { AdminLockout, Awaitable, HistoryView } from "../state/types.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { methodNotAllowed } from "../errors_http.ts";
 import { bearerAuth } from "../middleware/bearer.ts";
@@ -11,11 +10,11 @@ import { bearerAuth } from "../middleware/bearer.ts";
 export interface AdminApiOptions {
   /** admin_token. Mount these routes only when it is set: without it /admin/* stays 404. */
   token: Secret;
-  tracker: Pick<Tracker, "stats" | "certs">;
+  tracker: Pick<HistoryView, "stats" | "certs">;
   /** The audit chain head (AuditLog.lastHash), shown as `audit_head` so operators can anchor `audit verify`. */
-  auditHead?: () => string;
-  /** The lock-out shared with the dashboard sign-in (createLockout). */
-  lockout: Lockout;
+  auditHead?: () => Awaitable<string>;
+  /** The lock-out shared with the dashboard sign-in (the state store's). */
+  lockout: AdminLockout;
   /** Receives `admin_auth_failure` for each wrong token. */
   audit?: Pick<AuditSink, "write">;
 }
@@ -41,15 +40,15 @@ export function adminApiRoutes(options: AdminApiOptions): Hono {
   });
   app.use("/stats", auth);
   app.use("/certs", auth);
-  app.get("/stats", function stats(c) {
+  app.get("/stats", async function stats(c) {
     c.header("Cache-Control", "no-store");
-    const head = options.auditHead?.();
-    return c.json({ ...options.tracker.stats(), ...(head ? { audit_head: head } : {}) });
+    const [s, head] = await Promise.all([options.tracker.stats(), options.auditHead?.()]);
+    return c.json({ ...s, ...(head ? { audit_head: head } : {}) });
   });
-  app.get("/certs", function certs(c) {
+  app.get("/certs", async function certs(c) {
     c.header("Cache-Control", "no-store");
     const all = ["1", "true", "yes"].includes(c.req.query("all") ?? "");
-    return c.json(options.tracker.certs({ all }));
+    return c.json(await options.tracker.certs({ all }));
   });
   app.all("/stats", methodNotAllowed("GET"));
   app.all("/certs", methodNotAllowed("GET"));

@@ -3,9 +3,8 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Secret } from "../../shared/secret.ts";
-import type { Lockout } from "../admin/lockout.ts";
-import { createSessionStore, randomToken, type SessionStoreOptions, tokensEqual } from "../admin/sessions.ts";
-import type { Tracker } from "../admin/tracker.ts";
+import { randomToken, tokensEqual } from "../admin/sessions.ts";
+import type { AdminLockout, AdminSessions, HistoryView } from "../state/types.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { secretDigest, secretMatches } from "../middleware/bearer.ts";
 import { clientKey } from "../middleware/ip.ts";
@@ -31,7 +30,7 @@ export type DashboardEnv = { Variables: { clientIp: string; requestId?: string }
 export interface AdminDashboardOptions {
   /** admin_token. Mount the dashboard only when it is set (otherwise /admin/ is 404). */
   token: Secret;
-  tracker: Pick<Tracker, "stats" | "certs" | "issuanceSeries">;
+  tracker: HistoryView;
   audit?: Pick<AuditSink, "write">;
   /** The audit log file, for the tail page ("-" = stdout, no tail). */
   auditLogPath?: string;
@@ -43,9 +42,10 @@ export interface AdminDashboardOptions {
   secureCookie: boolean;
   /** Extra origins allowed to POST (e.g. the public URL when a proxy rewrites Host). */
   allowedOrigins?: readonly string[];
-  /** The lock-out shared with the admin API (createLockout): wrong tokens on either path count together. */
-  lockout: Lockout;
-  sessions?: SessionStoreOptions;
+  /** The lock-out shared with the admin API (the state store's): wrong tokens on either path count together. */
+  lockout: AdminLockout;
+  /** Where sessions live (the state store's, so a session made on one worker or replica works on every other). */
+  sessions: AdminSessions;
   /** Lines shown on the audit page (default 100). */
   auditTailLines?: number;
 }
@@ -53,8 +53,7 @@ export interface AdminDashboardOptions {
 /** A sub-app with absolute /admin paths: mount with `app.route("/", adminDashboardRoutes(...))`. */
 export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEnv> {
   const digest = secretDigest(o.token);
-  const sessions = createSessionStore(o.sessions);
-  const lockout = o.lockout;
+  const { lockout, sessions } = o;
   const origins = new Set(o.allowedOrigins ?? []);
   const cookieFor = (c: Context) => ({
     path: "/admin",
@@ -73,7 +72,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
 
-  const session = (c: Context) => sessions.get(getCookie(c, SESSION_COOKIE));
+  const session = async (c: Context) => await sessions.get(getCookie(c, SESSION_COOKIE));
   const audit = (c: Context<DashboardEnv>, type: "admin_login" | "admin_login_failed", reason?: string) =>
     o.audit?.write({
       type,
@@ -82,6 +81,11 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       ...(reason ? { reason } : {}),
       ...(c.var.requestId ? { "request.id": c.var.requestId } : {}),
     });
+  const lockedPage = (c: Context, ms: number) => {
+    c.header("Retry-After", String(Math.ceil(ms / 1000)));
+    const message = `Too many failed attempts. Please try again in ${waitText(ms)}.`;
+    return c.html(<MessagePage title="Locked out" message={message} />, 429);
+  };
   const refuse = (c: Context, message: string) =>
     c.html(<MessagePage title="Request refused" message={message} />, 403);
   const loginPage = (c: Context, status: 200 | 401, error?: string) => {
@@ -112,36 +116,40 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
   const page =
     (render: (c: Context<DashboardEnv>, csrf: string) => Promise<Response> | Response) =>
     async (c: Context<DashboardEnv>) => {
-      const s = session(c);
+      const s = await session(c);
       if (!s) return c.req.path === "/admin/" ? loginPage(c, 200) : c.redirect("/admin/", 303);
       return await render(c, s.csrf);
     };
   app.get(
     "/admin/",
-    page((c, csrf) => {
-      const stats = o.tracker.stats();
-      const chart = o.tracker.issuanceSeries(3_600_000, 24);
+    page(async (c, csrf) => {
+      const [stats, chart, active] = await Promise.all([
+        o.tracker.stats(),
+        o.tracker.issuanceSeries(3_600_000, 24),
+        o.tracker.certs(),
+      ]);
       return c.html(
         <Layout tab="overview" csrf={csrf} stats={stats}>
-          <Overview stats={stats} chart={chart} active={o.tracker.certs()} />
+          <Overview stats={stats} chart={chart} active={active} />
         </Layout>,
       );
     }),
   );
   app.get(
     "/admin/active",
-    page((c, csrf) =>
-      c.html(
-        <Layout tab="active" csrf={csrf} stats={o.tracker.stats()}>
-          <ActiveTable certs={o.tracker.certs()} />
+    page(async (c, csrf) => {
+      const [stats, certs] = await Promise.all([o.tracker.stats(), o.tracker.certs()]);
+      return c.html(
+        <Layout tab="active" csrf={csrf} stats={stats}>
+          <ActiveTable certs={certs} />
         </Layout>,
-      )
-    ),
+      );
+    }),
   );
   app.get(
     "/admin/failures",
-    page((c, csrf) => {
-      const stats = o.tracker.stats();
+    page(async (c, csrf) => {
+      const stats = await o.tracker.stats();
       return c.html(
         <Layout tab="failures" csrf={csrf} stats={stats}>
           <FailuresTable failures={stats.recent_failures} />
@@ -154,7 +162,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
     page(async (c, csrf) => {
       const rows = await readAuditTail(o.auditLogPath ?? "-", o.auditTailLines ?? 100);
       return c.html(
-        <Layout tab="audit" csrf={csrf} stats={o.tracker.stats()}>
+        <Layout tab="audit" csrf={csrf} stats={await o.tracker.stats()}>
           <AuditTail rows={rows} />
         </Layout>,
       );
@@ -164,12 +172,8 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
   app.post("/admin/login", async function adminLogin(c) {
     if (!sameOrigin(c)) return refuse(c, "Cross-site request refused (Origin check failed)");
     const key = clientKey(c.var.clientIp);
-    const locked = lockout.lockedFor(key);
-    if (locked > 0) {
-      c.header("Retry-After", String(Math.ceil(locked / 1000)));
-      const message = `Too many failed attempts. Please try again in ${waitText(locked)}.`;
-      return c.html(<MessagePage title="Locked out" message={message} />, 429);
-    }
+    const locked = await lockout.lockedFor(key); // early and advisory: attempt() below decides
+    if (locked > 0) return lockedPage(c, locked);
     const form = await c.req.parseBody();
     const csrf = typeof form.csrf === "string" ? form.csrf : "";
     const expected = getCookie(c, CSRF_COOKIE) ?? "";
@@ -180,13 +184,13 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       );
     }
     const token = typeof form.token === "string" ? form.token : "";
-    if (!token || !secretMatches(digest, token)) {
-      lockout.fail(key);
+    const attempt = await lockout.attempt(key, token !== "" && secretMatches(digest, token));
+    if (attempt.outcome === "locked") return lockedPage(c, attempt.retryMs);
+    if (attempt.outcome === "failed") {
       audit(c, "admin_login_failed", "wrong admin token");
       return loginPage(c, 401, "Invalid admin token");
     }
-    lockout.succeed(key);
-    const { id } = sessions.create();
+    const { id } = await sessions.create();
     deleteCookie(c, CSRF_COOKIE, cookieFor(c));
     setCookie(c, SESSION_COOKIE, id, { ...cookieFor(c), maxAge: 86_400 });
     audit(c, "admin_login");
@@ -196,13 +200,13 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
   app.post("/admin/logout", async function adminLogout(c) {
     if (!sameOrigin(c)) return refuse(c, "Cross-site request refused (Origin check failed)");
     const id = getCookie(c, SESSION_COOKIE);
-    const s = sessions.get(id);
+    const s = await sessions.get(id);
     if (s) {
       const form = await c.req.parseBody();
       if (typeof form.csrf !== "string" || !tokensEqual(form.csrf, s.csrf)) {
         return refuse(c, "CSRF token mismatch: reload the dashboard and try again.");
       }
-      sessions.destroy(id);
+      await sessions.destroy(id);
     }
     deleteCookie(c, SESSION_COOKIE, cookieFor(c));
     return c.redirect("/admin/", 303);

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { Secret } from "../../shared/secret.ts";
 import { createLockout } from "../admin/lockout.ts";
+import { createSessionStore } from "../admin/sessions.ts";
 import { createTracker } from "../admin/tracker.ts";
 import type { AuditEvent } from "../audit/types.ts";
 import { clientIp } from "../middleware/client_ip.ts";
@@ -26,7 +27,7 @@ function setup() {
       audit: { write: (e) => void events.push(e) },
       secureCookie: true,
       lockout: createLockout({ now: () => t }),
-      sessions: { now: () => t },
+      sessions: createSessionStore({ now: () => t }),
     }),
   );
   const req = (path: string, init: RequestInit = {}) => app.request(`${ORIGIN}${path}`, init);

@@ -12,6 +12,10 @@ import { bodyTooLarge } from "../middleware/body_limit.ts";
 import { isInvalidToken } from "../oidc/invalid.ts";
 import type { VerifiedIdToken } from "../oidc/types.ts";
 import type { IssuedCert } from "../talos_ca/types.ts";
+import { subjectRateLimit } from "../middleware/rate_limit.ts";
+import { matchBlock } from "../state/blocks.ts";
+import { storeUnavailable } from "../state/errors.ts";
+import type { Block, BlockSnapshot } from "../state/types.ts";
 
 /**
  * Messages compatible with the original tool (clients and scripts match on them). The 5xx texts ("failed to generate
@@ -34,6 +38,8 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
   const { config, audit, verifier, issuer, logger } = deps;
   const failures = deps.authFailures ?? { report: (e: AuditEvent) => audit.write(e) };
   const ttlText = formatDuration(config.certTtlMs);
+  const subjectLimit = subjectRateLimit({ limiter: deps.state.limiter("subject"), audit, metrics: deps.metrics });
+  const blocks = deps.state.blocks;
 
   return async function exchange(c) {
     const base = { client_ip: c.var.clientIp, "request.id": c.var.requestId };
@@ -64,7 +70,12 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     c.set("claims", claims);
     audit.write({ type: "auth_success", ...who });
 
-    deps.subjectLimiter?.check(c, claims.sub, claims.iss);
+    const block = blockFor(blocks.snapshot(), claims, who, deps);
+    if (block) {
+      audit.write({ type: "subject_blocked", ...who, reason: block.reason, error: `block ${block.id}` });
+      throw new TalosOidcError("ERR_BLOCKED", "access blocked by an administrator");
+    }
+    await subjectLimit.check(c, claims.sub, claims.iss);
 
     const decision = deps.roleMapper?.map(claims, claims.iss);
     const roles = normaliseRoles(decision ? decision.roles : config.roles).filter(isIssuableRole);
@@ -125,6 +136,23 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     });
     return c.json(response);
   };
+}
+
+/**
+ * The block that applies to this token now. A copy of the list that may be stale (the state store unreachable) fails
+ * closed with ERR_STATE_STORE, unless `state_store_fail_open` says to go on with the last known list.
+ */
+function blockFor(
+  snapshot: BlockSnapshot,
+  claims: VerifiedIdToken["claims"],
+  who: { subject?: string; email?: string },
+  deps: AppDeps,
+): Block | undefined {
+  if (!snapshot.fresh && !deps.config.stateStoreFailOpen) throw storeUnavailable(deps.state);
+  const raw = (v: unknown) => (typeof v === "string" && v !== "" ? [v] : []);
+  const subjects = [...raw(claims.sub), ...raw(who.subject)];
+  const emails = [...raw(claims.email), ...raw(who.email)];
+  return matchBlock(snapshot.blocks, { subjects, emails }, deps.clock.now().getTime());
 }
 
 const bad = (message: string) => new TalosOidcError("ERR_INVALID_REQUEST", message);
