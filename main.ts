@@ -13,6 +13,8 @@ import { describeCauses, isTalosOidcError, TalosOidcError } from "./shared/error
 import { redactText } from "./shared/log.ts";
 import { closest } from "./shared/suggest.ts";
 import { formatVersion } from "./shared/version.ts";
+import { isServeWorker } from "./shared/serve_worker.ts";
+import type { Pipe } from "./server/workers/channel.ts";
 
 interface Entry {
   /** The one line that root help, the command's own --help and the completion scripts show. */
@@ -213,7 +215,10 @@ function denoStdio(signal: AbortSignal): Stdio {
   };
 }
 
-if (import.meta.main) {
+if (import.meta.main && isServeWorker()) {
+  // A thread `serve` started (workers > 1): it serves HTTP for the owner thread, and never exits the process.
+  (await import("./server/workers/worker.ts")).runServeWorker(self as unknown as Pipe);
+} else if (import.meta.main) {
   const controller = new AbortController();
   Deno.addSignalListener("SIGINT", () => controller.abort(new Interrupted("SIGINT")));
   if (Deno.build.os !== "windows") {
@@ -224,6 +229,7 @@ if (import.meta.main) {
     env: Deno.env.toObject(),
     stdio: denoStdio(controller.signal),
     signal: controller.signal,
+    entry: import.meta.url,
   });
   Deno.exit(code);
 }

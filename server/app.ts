@@ -65,6 +65,8 @@ export interface AppDeps {
   metrics?: ServerMetrics;
   /** The audit chain head (AuditLog.lastHash), shown in /admin/stats as audit_head. */
   auditHead?: () => Awaitable<string>;
+  /** The /metrics text when it is not `metrics.render()` (workers: every thread's registry, summed by the owner). */
+  metricsText?: () => Awaitable<string>;
   /** Where /exchange reports refused tokens: one line per address and reason per window (else straight to audit). */
   authFailures?: Pick<FailureAggregator, "report">;
 }
@@ -114,7 +116,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   };
   app.get("/readyz", readyzRoute({ checks: ready }));
   app.all("/readyz", methodNotAllowed("GET"));
-  if (deps.metrics) app.route("/", metricsRoutes({ metrics: deps.metrics, token: config.metricsToken }));
+  if (deps.metrics) {
+    const metrics = deps.metricsText ? { render: deps.metricsText } : deps.metrics;
+    app.route("/", metricsRoutes({ metrics, token: config.metricsToken }));
+  }
   if (config.adminToken) { // without admin_token every /admin path stays 404
     // One lock-out for the dashboard sign-in and the bearer API: a guesser cannot switch paths to keep guessing.
     const { lockout, sessions, history: tracker } = deps.state;

@@ -19,6 +19,8 @@ export interface LoadedServerConfig extends ParsedConfig {
   ca?: LoadedCa;
   /** The server's own Talos API credential, checked (talos_api with a talosconfig; undefined in socket mode). */
   talos?: TalosCredential;
+  /** What the config was parsed from, for worker threads to parse again (see serve.ts startServer). */
+  input: { file: unknown; env: Env };
 }
 
 /**
@@ -64,6 +66,7 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
     problems,
     warnings,
     source,
+    input: { file, env: options.env },
     ...(ca && ok ? { ca } : {}),
     ...(talos?.credential && ok ? { talos: talos.credential } : {}),
   };
@@ -71,7 +74,7 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
 
 function onlyProblem(problem: string): LoadedServerConfig {
   const { config } = parseConfig(undefined, {});
-  return { config, problems: [problem], warnings: [], source: "" };
+  return { config, problems: [problem], warnings: [], source: "", input: { file: undefined, env: {} } };
 }
 
 async function checkCa(config: ServerConfig, problems: string[]): Promise<LoadedCa | undefined> {

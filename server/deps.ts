@@ -3,6 +3,9 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { AppDeps } from "./app.ts";
+import type { IdTokenVerifier } from "./oidc/types.ts";
+import type { RoleMapper } from "./rbac/types.ts";
+import type { StateStore } from "./state/types.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
 import { createFailureAggregator, type FailureAggregator } from "./audit/failure_aggregator.ts";
 import type { ServerConfig } from "./config.ts";
@@ -10,7 +13,7 @@ import { join } from "node:path";
 import { openCertStore } from "./admin/cert_store.ts";
 import { createMemoryStore } from "./state/memory_store.ts";
 import { countJwksRefreshes } from "./metrics/jwks_fetch.ts";
-import { createServerMetrics } from "./metrics/server_metrics.ts";
+import { createServerMetrics, type ServerMetrics } from "./metrics/server_metrics.ts";
 import { createIdTokenVerifier } from "./oidc/verifier.ts";
 import { compileRbac } from "./rbac/rbac.ts";
 import { createCertIssuer } from "./talos_ca/issuer.ts";
@@ -40,11 +43,30 @@ export interface BuildDepsOptions {
 }
 
 /** AppDeps plus what only the process needs: the TLS source and a close() for shutdown. */
-export interface ServerDeps extends AppDeps {
+export interface ServerDeps extends Omit<AppDeps, keyof SharedDeps>, SharedDeps {}
+
+/**
+ * What one process holds once, whatever the number of event loops (the owner thread's, with workers): the audit
+ * chain, the state store, the metrics the audit stream feeds, the TLS material and the auth-failure aggregator.
+ */
+export interface SharedDeps {
+  config: Readonly<ServerConfig>;
+  logger: Logger;
+  clock: Clock;
   audit: AuditLog;
+  state: StateStore;
+  metrics: ServerMetrics;
   authFailures: FailureAggregator;
   tls: TlsSource;
+  startedAt: Date;
   close(): Promise<void>;
+}
+
+/** What every event loop builds for itself: the token verifier, the issuing backend and the RBAC rules. */
+export interface RequestDeps {
+  verifier: IdTokenVerifier;
+  issuer: CertIssuer;
+  roleMapper?: RoleMapper;
 }
 
 /**
@@ -52,21 +74,22 @@ export interface ServerDeps extends AppDeps {
  * ERR_TLS / ERR_AUDIT), before anything listens.
  */
 export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> {
+  const shared = await buildSharedDeps(options);
+  const request = buildRequestDeps({ ...options, clock: shared.clock, metrics: shared.metrics });
+  return {
+    ...shared,
+    ...request,
+    tlsCaPem: () => shared.tls.caPem(),
+    auditHead: () => shared.audit.lastHash(),
+    close: () => (request.issuer.close(), shared.close()),
+  };
+}
+
+/** The process-wide part (see SharedDeps). */
+export async function buildSharedDeps(options: BuildDepsOptions): Promise<SharedDeps> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = createServerMetrics({ startedAt: clock.now() });
-  const verifier = createIdTokenVerifier({
-    issuer: config.issuerUrl,
-    clientId: config.clientId,
-    maxTokenAgeSec: config.maxTokenAgeMs / 1000,
-    logger,
-    now: () => clock.now(),
-    fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), metrics),
-  });
-  const issuer = createIssuer(options, clock);
-  const roleMapper = config.rbacRules.length > 0
-    ? compileRbac([...config.rbacRules], { defaultRoles: [...config.roles], logger, debug: config.debug })
-    : undefined;
   const tls = await createTlsSource(config.tls, config.listen.hostname, logger, clock.now());
   const audit = await openAuditLog({
     path: config.auditLog,
@@ -95,23 +118,44 @@ export async function buildDeps(options: BuildDepsOptions): Promise<ServerDeps> 
     config,
     logger,
     clock,
-    verifier,
-    issuer,
-    ...(roleMapper ? { roleMapper } : {}),
     audit,
-    tls,
-    tlsCaPem: () => tls.caPem(),
     state,
-    startedAt: clock.now(),
     metrics,
-    auditHead: () => audit.lastHash(),
     authFailures,
-    close: () => (clearInterval(flushTimer), authFailures.close(), issuer.close(), certStore?.close(), audit.close()),
+    tls,
+    startedAt: clock.now(),
+    async close() {
+      clearInterval(flushTimer);
+      authFailures.close();
+      await state.close();
+      certStore?.close();
+      await audit.close();
+    },
   };
 }
 
+/** The per-event-loop part (see RequestDeps); `metrics` counts this loop's JWKS refreshes. */
+export function buildRequestDeps(
+  options: Omit<BuildDepsOptions, "clock"> & { clock: Clock; metrics: ServerMetrics },
+): RequestDeps {
+  const { config, logger, clock } = options;
+  const verifier = createIdTokenVerifier({
+    issuer: config.issuerUrl,
+    clientId: config.clientId,
+    maxTokenAgeSec: config.maxTokenAgeMs / 1000,
+    logger,
+    now: () => clock.now(),
+    fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), options.metrics),
+  });
+  const issuer = createIssuer(options, clock);
+  const roleMapper = config.rbacRules.length > 0
+    ? compileRbac([...config.rbacRules], { defaultRoles: [...config.roles], logger, debug: config.debug })
+    : undefined;
+  return { verifier, issuer, ...(roleMapper ? { roleMapper } : {}) };
+}
+
 /** The issuing backend the config names: the local CA signer, or the Talos API client (no connection yet). */
-function createIssuer(options: BuildDepsOptions, clock: Clock): CertIssuer {
+function createIssuer(options: Pick<BuildDepsOptions, "config" | "ca" | "talos" | "logger">, clock: Clock): CertIssuer {
   const { config, logger } = options;
   if (config.issuerBackend === "local_ca") {
     if (!options.ca) throw new TypeError("buildDeps: issuer_backend local_ca needs the loaded CA");

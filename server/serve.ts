@@ -1,19 +1,16 @@
 /** @module The `serve` command: load config (exit 2 on any problem), build deps, listen, shut down gracefully on a signal. */
 
-import type { Hono } from "hono";
 import { defineCommand, EXIT } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
 import { formatDuration } from "../shared/duration.ts";
 import { jsonLogger, type Logger } from "../shared/log.ts";
-import { type AppEnv, createApp } from "./app.ts";
 import type { ServerConfig } from "./config.ts";
 import { loadServerConfig } from "./config_loader.ts";
-import { buildDeps, type ServerDeps } from "./deps.ts";
+import { buildRequestDeps, buildSharedDeps, type RequestDeps, type SharedDeps } from "./deps.ts";
+import { type Loops, startOneLoop, startWorkers, workerCount } from "./loops.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
 import { SERVICE_ACCOUNT_DIR, type TalosCredential } from "./talos_api/credential.ts";
-import { type Listener, startListener } from "./tls/listener.ts";
-
-const SHUTDOWN_DEADLINE_MS = 10_000;
+import type { Listener } from "./tls/listener.ts";
 
 export const serveCommand = defineCommand(
   {
@@ -70,10 +67,16 @@ Problems with the configuration are all listed at once and exit with status 2.`,
       return EXIT.USAGE;
     }
     logger.info(loaded.source);
-    const server = await startServer(loaded, { logger, stdout: ctx.stdio.stdout });
-    await abortion(ctx.signal);
-    logger.info("Received signal, shutting down...");
-    await server.close();
+    const server = await startServer(loaded, {
+      logger,
+      stdout: ctx.stdio.stdout,
+      ...(ctx.entry ? { workerEntry: ctx.entry } : {}),
+    });
+    const died = await Promise.race([abortion(ctx.signal), server.died.catch((err: Error) => err)]);
+    await server.close(() =>
+      logger.info(died ? "A worker thread stopped, shutting down..." : "Received signal, shutting down...")
+    );
+    if (died) return EXIT.FAILURE;
     logger.info("Server stopped gracefully.");
     return EXIT.OK;
   },
@@ -81,6 +84,11 @@ Problems with the configuration are all listed at once and exit with status 2.`,
 
 export interface StartServerOptions {
   logger: Logger;
+  /**
+   * The module worker threads start from (workers > 1): the process's entry (main.ts, the bundle or the binary's
+   * main module). Default: main.ts of this source tree.
+   */
+  workerEntry?: string;
   stdout?: (text: string) => void;
   clock?: Clock;
   fetch?: typeof fetch;
@@ -92,78 +100,63 @@ export interface RunningServer {
   /** Base URL for local clients, e.g. https://127.0.0.1:8443. */
   url: string;
   addr: Deno.NetAddr;
-  deps: ServerDeps;
-  app: Hono<AppEnv>;
-  listener: Listener;
-  /** Stop accepting, finish in-flight requests (at most 10 s), close the audit log. */
-  close(): Promise<void>;
+  /** The process-wide adapters (the owner thread's with workers); the request ones only with one event loop. */
+  deps: SharedDeps & Partial<RequestDeps>;
+  /** Event loops serving HTTP (1: this thread; more: worker threads sharing the port). */
+  workers: number;
+  listener: Pick<Listener, "addr" | "reloads" | "checkNow">;
+  /** Rejects when a worker thread dies (the serve command then stops with an error); never settles with one loop. */
+  died: Promise<never>;
+  /**
+   * Stop accepting (then `onStopped` runs), finish in-flight requests (at most 10 s), close the audit log. Calling
+   * it again returns the same promise.
+   */
+  close(onStopped?: () => void): Promise<void>;
 }
 
 /** What the config loader checked: the CA (local_ca) or the Talos API credential (talos_api with a talosconfig). */
 export interface LoadedIssuing {
   config: Readonly<ServerConfig>;
+  /** The decoded config file and the environment it was parsed from: worker threads parse them again. */
+  input?: { file: unknown; env: Readonly<Record<string, string | undefined>> };
   ca?: LoadedCa;
   talos?: TalosCredential;
 }
 
 /** Build the adapters and the app, start listening, log the startup lines, warm up the JWKS in the background. */
 export async function startServer(loaded: LoadedIssuing, options: StartServerOptions): Promise<RunningServer> {
-  const { config, ca, talos } = loaded;
+  const { config } = loaded;
   const { logger } = options;
   logIssuing(loaded, logger);
-  const deps = await buildDeps({ config, ...(ca ? { ca } : {}), ...(talos ? { talos } : {}), ...options });
+  const workers = workerCount(config.workers);
+  if (workers > 1 && !loaded.input) throw new TypeError("startServer: worker threads need loaded.input");
+  const shared = await buildSharedDeps({ ...options, ...loaded });
   logger.info(config.auditLog === "-" ? "Audit log: stdout" : `Audit log: ${config.auditLog}`);
-  logStartup(config, logger);
-  const app = createApp(deps);
-  let listener: Listener;
+  logStartup(config, logger, workers);
+  let running: Loops;
+  let request: RequestDeps | undefined;
   try {
-    listener = await startListener({
-      hostname: config.listen.hostname,
-      port: config.listen.port,
-      handler: (req, info) => app.fetch(req, info),
-      maxConnections: config.maxConnections,
-      tls: deps.tls,
-      logger,
-      now: () => deps.clock.now(),
-      ...(options.tlsCheckIntervalMs ? { checkIntervalMs: options.tlsCheckIntervalMs } : {}),
-    });
+    if (workers > 1) running = await startWorkers(loaded, shared, options, workers);
+    else {
+      request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
+      running = await startOneLoop(shared, request, options);
+    }
   } catch (err) {
-    await deps.close();
+    request?.issuer.close();
+    await shared.close();
     throw err;
   }
-  const { addr } = listener;
+  const { addr } = running.listener;
   const host = addr.hostname === "0.0.0.0"
     ? "127.0.0.1"
     : addr.hostname.includes(":")
     ? `[${addr.hostname}]`
     : addr.hostname;
-  const url = `${deps.tls.mode === "insecure" ? "http" : "https"}://${host}:${addr.port}`;
-  logger.info(`Cert exchange server listening on ${addr.hostname}:${addr.port}`, { url, port: addr.port });
-  const warm = deps.verifier.warmUp().then((ok) => {
-    if (ok) logger.info("OIDC issuer keys loaded (JWKS warm-up)");
-    else logger.warn("OIDC issuer keys could not be loaded yet; tokens are refused until the issuer answers");
-  });
-  return {
-    url,
-    addr,
-    deps,
-    app,
-    listener,
-    async close() {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), SHUTDOWN_DEADLINE_MS)));
-      const stopped = listener.shutdown();
-      const result = await Promise.race([stopped, deadline]);
-      clearTimeout(timer);
-      if (result === "timeout") {
-        logger.warn("in-flight requests did not finish within 10s; closing their connections");
-        listener.closeAll();
-        await stopped;
-      }
-      await warm;
-      await deps.close();
-    },
-  };
+  const url = `${shared.tls.mode === "insecure" ? "http" : "https"}://${host}:${addr.port}`;
+  logger.info(`Cert exchange server listening on ${addr.hostname}:${addr.port}`, { url, port: addr.port, workers });
+  let closing: Promise<void> | undefined;
+  const close = (onStopped?: () => void) => (closing ??= running.close(onStopped));
+  return { url, addr, deps: { ...shared, ...request }, workers, ...running, close };
 }
 
 /** Which backend issues, and with which credential file or socket (the original tool logs the same). */
@@ -187,8 +180,13 @@ function logIssuing({ config, ca, talos }: LoadedIssuing, logger: Logger): void 
   }
 }
 
-function logStartup(config: Readonly<ServerConfig>, logger: Logger): void {
+function logStartup(config: Readonly<ServerConfig>, logger: Logger, workers: number): void {
   const list = (xs: readonly string[]) => `[${xs.join(" ")}]`;
+  logger.info(
+    workers > 1
+      ? `Workers: ${workers} event loops sharing the port (workers: ${config.workers})`
+      : `Workers: 1 event loop (workers: ${config.workers})`,
+  );
   const rl = config.rateLimit;
   logger.info(
     rl.requests > 0

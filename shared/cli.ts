@@ -20,6 +20,8 @@ export interface CommandContext {
   stdio: Stdio;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** URL of the module this process started from (main.ts, the bundle, the binary): serve's worker threads run it. */
+  entry?: string;
 }
 
 /** One flag. Write a command's flags `as const` (or through defineSpec) so their values are typed by name. */

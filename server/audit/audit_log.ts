@@ -46,6 +46,7 @@ export interface AuditLog extends AuditSink {
   lastHash(): string;
   /** Reopen the file at `path` (after rotation); the chain continues from the last hash. */
   reopen(): Promise<void>;
+  durable(): Promise<void>;
 }
 
 type Waiter = { resolve(): void; reject(err: unknown): void };

@@ -2,11 +2,31 @@
 
 export type Labels = Readonly<Record<string, string>>;
 
-interface Family {
-  name: string;
-  help: string;
-  type: "counter" | "gauge" | "histogram";
-  render(): string[];
+/**
+ * One family's state as plain data: what a worker thread sends the owner at scrape time, and what render() prints.
+ * Counters and histograms of several snapshots add up (renderMerged); gauges are taken from the first one.
+ */
+export type FamilySnapshot =
+  | { name: string; help: string; type: "counter"; labelNames: readonly string[]; series: CounterSeries[] }
+  | { name: string; help: string; type: "gauge"; value: number }
+  | {
+    name: string;
+    help: string;
+    type: "histogram";
+    labelNames: readonly string[];
+    bounds: number[];
+    series: HistogramSeries[];
+  };
+
+interface CounterSeries {
+  values: string[];
+  n: number;
+}
+interface HistogramSeries {
+  values: string[];
+  counts: number[];
+  sum: number;
+  count: number;
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -42,27 +62,28 @@ export interface Histogram {
 
 /** Holds metric families in registration order and renders them. */
 export class Registry {
-  readonly #families: Family[] = [];
+  readonly #families: (() => FamilySnapshot)[] = [];
   readonly #names = new Set<string>();
 
-  #register(f: Family, labelNames: readonly string[]): void {
-    if (!NAME.test(f.name)) throw new RangeError(`metric name "${f.name}" is invalid`);
-    if (this.#names.has(f.name)) throw new RangeError(`metric "${f.name}" registered twice`);
+  #register(name: string, labelNames: readonly string[], snapshot: () => FamilySnapshot): void {
+    if (!NAME.test(name)) throw new RangeError(`metric name "${name}" is invalid`);
+    if (this.#names.has(name)) throw new RangeError(`metric "${name}" registered twice`);
     for (const l of labelNames) if (!LABEL.test(l) || l === "le") throw new RangeError(`label "${l}" is invalid`);
-    this.#names.add(f.name);
-    this.#families.push(f);
+    this.#names.add(name);
+    this.#families.push(snapshot);
   }
 
   /** A monotonically increasing counter (name should end in `_total`). */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    const series = new Map<string, { values: string[]; n: number }>();
+    const series = new Map<string, CounterSeries>();
     const key = (l: Labels = {}) => labelNames.map((n) => l[n] ?? "");
-    this.#register({
+    this.#register(name, labelNames, () => ({
       name,
       help,
       type: "counter",
-      render: () => [...series.values()].map((s) => `${name}${labelText(labelNames, s.values)} ${formatNumber(s.n)}`),
-    }, labelNames);
+      labelNames,
+      series: [...series.values()].map((s) => ({ values: s.values, n: s.n })),
+    }));
     return {
       inc(labels, by = 1) {
         if (!(by >= 0)) throw new RangeError("a counter only goes up");
@@ -79,39 +100,28 @@ export class Registry {
   /** A value that goes up and down, or is read on demand through `collect`. */
   gauge(name: string, help: string, collect?: () => number): Gauge {
     let value = 0;
-    this.#register({
-      name,
-      help,
-      type: "gauge",
-      render: () => [`${name} ${formatNumber(collect ? collect() : value)}`],
-    }, []);
+    this.#register(name, [], () => ({ name, help, type: "gauge", value: collect ? collect() : value }));
     return { set: (v) => void (value = v) };
   }
 
   /** A cumulative histogram with fixed upper bounds (seconds, say). */
   histogram(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []): Histogram {
     const bounds = [...buckets].sort((a, b) => a - b);
-    const series = new Map<string, { values: string[]; counts: number[]; sum: number; count: number }>();
-    this.#register({
+    const series = new Map<string, HistogramSeries>();
+    this.#register(name, labelNames, () => ({
       name,
       help,
       type: "histogram",
-      render: () =>
-        [...series.values()].flatMap((s) => [
-          ...bounds.map((b, i) =>
-            `${name}_bucket${labelText(labelNames, s.values, `le="${formatNumber(b)}"`)} ${s.counts[i]}`
-          ),
-          `${name}_bucket${labelText(labelNames, s.values, 'le="+Inf"')} ${s.count}`,
-          `${name}_sum${labelText(labelNames, s.values)} ${formatNumber(s.sum)}`,
-          `${name}_count${labelText(labelNames, s.values)} ${s.count}`,
-        ]),
-    }, labelNames);
+      labelNames,
+      bounds,
+      series: [...series.values()].map((s) => ({ ...s, counts: [...s.counts] })),
+    }));
     return {
       observe(value, labels = {}) {
         const values = labelNames.map((n) => labels[n] ?? "");
         const k = JSON.stringify(values);
         const s = series.get(k) ?? { values, counts: bounds.map(() => 0), sum: 0, count: 0 };
-        bounds.forEach((b, i) => void (value <= b && s.counts[i]!++));
+        for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) s.counts[i]!++;
         s.sum += value;
         s.count++;
         series.set(k, s);
@@ -119,18 +129,68 @@ export class Registry {
     };
   }
 
+  /** Every family as plain data (structured-clonable), in registration order. */
+  snapshot(): FamilySnapshot[] {
+    return this.#families.map((f) => f());
+  }
+
   /** The whole registry as `text/plain; version=0.0.4`. */
   render(): string {
-    const lines: string[] = [];
-    for (const f of this.#families) {
-      lines.push(
-        `# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`,
-        `# TYPE ${f.name} ${f.type}`,
-      );
-      lines.push(...f.render());
-    }
-    return lines.join("\n") + "\n";
+    return renderMerged([this.snapshot()]);
   }
+}
+
+/**
+ * Render several registries' snapshots as one (the owner thread's and each worker's): counters and histogram series
+ * with the same labels are added; gauges and the family order come from the first snapshot.
+ */
+export function renderMerged(snapshots: readonly FamilySnapshot[][]): string {
+  const [first = [], ...rest] = snapshots;
+  const lines: string[] = [];
+  for (const f of first) {
+    const others = rest.map((s) => s.find((o) => o.name === f.name && o.type === f.type));
+    lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${f.name} ${f.type}`);
+    if (f.type === "gauge") lines.push(`${f.name} ${formatNumber(f.value)}`);
+    else if (f.type === "counter") {
+      for (const s of mergeSeries(f.series, others, (a, b) => ({ ...a, n: a.n + b.n }))) {
+        lines.push(`${f.name}${labelText(f.labelNames, s.values)} ${formatNumber(s.n)}`);
+      }
+    } else {
+      const add = (a: HistogramSeries, b: HistogramSeries) => ({
+        values: a.values,
+        counts: a.counts.map((n, i) => n + (b.counts[i] ?? 0)),
+        sum: a.sum + b.sum,
+        count: a.count + b.count,
+      });
+      for (const s of mergeSeries(f.series, others, add)) {
+        const l = (extra?: string) => labelText(f.labelNames, s.values, extra);
+        lines.push(
+          ...f.bounds.map((b, i) => `${f.name}_bucket${l(`le="${formatNumber(b)}"`)} ${s.counts[i]}`),
+          `${f.name}_bucket${l('le="+Inf"')} ${s.count}`,
+          `${f.name}_sum${l()} ${formatNumber(s.sum)}`,
+          `${f.name}_count${l()} ${s.count}`,
+        );
+      }
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Series of one family across snapshots, added up by label values (first-seen order). */
+function mergeSeries<S extends { values: string[] }>(
+  own: S[],
+  others: (FamilySnapshot | undefined)[],
+  add: (a: S, b: S) => S,
+): S[] {
+  const byKey = new Map<string, S>();
+  const take = (s: S) => {
+    const k = JSON.stringify(s.values);
+    const prev = byKey.get(k);
+    byKey.set(k, prev ? add(prev, s) : s);
+  };
+  own.forEach(take);
+  for (const o of others) if (o && "series" in o) (o.series as unknown as S[]).forEach(take);
+  return [...byKey.values()];
 }
 
 /** Content-Type of the rendered registry. */

@@ -3,7 +3,7 @@
 import { ISSUABLE_ROLES } from "../../shared/roles.ts";
 import type { AuditEvent, AuditSink } from "../audit/types.ts";
 import type { InvalidTokenReason } from "../oidc/types.ts";
-import { type Histogram, Registry } from "./registry.ts";
+import { type FamilySnapshot, type Histogram, Registry } from "./registry.ts";
 
 const P = "talosctl_oidc_";
 
@@ -52,6 +52,8 @@ export interface ServerMetrics {
   /** Subscribe `observeAudit` to a sink; returns the unsubscribe function. */
   follow(sink: Pick<AuditSink, "subscribe">): () => void;
   render(): string;
+  /** The registry as plain data, for a worker thread to send the owner (renderMerged adds them up). */
+  snapshot(): FamilySnapshot[];
 }
 
 /** Build the metric set. Nothing global: each server gets its own registry. */
@@ -112,6 +114,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     watchLimiter: (entries) => void (limiterEntries = entries),
     follow: (sink) => sink.subscribe((e) => m.observeAudit(e)),
     render: () => r.render(),
+    snapshot: () => r.snapshot(),
   };
   return m;
 }

@@ -55,6 +55,8 @@ export interface ListenerOptions {
   timeouts?: Partial<ListenerTimeouts>;
   /** Most open connections (default DEFAULT_MAX_CONNECTIONS); one more is closed before its handshake. */
   maxConnections?: number;
+  /** Share the port with other listeners of this user (SO_REUSEPORT): the serve workers each bind it. */
+  reusePort?: boolean;
 }
 
 export interface Listener {
@@ -110,7 +112,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   server.on("tlsClientError", () => {}); // failed handshakes (scanners, wrong CA) are the client's problem
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => (server.off("error", reject), resolve()));
+    const at = { port: options.port, host: options.hostname, reusePort: options.reusePort === true };
+    server.listen(at, () => (server.off("error", reject), resolve()));
   });
   const a = server.address() as AddressInfo;
   const addr: Deno.NetAddr = { transport: "tcp", hostname: a.address, port: a.port };
@@ -145,9 +148,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     async shutdown() {
       stopping = true;
       if (timer !== undefined) clearInterval(timer);
-      await checking?.catch(() => {});
-      server.close();
+      server.close(); // no new connection from here on (synchronously: callers log that it stopped accepting)
       server.closeIdleConnections();
+      await checking?.catch(() => {});
       await closed;
     },
     closeAll() {

@@ -38,7 +38,9 @@ export interface Captured {
 }
 
 /** Parse a test config exactly as `serve` does; throws listing the problems if any. */
-export async function testConfig(options: TestServerOptions): Promise<Omit<Captured, "audit" | "auditText" | "logs">> {
+export async function testConfig(
+  options: TestServerOptions,
+): Promise<Omit<Captured, "audit" | "auditText" | "logs"> & { input: { file: unknown; env: Record<string, string> } }> {
   const devCa = typeof options.ca === "object" ? options.ca : await createDevCa(options.ca ?? "ed25519");
   const file = {
     issuer_url: options.idp.issuer,
@@ -48,11 +50,14 @@ export async function testConfig(options: TestServerOptions): Promise<Omit<Captu
     ca_cert_data: devCa.certPem,
     ca_key_data: devCa.keyPem,
     ...(options.config?.roles === undefined && options.config?.rbac === undefined ? { roles: ["os:admin"] } : {}),
+    workers: 1, // one event loop unless a test asks for threads (an injected clock does not reach them)
     ...options.config,
   };
-  const { config, problems } = parseConfig(file, options.env ?? {});
+  const env = options.env ?? {};
+  const { config, problems } = parseConfig(file, env);
   if (problems.length > 0) throw new Error(`test config has problems:\n${problems.join("\n")}`);
-  return { devCa, loadedCa: await loadTalosCa({ certPem: devCa.certPem, keyPem: devCa.keyPem }), config };
+  const loadedCa = await loadTalosCa({ certPem: devCa.certPem, keyPem: devCa.keyPem });
+  return { devCa, loadedCa, config, input: { file, env } };
 }
 
 function capture(): Pick<Captured, "audit" | "auditText" | "logs"> & {
@@ -124,7 +129,7 @@ export interface TestServer extends Captured, AsyncDisposable {
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const base = await testConfig(options);
   const cap = capture();
-  const server = await startServer({ config: base.config, ca: base.loadedCa }, {
+  const server = await startServer({ config: base.config, ca: base.loadedCa, input: base.input }, {
     logger: cap.logger,
     stdout: cap.stdout,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -48,6 +48,7 @@ export async function startTalosApiServer(o: {
     endpoints: [talos.endpoint],
     listen: "127.0.0.1:0",
     talos_config: credentialPath,
+    workers: 1, // an injected clock does not reach worker threads
     ...o.config,
   };
   await Deno.writeTextFile(join(dir, "server.yaml"), stringify(file), { mode: 0o600 });

@@ -1,0 +1,50 @@
+/** @module What the owner thread and a serve worker say to each other: the start message and the method names. */
+
+import type { TalosCredential } from "../talos_api/credential.ts";
+import type { RemoteStoreInit } from "../state/remote_store.ts";
+import type { PemPair } from "../tls/self_signed.ts";
+import type { TlsSource } from "../tls/source.ts";
+
+/** Everything a worker needs to build its app; plain data (it is structured-cloned into the thread). */
+export interface WorkerInit {
+  index: number;
+  /** The config file's decoded document and the environment: the worker parses them exactly as the owner did. */
+  input: { file: unknown; env: Readonly<Record<string, string | undefined>> };
+  /** The Talos CA's PEM (local_ca), loaded again in the worker. */
+  ca?: { certPem: string; keyPem: string };
+  /** The Talos API credential (talos_api with a talosconfig). */
+  talos?: TalosCredential;
+  tlsMode: TlsSource["mode"];
+  /** The TLS pair now served (undefined in insecure mode); later ones come through the "tls" call. */
+  tls?: PemPair;
+  /** The self-signed CA for GET /ca. */
+  tlsCaPem?: string;
+  /** The port every worker binds (0 for the first worker when the config asks for any free port). */
+  listen: { hostname: string; port: number };
+  /** This worker's share of max_connections. */
+  maxConnections: number;
+  store: RemoteStoreInit;
+  startedAt: Date;
+}
+
+/** The worker's answer to `init`: where it listens. */
+export interface WorkerReady {
+  addr: Deno.NetAddr;
+}
+
+/** Method names. Worker → owner: audit, durable, authFailure, log, auditHead, metrics (and STORE_CALLS). */
+export const OWNER_CALLS = {
+  audit: "audit.write",
+  durable: "audit.durable",
+  auditHead: "audit.head",
+  authFailure: "authFailure",
+  log: "log",
+  metrics: "metrics",
+  // Owner → worker:
+  tls: "tls",
+  blocks: "blocks",
+  health: "health",
+  snapshot: "metrics.snapshot",
+  stop: "stop",
+  drain: "drain",
+} as const;

@@ -1,0 +1,136 @@
+/**
+ * @module One serve worker thread: its own verifier, issuer and app, listening on the port every worker shares
+ * (SO_REUSEPORT: the kernel spreads connections). The state store, the audit chain and the logs are the owner's.
+ */
+
+import { systemClock } from "../../shared/clock.ts";
+import { type Level, type Logger, redact } from "../../shared/log.ts";
+import { createApp } from "../app.ts";
+import type { AuditSink } from "../audit/types.ts";
+import { parseConfig } from "../config.ts";
+import { buildRequestDeps } from "../deps.ts";
+import { createServerMetrics } from "../metrics/server_metrics.ts";
+import { createRemoteStore } from "../state/remote_store.ts";
+import { loadTalosCa } from "../talos_ca/load.ts";
+import { type Listener, startListener } from "../tls/listener.ts";
+import type { PemPair } from "../tls/self_signed.ts";
+import type { TlsSource } from "../tls/source.ts";
+import { type Channel, createChannel, type Pipe } from "./channel.ts";
+import { OWNER_CALLS, type WorkerInit, type WorkerReady } from "./protocol.ts";
+
+/** Serve the owner's `init` call on this thread's own pipe (the worker's global scope). */
+export function runServeWorker(scope: Pipe): void {
+  const channel = createChannel(scope);
+  channel.serve({ init: (init: WorkerInit) => start(init, channel) });
+}
+
+async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
+  const { config } = parseConfig(init.input.file, init.input.env);
+  const logger = forwardingLogger(channel, init.index, config.debug);
+  const metrics = createServerMetrics({ startedAt: init.startedAt });
+  const ca = init.ca ? await loadTalosCa(init.ca) : undefined;
+  const request = buildRequestDeps({
+    config,
+    logger,
+    clock: systemClock,
+    metrics,
+    ...(ca ? { ca } : {}),
+    ...(init.talos ? { talos: init.talos } : {}),
+  });
+  const state = createRemoteStore(channel, init.store);
+  const app = createApp({
+    ...request,
+    config,
+    logger,
+    clock: systemClock,
+    audit: remoteAudit(channel),
+    state,
+    startedAt: init.startedAt,
+    metrics,
+    tlsCaPem: () => init.tlsCaPem,
+    auditHead: () => channel.call<string>(OWNER_CALLS.auditHead),
+    authFailures: { report: (e) => channel.note(OWNER_CALLS.authFailure, e) },
+    metricsText: () => channel.call<string>(OWNER_CALLS.metrics),
+  });
+  const tls = pushedTls(init.tlsMode, init.tls);
+  let listener: Listener;
+  try {
+    listener = await startListener({
+      hostname: init.listen.hostname,
+      port: init.listen.port,
+      reusePort: true,
+      handler: (req, info) => app.fetch(req, info),
+      maxConnections: init.maxConnections,
+      tls,
+      logger,
+      checkIntervalMs: 2 ** 31 - 1, // the owner checks and pushes new material ("tls" below)
+    });
+  } catch (err) {
+    request.issuer.close();
+    throw err;
+  }
+  let draining: Promise<void> | undefined;
+  // Each worker warms its own key cache; /readyz on this worker waits for it.
+  const warm = request.verifier.warmUp().then((ok) => {
+    if (ok) logger.info("OIDC issuer keys loaded (JWKS warm-up)");
+    else logger.warn("OIDC issuer keys could not be loaded yet; tokens are refused until the issuer answers");
+  });
+  channel.serve({
+    [OWNER_CALLS.tls]: (pair: PemPair) => (tls.push(pair), listener.checkNow()),
+    [OWNER_CALLS.blocks]: state.setBlocks,
+    [OWNER_CALLS.health]: state.setHealth,
+    [OWNER_CALLS.snapshot]: () => metrics.snapshot(),
+    // Two steps, so the owner knows when no worker accepts any more (new connections are refused from then on).
+    [OWNER_CALLS.stop]: (deadlineMs: number) => void (draining ??= stop(listener, deadlineMs)),
+    [OWNER_CALLS.drain]: async () => {
+      await (draining ??= stop(listener, 0));
+      await warm.catch(() => {});
+      request.issuer.close();
+    },
+  });
+  return { addr: listener.addr };
+}
+
+/** Stop accepting, let in-flight requests finish; past the deadline, close their connections. */
+async function stop(listener: Listener, deadlineMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), deadlineMs)));
+  const stopped = listener.shutdown();
+  const result = await Promise.race([stopped, deadline]);
+  clearTimeout(timer);
+  if (result === "timeout") {
+    listener.closeAll();
+    await stopped;
+  }
+}
+
+/** Audit events go to the owner's one chain, in order; durable() waits until the owner has written them. */
+function remoteAudit(channel: Channel): AuditSink {
+  return {
+    write: (event) => channel.note(OWNER_CALLS.audit, event),
+    durable: () => channel.call<void>(OWNER_CALLS.durable),
+    subscribe: () => () => {}, // the owner's listeners (history, metrics) see every worker's events
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Log lines go to the owner's logger (tagged with the worker), redacted here before they cross. */
+function forwardingLogger(channel: Channel, index: number, debug: boolean): Logger {
+  const emit = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    if (level === "debug" && !debug) return;
+    channel.note(OWNER_CALLS.log, level, msg, { worker: index, ...(redact(fields ?? {}) as object) });
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+/** TLS material the owner hands over; refresh() says whether a new pair came since the last check. */
+function pushedTls(mode: TlsSource["mode"], first: PemPair | undefined): TlsSource & { push(p: PemPair): void } {
+  let pair = first, fresh = false;
+  return {
+    mode,
+    current: () => pair,
+    caPem: () => undefined,
+    refresh: () => Promise.resolve(fresh ? !(fresh = false) : false),
+    push: (p) => void (pair = p, fresh = true),
+  };
+}

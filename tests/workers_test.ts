@@ -1,0 +1,154 @@
+/**
+ * @module `workers: N` over real TLS with real worker threads on one port: limits exact across the threads under
+ * concurrent load, one audit chain that `audit verify` accepts, admin sessions shared, and shutdown drains them all.
+ */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { startTestIdp, type TestIdp } from "./helpers/idp.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** POST /exchange on a connection of its own (a fresh client each), so the kernel spreads them over the workers. */
+async function exchangeOwnConnection(server: TestServer, idToken: string | Promise<string>): Promise<number> {
+  using client = Deno.createHttpClient({ caCerts: [server.tlsCaPem!], http2: false });
+  const res = await fetch(`${server.url}/exchange`, {
+    method: "POST",
+    body: JSON.stringify({ id_token: await idToken }),
+    client,
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** Worker numbers that answered, from the "Issued ephemeral certificate" log lines (each carries its worker). */
+function issuingWorkers(server: TestServer): Set<number> {
+  return new Set(
+    server.logs.map((l) => JSON.parse(l)).filter((l) => l.msg?.startsWith("Issued ephemeral")).map((l) => l.worker),
+  );
+}
+
+async function twoWorkers(idp: TestIdp, config: Record<string, unknown>): Promise<TestServer> {
+  const server = await startTestServer({ idp, config: { workers: 2, ...config } });
+  assertEquals(server.server.workers, 2);
+  return server;
+}
+
+Deno.test("workers: 2 admits exactly rate_limit_requests per client address across both threads", async () => {
+  await using idp = await startTestIdp();
+  await using server = await twoWorkers(idp, { rate_limit_requests: 10 });
+  const statuses = await Promise.all(Array.from({ length: 24 }, () => exchangeOwnConnection(server, idp.mint())));
+  assertEquals([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 429).length], [10, 14]);
+  assertEquals(server.audit.filter((e) => e.type === "cert_issued").length, 10, "no over-admission");
+});
+
+Deno.test("workers: 2 holds the per-subject limit across threads and client addresses", async () => {
+  await using idp = await startTestIdp();
+  await using server = await twoWorkers(idp, { rate_limit_requests: 0, rate_limit_per_subject: 4 });
+  const statuses = await Promise.all(
+    Array.from({ length: 24 }, () => exchangeOwnConnection(server, idp.mint({ sub: "carol" }))),
+  );
+  assertEquals(statuses.filter((s) => s === 200).length, 4);
+  assertEquals(statuses.filter((s) => s === 429).length, 20);
+  const other = await exchangeOwnConnection(server, idp.mint({ sub: "dave" }));
+  assertEquals(other, 200, "another subject is not held up");
+});
+
+Deno.test("workers: 2 write one hash chain that `audit verify` accepts, every event in it", async () => {
+  await using idp = await startTestIdp();
+  const dir = await Deno.makeTempDir({ prefix: "workers-audit-" });
+  try {
+    const path = join(dir, "audit.jsonl");
+    const server = await twoWorkers(idp, { audit_log: path, rate_limit_requests: 0 });
+    const good = Array.from({ length: 30 }, () => exchangeOwnConnection(server, idp.mint()));
+    const bad = Array.from({ length: 10 }, () => exchangeOwnConnection(server, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    const statuses = await Promise.all([...good, ...bad]);
+    assertEquals(statuses.filter((s) => s === 200).length, 30);
+    assertEquals(issuingWorkers(server).size, 2, "both workers issued");
+    await server.close();
+    const lines = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    const count = (type: string) => lines.filter((l) => l.type === type).length;
+    assertEquals([count("auth_success"), count("cert_issued")], [30, 30]);
+    assert(count("auth_failure") >= 1, "refused tokens audited (aggregated per address and reason)");
+    const verify = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "audit", "verify", path],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    }).output();
+    const out = new TextDecoder().decode(verify.stdout) + new TextDecoder().decode(verify.stderr);
+    assertEquals(verify.code, 0, out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers: 2 finish every in-flight exchange on every thread before close() returns", async () => {
+  await using idp = await startTestIdp();
+  // Each request says it comes from its own address (through a trusted proxy): the owner's per-IP table then counts
+  // the requests that have reached the rate limit, i.e. whose headers a worker has read.
+  await using server = await twoWorkers(idp, { rate_limit_requests: 100, trusted_proxies: ["127.0.0.1"] });
+  const clients = Array.from(
+    { length: 16 },
+    () => Deno.createHttpClient({ caCerts: [server.tlsCaPem!], http2: false }),
+  );
+  try {
+    // Sixteen connections, each with a request whose body is only half sent: in flight on whichever worker took it.
+    const writers = [], pending = [];
+    for (const [i, client] of clients.entries()) {
+      const parts = new TransformStream<Uint8Array, Uint8Array>();
+      const w = parts.writable.getWriter();
+      const body = JSON.stringify({ id_token: await idp.mint() });
+      const headers = { "x-forwarded-for": `198.51.100.${i + 1}` };
+      pending.push(fetch(`${server.url}/exchange`, { method: "POST", body: parts.readable, headers, client }));
+      await w.write(new TextEncoder().encode(body.slice(0, 20)));
+      writers.push({ w, rest: body.slice(20) });
+    }
+    while (server.server.deps.state.limiterEntries() < 16) await new Promise((r) => setTimeout(r, 5));
+    let stopped = false;
+    const closing = server.server.close(() => void (stopped = true));
+    while (!stopped) await new Promise((r) => setTimeout(r, 5));
+    for (const { w, rest } of writers) {
+      await w.write(new TextEncoder().encode(rest));
+      await w.close();
+    }
+    const results = await Promise.all(pending);
+    await closing;
+    for (const r of results) {
+      assertEquals(r.status, 200);
+      await r.body?.cancel();
+    }
+    assertEquals(issuingWorkers(server).size, 2, "both workers had requests in flight");
+    assertEquals(server.audit.filter((e) => e.type === "cert_issued").length, 16);
+  } finally {
+    for (const c of clients) c.close();
+  }
+});
+
+Deno.test("workers: 2 share admin sessions and the lock-out: a sign-in on one thread works on the other", async () => {
+  const admin = "an-admin-token-of-more-than-32-characters";
+  await using idp = await startTestIdp();
+  await using server = await twoWorkers(idp, { admin_token: admin });
+  const get = async (path: string, init: RequestInit = {}) => {
+    using client = Deno.createHttpClient({ caCerts: [server.tlsCaPem!], http2: false });
+    const res = await fetch(`${server.url}${path}`, { ...init, client, redirect: "manual" });
+    return { res, text: await res.text() };
+  };
+  const page = await get("/admin/");
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+  const cookie = page.res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const login = await get("/admin/login", {
+    method: "POST",
+    headers: { origin: server.url, cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: admin, csrf }),
+  });
+  assertEquals(login.res.status, 303);
+  const session = login.res.headers.getSetCookie().find((c) => c.startsWith("talosctl_oidc_admin_session="))!;
+  // Ten fresh connections: the kernel puts some on each worker, and every one of them knows the session.
+  for (let i = 0; i < 10; i++) {
+    const r = await get("/admin/", { headers: { cookie: session.split(";")[0]! } });
+    assertEquals(r.res.status, 200);
+    assert(r.text.includes("Logout"), "signed in");
+  }
+});
