@@ -56,7 +56,9 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
     for (let index = 0; index < o.count; index++) {
       const worker = new Worker(o.entry, { type: "module", name: `${SERVE_WORKER_NAME} ${index + 1}` });
       const channel = createChannel(worker);
-      channel.serve(ownerHandlers(shared, snapshots));
+      let listening = () => {};
+      const heard = new Promise<void>((resolve) => (listening = resolve));
+      channel.serve({ ...ownerHandlers(shared, snapshots), [OWNER_CALLS.listening]: () => listening() });
       workers.push({ worker, channel });
       worker.onerror = (e) => {
         e.preventDefault();
@@ -79,6 +81,7 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
         tlsMode: shared.tls.mode,
         ...(shared.tls.current() ? { tls: shared.tls.current() } : {}),
       };
+      await Promise.race([heard, died]);
       const ready = await Promise.race([channel.call<WorkerReady>("init", init), died]);
       addr ??= ready.addr;
     }

@@ -40,6 +40,7 @@ export const OWNER_CALLS = {
   authFailure: "authFailure",
   log: "log",
   metrics: "metrics",
+  listening: "listening",
   // Owner → worker:
   tls: "tls",
   blocks: "blocks",

@@ -22,6 +22,8 @@ import { OWNER_CALLS, type WorkerInit, type WorkerReady } from "./protocol.ts";
 export function runServeWorker(scope: Pipe): void {
   const channel = createChannel(scope);
   channel.serve({ init: (init: WorkerInit) => start(init, channel) });
+  // Messages that reach a worker before it listens are dropped (its module was still loading): say when it listens.
+  channel.note(OWNER_CALLS.listening);
 }
 
 async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
