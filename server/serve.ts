@@ -7,7 +7,7 @@ import { jsonLogger, type Logger } from "../shared/log.ts";
 import type { ServerConfig } from "./config.ts";
 import { loadServerConfig } from "./config_loader.ts";
 import { buildRequestDeps, buildSharedDeps, type RequestDeps, type SharedDeps } from "./deps.ts";
-import { type Loops, startOneLoop, startWorkers, workerCount } from "./loops.ts";
+import { type Loops, startLoops, workerCount } from "./loops.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
 import { SERVICE_ACCOUNT_DIR, type TalosCredential } from "./talos_api/credential.ts";
 import type { Listener } from "./tls/listener.ts";
@@ -100,8 +100,8 @@ export interface RunningServer {
   /** Base URL for local clients, e.g. https://127.0.0.1:8443. */
   url: string;
   addr: Deno.NetAddr;
-  /** The process-wide adapters (the owner thread's with workers); the request ones only with one event loop. */
-  deps: SharedDeps & Partial<RequestDeps>;
+  /** The process-wide adapters and this thread's own verifier, issuer and RBAC (every worker thread has its own). */
+  deps: SharedDeps & RequestDeps;
   /** Event loops serving HTTP (1: this thread; more: worker threads sharing the port). */
   workers: number;
   listener: Pick<Listener, "addr" | "reloads" | "checkNow">;
@@ -133,16 +133,12 @@ export async function startServer(loaded: LoadedIssuing, options: StartServerOpt
   const shared = await buildSharedDeps({ ...options, ...loaded });
   logger.info(config.auditLog === "-" ? "Audit log: stdout" : `Audit log: ${config.auditLog}`);
   logStartup(config, logger, workers);
+  const request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
   let running: Loops;
-  let request: RequestDeps | undefined;
   try {
-    if (workers > 1) running = await startWorkers(loaded, shared, options, workers);
-    else {
-      request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
-      running = await startOneLoop(shared, request, options);
-    }
+    running = await startLoops(loaded, shared, request, options, workers);
   } catch (err) {
-    request?.issuer.close();
+    request.issuer.close();
     await shared.close();
     throw err;
   }

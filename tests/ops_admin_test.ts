@@ -124,7 +124,7 @@ Deno.test("readyz is 503 until the issuer's keys are loaded, healthz stays 200",
   }]);
   assertEquals(await (await get(down, "/healthz")).text(), "ok");
   await using up = await startTestServer({ idp });
-  assert(await up.server.deps.verifier!.warmUp());
+  assert(await up.server.deps.verifier.warmUp());
   const ready = await get(up, "/readyz");
   assertEquals([ready.status, (await ready.json()).status], [200, "ready"]);
 });

@@ -46,7 +46,6 @@ export interface AuditLog extends AuditSink {
   lastHash(): string;
   /** Reopen the file at `path` (after rotation); the chain continues from the last hash. */
   reopen(): Promise<void>;
-  durable(): Promise<void>;
 }
 
 type Waiter = { resolve(): void; reject(err: unknown): void };

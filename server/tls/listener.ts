@@ -16,6 +16,7 @@ import type { Logger } from "../../shared/log.ts";
 import { MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "../config_limits.ts";
 import { ClientGone, hasBody, lazyBody } from "./request_body.ts";
+import type { PemPair } from "./self_signed.ts";
 import type { TlsSource } from "./source.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface ListenerOptions {
   maxConnections?: number;
   /** Share the port with other listeners of this user (SO_REUSEPORT): the serve workers each bind it. */
   reusePort?: boolean;
+  /** Called with new TLS material once this listener serves it (the owner thread passes it on to its workers). */
+  onReload?: (pair: PemPair) => void | Promise<void>;
 }
 
 export interface Listener {
@@ -127,6 +130,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         if (!(await tls.refresh(now())) || stopping) return false;
         const next = tls.current()!;
         (server as https.Server).setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: "TLSv1.2" });
+        await options.onReload?.(next);
         reloads++;
         logger.info("now serving the new TLS certificate (existing connections keep theirs)");
         return true;

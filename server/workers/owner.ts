@@ -1,89 +1,90 @@
 /**
- * @module The owner thread of `workers: N`: starts N serve workers on one port (SO_REUSEPORT), answers their state,
- * audit and log calls (server/workers/owner_handlers.ts), pushes TLS renewals and block list changes to them, and
- * drains them all on shutdown before the audit log closes.
+ * @module The owner side of `workers: N`: starts the worker threads on the port this thread already listens on
+ * (SO_REUSEPORT), answers their state, audit and log calls (owner_handlers.ts), pushes TLS renewals, block list and
+ * audit health changes to them, sums their /metrics, and stops and drains them on shutdown.
  */
 
 import { createServer } from "node:net";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { SERVE_WORKER_NAME } from "../../shared/serve_worker.ts";
 import type { SharedDeps } from "../deps.ts";
-import type { FamilySnapshot } from "../metrics/registry.ts";
+import { type FamilySnapshot, renderMerged } from "../metrics/registry.ts";
 import type { LimitScope } from "../state/types.ts";
+import type { PemPair } from "../tls/self_signed.ts";
 import { type Channel, createChannel } from "./channel.ts";
 import { ownerHandlers } from "./owner_handlers.ts";
 import { OWNER_CALLS, type WorkerInit, type WorkerReady } from "./protocol.ts";
+
+/** How often the owner looks at the audit log's health, to tell the workers when it changes. */
+const HEALTH_POLL_MS = 250;
 
 export interface WorkerPoolOptions {
   count: number;
   /** The module each worker starts from: main.ts, or what it became (the bundle, the binary's main module). */
   entry: string;
   shared: SharedDeps;
-  /** The start message minus what differs per worker (index, port, share of connections). */
-  init: Omit<WorkerInit, "index" | "listen" | "maxConnections" | "store" | "tls" | "tlsMode">;
+  /** The start message minus what differs per worker or comes from `shared`. */
+  init: Omit<WorkerInit, "index" | "listen" | "store" | "tls" | "tlsMode" | "auditWritable">;
+  /** Where this thread already listens (the workers bind the same port). */
   listen: { hostname: string; port: number };
-  /** How often the TLS source is checked for renewal (default 60 s). */
-  tlsCheckIntervalMs?: number;
 }
 
 export interface WorkerPool {
-  readonly addr: Deno.NetAddr;
-  /** Times new TLS material was pushed to the workers. */
-  readonly reloads: number;
-  /** Check the TLS source now; true when new material went out to every worker. */
-  checkNow(): Promise<boolean>;
+  /** Send new TLS material to every worker; resolves once each serves it. */
+  pushTls(pair: PemPair): Promise<void>;
+  /** Every worker's metrics and this thread's, added up, as exposition text. */
+  metricsText(): Promise<string>;
   /** Rejects when a worker thread dies: the process cannot serve its share of connections any more. */
   readonly died: Promise<never>;
-  /**
-   * Each worker stops accepting (then `onStopped` runs) and finishes its requests, closing what is left after
-   * `deadlineMs`.
-   */
-  shutdown(deadlineMs: number, onStopped?: () => void): Promise<void>;
+  /** Every worker stops accepting; their in-flight requests get `deadlineMs`, then their connections close. */
+  stop(deadlineMs: number): Promise<void>;
+  /** Wait for every worker's in-flight requests, then end the threads. */
+  drain(): Promise<void>;
 }
 
-/** Start the workers one after the other on one port; rejects (and stops those started) if one fails to start. */
+/** Start the workers one after the other; rejects (and ends those started) if one fails to start. */
 export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool> {
   const { shared } = o;
-  if (o.listen.port !== 0) await checkPortFree(o.listen.hostname, o.listen.port);
   const workers: { worker: Worker; channel: Channel }[] = [];
   let reportDeath: (err: Error) => void = () => {};
   const died = new Promise<never>((_, reject) => (reportDeath = reject));
   died.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
-  const snapshots = () => Promise.all(workers.map((w) => w.channel.call<FamilySnapshot[]>(OWNER_CALLS.snapshot)));
+  const all = (method: string, ...args: unknown[]) => Promise.all(workers.map((w) => w.channel.call(method, ...args)));
+  const snapshots = () => all(OWNER_CALLS.snapshot) as Promise<FamilySnapshot[][]>;
+  const metricsText = async () => renderMerged([shared.metrics.snapshot(), ...await snapshots()]);
+  const handlers = ownerHandlers(shared, metricsText);
   const limits = (scope: LimitScope) => shared.state.limiter(scope) !== undefined;
-  let addr: Deno.NetAddr | undefined;
   try {
-    for (let index = 0; index < o.count; index++) {
-      const worker = new Worker(o.entry, { type: "module", name: `${SERVE_WORKER_NAME} ${index + 1}` });
+    for (let index = 2; index <= o.count + 1; index++) { // this thread is loop 1
+      const worker = new Worker(o.entry, { type: "module", name: `${SERVE_WORKER_NAME} ${index}` });
       const channel = createChannel(worker);
+      workers.push({ worker, channel });
       let listening = () => {};
       const heard = new Promise<void>((resolve) => (listening = resolve));
-      channel.serve({ ...ownerHandlers(shared, snapshots), [OWNER_CALLS.listening]: () => listening() });
-      workers.push({ worker, channel });
+      channel.serve({ ...handlers, [OWNER_CALLS.listening]: () => listening() });
       worker.onerror = (e) => {
         e.preventDefault();
-        const err = new TalosOidcError("ERR_INTERNAL", `serve worker ${index + 1} stopped: ${e.message}`);
+        const err = new TalosOidcError("ERR_INTERNAL", `serve worker ${index} stopped: ${e.message}`);
         channel.close(err);
-        shared.logger.error(err.message, { worker: index + 1 });
+        shared.logger.error(err.message, { worker: index });
         reportDeath(err);
       };
       const init: WorkerInit = {
         ...o.init,
-        index: index + 1,
-        listen: { hostname: o.listen.hostname, port: addr?.port ?? o.listen.port },
-        maxConnections: Math.max(1, Math.ceil(shared.config.maxConnections / o.count)),
+        index,
+        listen: o.listen,
         store: {
           name: shared.state.name,
           limits: { ip: limits("ip"), subject: limits("subject") },
           blocks: shared.state.blocks.snapshot(),
           health: shared.state.health(),
         },
+        auditWritable: shared.audit.health().writable,
         tlsMode: shared.tls.mode,
         ...(shared.tls.current() ? { tls: shared.tls.current() } : {}),
       };
-      await Promise.race([heard, died]);
-      const ready = await Promise.race([channel.call<WorkerReady>("init", init), died]);
-      addr ??= ready.addr;
+      await Promise.race([heard, died]); // a message sent before the worker listens would be lost
+      await Promise.race([channel.call<WorkerReady>("init", init), died]);
     }
   } catch (err) {
     await Promise.all(workers.map((w) => w.channel.call(OWNER_CALLS.drain).catch(() => {})));
@@ -94,54 +95,36 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
     for (const w of workers) w.channel.note(method, ...args);
   };
   const unsubscribe = shared.state.blocks.subscribe((s) => broadcast(OWNER_CALLS.blocks, s));
-
-  let reloads = 0, stopping = false;
-  let checking: Promise<boolean> | undefined;
-  const checkNow = (): Promise<boolean> => {
-    if (stopping) return Promise.resolve(false);
-    checking ??= (async () => {
-      try {
-        if (!(await shared.tls.refresh(shared.clock.now())) || stopping) return false;
-        await Promise.all(workers.map((w) => w.channel.call(OWNER_CALLS.tls, shared.tls.current())));
-        reloads++;
-        return true;
-      } finally {
-        checking = undefined;
-      }
-    })();
-    return checking;
-  };
-  const timer = shared.tls.mode === "insecure"
-    ? undefined
-    : setInterval(() => void checkNow().catch(() => {}), o.tlsCheckIntervalMs ?? 60_000);
+  let writable = shared.audit.health().writable;
+  const healthTimer = setInterval(() => {
+    const now = shared.audit.health().writable;
+    if (now !== writable) broadcast(OWNER_CALLS.auditHealth, writable = now);
+  }, HEALTH_POLL_MS);
+  Deno.unrefTimer(healthTimer);
+  const quietly = (method: string, ...args: unknown[]) =>
+    Promise.all(workers.map((w) => w.channel.call(method, ...args).catch(() => {})));
 
   return {
-    addr: addr!,
-    get reloads() {
-      return reloads;
-    },
-    checkNow,
+    pushTls: async (pair) => void await all(OWNER_CALLS.tls, pair),
+    metricsText,
     died,
-    async shutdown(deadlineMs, onStopped) {
-      stopping = true;
-      if (timer !== undefined) clearInterval(timer);
-      const all = (method: string, ...args: unknown[]) =>
-        Promise.all(workers.map((w) => w.channel.call(method, ...args).catch(() => {})));
-      await all(OWNER_CALLS.stop, deadlineMs);
-      onStopped?.();
-      await checking?.catch(() => {});
+    async stop(deadlineMs) {
+      clearInterval(healthTimer);
       unsubscribe();
-      await all(OWNER_CALLS.drain);
+      await quietly(OWNER_CALLS.stop, deadlineMs);
+    },
+    async drain() {
+      await quietly(OWNER_CALLS.drain);
       for (const w of workers) w.worker.terminate();
     },
   };
 }
 
 /**
- * Refuse a port someone already listens on. Every worker binds with SO_REUSEPORT, which the kernel would also grant
- * next to another instance of this server run by the same user, splitting the traffic silently between the two.
+ * Refuse a port someone already listens on. Every loop binds with SO_REUSEPORT, which the kernel would also grant next
+ * to another instance of this server run by the same user, splitting the traffic silently between the two.
  */
-async function checkPortFree(hostname: string, port: number): Promise<void> {
+export async function checkPortFree(hostname: string, port: number): Promise<void> {
   const inUse = await new Promise<boolean>((resolve) => {
     const probe = createServer();
     probe.once("error", () => resolve(true));

@@ -5,18 +5,13 @@
 
 import type { Level } from "../../shared/log.ts";
 import type { SharedDeps } from "../deps.ts";
-import type { FamilySnapshot } from "../metrics/registry.ts";
-import { renderMerged } from "../metrics/registry.ts";
 import { STORE_CALLS } from "../state/remote_store.ts";
 import type { LimitScope } from "../state/types.ts";
 import type { Handler } from "./channel.ts";
 import { OWNER_CALLS } from "./protocol.ts";
 
-/** The handler table for one worker's channel; `snapshots` asks every worker for its metrics at scrape time. */
-export function ownerHandlers(
-  shared: SharedDeps,
-  snapshots: () => Promise<FamilySnapshot[][]>,
-): Record<string, Handler> {
+/** The handler table for every worker's channel; `metricsText` sums every thread's metrics at scrape time. */
+export function ownerHandlers(shared: SharedDeps, metricsText: () => Promise<string>): Record<string, Handler> {
   const { state, audit, logger } = shared;
   const c = STORE_CALLS;
   return {
@@ -38,10 +33,10 @@ export function ownerHandlers(
     [c.listBlocks]: () => state.blocks.list(),
     // Written as they arrive: one chain for the process, each worker's events in the order it sent them.
     [OWNER_CALLS.audit]: (event) => audit.write(event),
-    [OWNER_CALLS.durable]: () => audit.durable(),
+    [OWNER_CALLS.committed]: () => audit.committed(),
     [OWNER_CALLS.auditHead]: () => audit.lastHash(),
     [OWNER_CALLS.authFailure]: (event) => shared.authFailures.report(event),
     [OWNER_CALLS.log]: (level: Level, msg: string, fields: Record<string, unknown>) => logger[level](msg, fields),
-    [OWNER_CALLS.metrics]: async () => renderMerged([shared.metrics.snapshot(), ...await snapshots()]),
+    [OWNER_CALLS.metrics]: metricsText,
   };
 }

@@ -23,6 +23,8 @@ export interface WorkerInit {
   listen: { hostname: string; port: number };
   /** This worker's share of max_connections. */
   maxConnections: number;
+  /** Whether the owner's audit log can be written now (later changes come as "audit.health" notes). */
+  auditWritable: boolean;
   store: RemoteStoreInit;
   startedAt: Date;
 }
@@ -32,10 +34,10 @@ export interface WorkerReady {
   addr: Deno.NetAddr;
 }
 
-/** Method names. Worker → owner: audit, durable, authFailure, log, auditHead, metrics (and STORE_CALLS). */
+/** Method names. Worker → owner: audit, committed, authFailure, log, auditHead, metrics (and STORE_CALLS). */
 export const OWNER_CALLS = {
   audit: "audit.write",
-  durable: "audit.durable",
+  committed: "audit.committed",
   auditHead: "audit.head",
   authFailure: "authFailure",
   log: "log",
@@ -45,6 +47,7 @@ export const OWNER_CALLS = {
   tls: "tls",
   blocks: "blocks",
   health: "health",
+  auditHealth: "audit.health",
   snapshot: "metrics.snapshot",
   stop: "stop",
   drain: "drain",

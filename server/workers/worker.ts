@@ -40,12 +40,13 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
     ...(init.talos ? { talos: init.talos } : {}),
   });
   const state = createRemoteStore(channel, init.store);
+  const audit = remoteAudit(channel, init.auditWritable);
   const app = createApp({
     ...request,
     config,
     logger,
     clock: systemClock,
-    audit: remoteAudit(channel),
+    audit,
     state,
     startedAt: init.startedAt,
     metrics,
@@ -81,6 +82,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
     [OWNER_CALLS.tls]: (pair: PemPair) => (tls.push(pair), listener.checkNow()),
     [OWNER_CALLS.blocks]: state.setBlocks,
     [OWNER_CALLS.health]: state.setHealth,
+    [OWNER_CALLS.auditHealth]: audit.setWritable,
     [OWNER_CALLS.snapshot]: () => metrics.snapshot(),
     // Two steps, so the owner knows when no worker accepts any more (new connections are refused from then on).
     [OWNER_CALLS.stop]: (deadlineMs: number) => void (draining ??= stop(listener, deadlineMs)),
@@ -106,13 +108,19 @@ async function stop(listener: Listener, deadlineMs: number): Promise<void> {
   }
 }
 
-/** Audit events go to the owner's one chain, in order; durable() waits until the owner has written them. */
-function remoteAudit(channel: Channel): AuditSink {
+/**
+ * Audit events go to the owner's one chain, in the order sent; committed() waits until the owner has them in the log
+ * (and fails with its ERR_AUDIT when it could not write them). health() is the owner's, as last pushed.
+ */
+function remoteAudit(channel: Channel, writable: boolean): AuditSink & { setWritable(w: boolean): void } {
   return {
     write: (event) => channel.note(OWNER_CALLS.audit, event),
-    durable: () => channel.call<void>(OWNER_CALLS.durable),
+    committed: () => channel.call<void>(OWNER_CALLS.committed),
+    health: () =>
+      writable ? { writable: true } : { writable: false, since: "", error: "see the owner's log", notRecorded: 0 },
     subscribe: () => () => {}, // the owner's listeners (history, metrics) see every worker's events
     close: () => Promise.resolve(),
+    setWritable: (w) => void (writable = w),
   };
 }
 
