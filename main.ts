@@ -72,6 +72,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "Try the RBAC rules of a server config against a set of claims",
     load: async () => (await import("./server/commands/rbac_test_cmd.ts")).rbacCommand,
   },
+  admin: {
+    summary: "Block or unblock an identity on a running server (its admin API), or list the blocks",
+    load: async () => (await import("./client/commands/admin.ts")).adminCommand,
+  },
   audit: {
     summary: "Verify the hash chain of an audit log",
     load: async () => (await import("./server/commands/audit_verify_cmd.ts")).auditCommand,

@@ -10,7 +10,7 @@ mode=${1:-test}
 # Debian packages the tests use: a real browser, a real keychain, real OpenSSL and the packaging tools.
 TEST_APT=(chromium gnome-keyring libsecret-tools dbus dbus-x11 openssl shellcheck yamllint ruby umoci skopeo zsh fish
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev golang-gopkg-yaml.v3-dev binutils
-  wrk hyperfine curl wget systemd tmux)
+  wrk hyperfine curl wget systemd tmux redis-server)
 
 if [ "$mode" = test ]; then
   missing=()

@@ -15,6 +15,7 @@ import { rateLimit } from "./middleware/rate_limit.ts";
 import { httpMetrics } from "./middleware/http_metrics.ts";
 import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import { adminApiRoutes } from "./routes/admin_api.ts";
+import { BLOCK_MAX_BODY } from "./routes/admin_blocks.ts";
 import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { readyzRoute } from "./routes/readyz.ts";
@@ -25,6 +26,7 @@ import { exchangeRoute } from "./routes/exchange.ts";
 import { healthzRoute } from "./routes/healthz.ts";
 import type { CertIssuer } from "./talos_ca/types.ts";
 import type { Awaitable, StateStore } from "./state/types.ts";
+import { auditPath } from "./audit/replica_path.ts";
 
 /** Context variables, set by middleware in the order below. */
 export interface AppVariables {
@@ -76,6 +78,9 @@ const BODY_LIMITS: Readonly<Record<string, number>> = Object.freeze({
   "/exchange": MAX_EXCHANGE_BODY,
   "/admin/login": ADMIN_FORM_MAX_BODY,
   "/admin/logout": ADMIN_FORM_MAX_BODY,
+  "/admin/blocks": BLOCK_MAX_BODY,
+  "/admin/block": ADMIN_FORM_MAX_BODY,
+  "/admin/unblock": ADMIN_FORM_MAX_BODY,
 });
 
 /**
@@ -114,7 +119,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       return h.writable ? true : { ok: false, detail: `cannot be written since ${h.since}: ${h.error}` };
     },
   };
-  app.get("/readyz", readyzRoute({ checks: ready }));
+  const store = deps.state;
+  const storeCheck = () => {
+    const h = store.health();
+    if (h.ok) return true;
+    return config.stateStoreFailOpen
+      ? { ok: true, detail: `${h.detail}; state_store_fail_open: limits and blocks are not enforced` }
+      : { ok: false, detail: `${h.detail}; /exchange refuses requests until it is back` };
+  };
+  app.get("/readyz", readyzRoute({ checks: store.name === "memory" ? ready : { ...ready, state_store: storeCheck } }));
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) {
     const metrics = deps.metricsText ? { render: deps.metricsText } : deps.metrics;
@@ -124,9 +137,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // One lock-out for the dashboard sign-in and the bearer API: a guesser cannot switch paths to keep guessing.
     const { lockout, sessions, history: tracker } = deps.state;
     const admin = { token: config.adminToken, tracker, lockout, audit: deps.audit, sessions };
-    app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead }));
+    const now = () => deps.clock.now().getTime();
+    app.route("/admin", adminApiRoutes({ ...admin, auditHead: deps.auditHead, blocks: deps.state.blocks, now }));
     const secureCookie = config.tls.mode !== "insecure";
-    app.route("/", adminDashboardRoutes({ ...admin, auditLogPath: config.auditLog, secureCookie }));
+    const dashboard = { ...admin, auditLogPath: auditPath(config), secureCookie, blocks: deps.state.blocks, now };
+    app.route("/", adminDashboardRoutes(dashboard));
   }
 
   // 5. Everything else.

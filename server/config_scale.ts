@@ -5,7 +5,7 @@ import { Secret } from "../shared/secret.ts";
 /** The most worker threads `workers: auto` starts, whatever the core count. */
 export const AUTO_WORKERS_MAX = 8;
 /** The most worker threads an explicit `workers: N` may ask for. */
-export const WORKERS_MAX = 64;
+const WORKERS_MAX = 64;
 
 export interface StateStoreConfig {
   /** The URL as given, password included when it carries one. */

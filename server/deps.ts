@@ -12,6 +12,8 @@ import type { ServerConfig } from "./config.ts";
 import { join } from "node:path";
 import { openCertStore } from "./admin/cert_store.ts";
 import { createMemoryStore } from "./state/memory_store.ts";
+import { createRedisStore } from "./state/redis_store.ts";
+import { auditPath } from "./audit/replica_path.ts";
 import { countJwksRefreshes } from "./metrics/jwks_fetch.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics/server_metrics.ts";
 import { createIdTokenVerifier } from "./oidc/verifier.ts";
@@ -92,21 +94,30 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
   const metrics = createServerMetrics({ startedAt: clock.now() });
   const tls = await createTlsSource(config.tls, config.listen.hostname, logger, clock.now());
   const audit = await openAuditLog({
-    path: config.auditLog,
+    path: auditPath(config),
     ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
     now: () => clock.now(),
     logger,
   });
-  // Issuance history survives restarts in data_dir/certs.jsonl (0600); without data_dir it is memory only.
-  const certStore = config.dataDir
+  // Issuance history survives restarts in data_dir/certs.jsonl (0600), or lives in the shared store; else memory only.
+  const certStore = config.dataDir && !config.stateStore
     ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
     : undefined;
-  const state = createMemoryStore({
-    rateLimit: config.rateLimit,
-    now: () => clock.now().getTime(),
-    ...(certStore ? { history: certStore.loaded, onRecord: certStore.append } : {}),
-  });
+  const now = () => clock.now().getTime();
+  const state = config.stateStore
+    ? await createRedisStore({
+      config: config.stateStore,
+      rateLimit: config.rateLimit,
+      failOpen: config.stateStoreFailOpen,
+      now,
+      logger,
+    })
+    : createMemoryStore({
+      rateLimit: config.rateLimit,
+      now,
+      ...(certStore ? { history: certStore.loaded, onRecord: certStore.append } : {}),
+    });
   audit.subscribe((e) => state.history.record(e));
   metrics.follow(audit);
   metrics.watchLimiter(() => state.limiterEntries());

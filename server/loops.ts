@@ -12,7 +12,7 @@ import { startListener } from "./tls/listener.ts";
 import { checkPortFree, startWorkerPool, type WorkerPool } from "./workers/owner.ts";
 
 /** How long in-flight requests get to finish once shutdown starts; then their connections are closed. */
-export const SHUTDOWN_DEADLINE_MS = 10_000;
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /** What a started set of loops gives serve.ts (which adds url, addr, deps and the worker count). */
 export type Loops = Omit<RunningServer, "url" | "addr" | "deps" | "workers">;

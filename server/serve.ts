@@ -7,6 +7,7 @@ import { jsonLogger, type Logger } from "../shared/log.ts";
 import type { ServerConfig } from "./config.ts";
 import { loadServerConfig } from "./config_loader.ts";
 import { buildRequestDeps, buildSharedDeps, type RequestDeps, type SharedDeps } from "./deps.ts";
+import { auditPath } from "./audit/replica_path.ts";
 import { type Loops, startLoops, workerCount } from "./loops.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
 import { SERVICE_ACCOUNT_DIR, type TalosCredential } from "./talos_api/credential.ts";
@@ -34,7 +35,10 @@ Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, 
 _ISSUER_BACKEND, _TALOS_CONFIG, _TALOS_SOCKET, _TALOS_API_ENDPOINTS, _TALOS_API_TIMEOUT, _TALOS_SECRETS, _CA_CERT,
 _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG,
 _AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW,
-_RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS; TALOSCONFIG; DEBUG=1 for debug logs.
+_RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS, _WORKERS, _STATE_STORE,
+_STATE_STORE_PASSWORD_FILE, _STATE_STORE_FAIL_OPEN, _REPLICA_ID; TALOSCONFIG; DEBUG=1 for debug logs.
+workers (default auto: the cores this process may use, at most 8) event loops share the port; state_store
+(redis://, rediss://, valkey://) lets replicas share limits, sessions, history and the block list (docs/scaling.md).
 Problems with the configuration are all listed at once and exit with status 2.`,
     flags: [{
       name: "config",
@@ -131,7 +135,9 @@ export async function startServer(loaded: LoadedIssuing, options: StartServerOpt
   const workers = workerCount(config.workers);
   if (workers > 1 && !loaded.input) throw new TypeError("startServer: worker threads need loaded.input");
   const shared = await buildSharedDeps({ ...options, ...loaded });
-  logger.info(config.auditLog === "-" ? "Audit log: stdout" : `Audit log: ${config.auditLog}`);
+  const path = auditPath(config);
+  logger.info(path === "-" ? "Audit log: stdout" : `Audit log: ${path}`);
+  if (config.stateStore) logger.info(`State store: ${config.stateStore.display}`);
   logStartup(config, logger, workers);
   const request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
   let running: Loops;

@@ -152,3 +152,15 @@ Deno.test("workers: 2 share admin sessions and the lock-out: a sign-in on one th
     assert(r.text.includes("Logout"), "signed in");
   }
 });
+
+Deno.test("a second server on a port in use is refused: SO_REUSEPORT would otherwise share it silently", async () => {
+  await using idp = await startTestIdp();
+  await using first = await twoWorkers(idp, {});
+  const port = first.server.addr.port;
+  const err = await startTestServer({ idp, config: { workers: 2, listen: `127.0.0.1:${port}` } }).then(
+    (s) => (s.close(), undefined),
+    (e: Error) => e,
+  );
+  assert(err && err.message.includes(`listen 127.0.0.1:${port}: address already in use`), String(err));
+  assertEquals(await (await fetch(`${first.url}/healthz`, { client: first.client })).text(), "ok");
+});

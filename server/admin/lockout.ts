@@ -3,6 +3,14 @@
  * back-off per client address, so a guesser slows to a crawl while other addresses are never held up.
  */
 
+/** The default rules (every store applies the same: server/state/redis_scripts.ts ATTEMPT too). */
+export const LOCKOUT_DEFAULTS = Object.freeze({
+  maxFailures: 5,
+  baseLockMs: 1000,
+  maxLockMs: 15 * 60_000,
+  forgetMs: 24 * 3_600_000,
+});
+
 export interface LockoutOptions {
   /** The failure that brings the first lock (default the 5th). */
   maxFailures?: number;
@@ -51,10 +59,10 @@ interface Entry {
  * lock always ends. Admins sharing a NAT address with a guesser share its lock: at most `maxLockMs` at a time.
  */
 export function createLockout(options: LockoutOptions = {}): Lockout {
-  const free = (options.maxFailures ?? 5) - 1;
-  const base = options.baseLockMs ?? 1000;
-  const max = options.maxLockMs ?? 15 * 60_000;
-  const forget = options.forgetMs ?? 24 * 3_600_000;
+  const free = (options.maxFailures ?? LOCKOUT_DEFAULTS.maxFailures) - 1;
+  const base = options.baseLockMs ?? LOCKOUT_DEFAULTS.baseLockMs;
+  const max = options.maxLockMs ?? LOCKOUT_DEFAULTS.maxLockMs;
+  const forget = options.forgetMs ?? LOCKOUT_DEFAULTS.forgetMs;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(free) || free < 0) throw new RangeError("maxFailures must be a positive integer");

@@ -9,6 +9,14 @@ export interface Session {
   expiresAt: number;
 }
 
+/** Absolute session lifetime: 24 h, never extended (the cookie's Max-Age says the same). */
+export const SESSION_TTL_MS = 24 * 3_600_000;
+
+/** The key a session is kept under: SHA-256 of the cookie value, so a store dump holds no usable cookie. */
+export function sessionKey(id: string): string {
+  return createHash("sha256").update(id).digest("hex");
+}
+
 export interface SessionStoreOptions {
   /** Absolute lifetime (default 24 h; no sliding renewal). */
   ttlMs?: number;
@@ -42,11 +50,11 @@ export function tokensEqual(a: string, b: string): boolean {
  * gives a usable cookie. Expired sessions are purged on every create and get.
  */
 export function createSessionStore(options: SessionStoreOptions = {}): SessionStore {
-  const ttl = options.ttlMs ?? 24 * 3_600_000;
+  const ttl = options.ttlMs ?? SESSION_TTL_MS;
   const max = options.maxSessions ?? 1000;
   const now = options.now ?? Date.now;
   const sessions = new Map<string, Session>();
-  const key = (id: string) => createHash("sha256").update(id).digest("hex");
+  const key = sessionKey;
   const purge = (t: number) => {
     for (const [k, s] of sessions) if (s.expiresAt <= t) sessions.delete(k);
   };

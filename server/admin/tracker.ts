@@ -53,12 +53,14 @@ export interface Tracker {
   issuanceSeries(bucketMs: number, buckets: number): { start: Date; count: number }[];
 }
 
-const FAILURE_TYPES = new Set([
+/** Events the dashboard lists as failures. */
+export const FAILURE_TYPES: ReadonlySet<string> = new Set([
   "auth_failure",
   "rbac_denied",
   "cert_error",
   "admin_login_failed",
   "admin_auth_failure",
+  "subject_blocked",
 ]);
 
 /** Build a tracker. Pure memory; persistence is the caller's `onRecord`. */
@@ -143,7 +145,8 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   };
 }
 
-function failureOf(e: TimedEvent): FailureRecord {
+/** A failure row from its audit event (never a token). */
+export function failureOf(e: TimedEvent): FailureRecord {
   const f: FailureRecord = { timestamp: e.timestamp, type: e.type };
   if (e.subject) f.subject = e.subject;
   if (e.client_ip) f.client_ip = e.client_ip;

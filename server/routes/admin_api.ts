@@ -2,7 +2,8 @@
 
 import { Hono } from "hono";
 import type { Secret } from "../../shared/secret.ts";
-import type { AdminLockout, Awaitable, HistoryView } from "../state/types.ts";
+import type { AdminLockout, Awaitable, BlockList, HistoryView } from "../state/types.ts";
+import { adminBlocksRoutes } from "./admin_blocks.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { methodNotAllowed } from "../errors_http.ts";
 import { bearerAuth } from "../middleware/bearer.ts";
@@ -15,8 +16,11 @@ export interface AdminApiOptions {
   auditHead?: () => Awaitable<string>;
   /** The lock-out shared with the dashboard sign-in (the state store's). */
   lockout: AdminLockout;
-  /** Receives `admin_auth_failure` for each wrong token. */
-  audit?: Pick<AuditSink, "write">;
+  /** Receives `admin_auth_failure` for each wrong token, and the block list's changes. */
+  audit?: Pick<AuditSink, "write" | "committed">;
+  /** The block list (/admin/blocks), when the server keeps one. */
+  blocks?: Pick<BlockList, "add" | "remove" | "list">;
+  now?: () => number;
 }
 
 /** A sub-app to mount with `app.route("/admin", adminApiRoutes(...))`. */
@@ -52,5 +56,9 @@ export function adminApiRoutes(options: AdminApiOptions): Hono {
   });
   app.all("/stats", methodNotAllowed("GET"));
   app.all("/certs", methodNotAllowed("GET"));
+  if (options.blocks && options.audit) {
+    const { blocks, audit } = options;
+    app.route("/", adminBlocksRoutes({ auth, blocks, audit, now: options.now ?? Date.now }));
+  }
   return app;
 }

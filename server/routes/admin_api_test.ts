@@ -36,7 +36,7 @@ function setup() {
       tracker,
       auditHead: () => "ab".repeat(32),
       lockout: createLockout({ now: () => t }),
-      audit: { write: (e) => void events.push(e) },
+      audit: { write: (e) => void events.push(e), committed: () => Promise.resolve() },
     }),
   );
   const get = (path: string, auth?: string, peer?: string) =>

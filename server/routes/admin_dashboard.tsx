@@ -4,7 +4,8 @@ import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Secret } from "../../shared/secret.ts";
 import { randomToken, tokensEqual } from "../admin/sessions.ts";
-import type { AdminLockout, AdminSessions, HistoryView } from "../state/types.ts";
+import type { AdminLockout, AdminSessions, BlockList, HistoryView } from "../state/types.ts";
+import { dashboardBlockRoutes } from "./admin_dashboard_blocks.tsx";
 import type { AuditSink } from "../audit/types.ts";
 import { secretDigest, secretMatches } from "../middleware/bearer.ts";
 import { clientKey } from "../middleware/ip.ts";
@@ -31,7 +32,7 @@ export interface AdminDashboardOptions {
   /** admin_token. Mount the dashboard only when it is set (otherwise /admin/ is 404). */
   token: Secret;
   tracker: HistoryView;
-  audit?: Pick<AuditSink, "write">;
+  audit?: Pick<AuditSink, "write" | "committed">;
   /** The audit log file, for the tail page ("-" = stdout, no tail). */
   auditLogPath?: string;
   /**
@@ -46,6 +47,9 @@ export interface AdminDashboardOptions {
   lockout: AdminLockout;
   /** Where sessions live (the state store's, so a session made on one worker or replica works on every other). */
   sessions: AdminSessions;
+  /** The block list: a Block button on each certificate row and a "Blocked" tab (needs `audit` too). */
+  blocks?: Pick<BlockList, "add" | "remove" | "list">;
+  now?: () => number;
   /** Lines shown on the audit page (default 100). */
   auditTailLines?: number;
 }
@@ -130,7 +134,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       ]);
       return c.html(
         <Layout tab="overview" csrf={csrf} stats={stats}>
-          <Overview stats={stats} chart={chart} active={active} />
+          <Overview stats={stats} chart={chart} active={active} {...(o.blocks ? { csrf } : {})} />
         </Layout>,
       );
     }),
@@ -141,7 +145,7 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       const [stats, certs] = await Promise.all([o.tracker.stats(), o.tracker.certs()]);
       return c.html(
         <Layout tab="active" csrf={csrf} stats={stats}>
-          <ActiveTable certs={certs} />
+          <ActiveTable certs={certs} {...(o.blocks ? { csrf } : {})} />
         </Layout>,
       );
     }),
@@ -168,6 +172,11 @@ export function adminDashboardRoutes(o: AdminDashboardOptions): Hono<DashboardEn
       );
     }),
   );
+
+  if (o.blocks && o.audit) {
+    const [blocks, audit, now] = [o.blocks, o.audit, o.now ?? Date.now];
+    dashboardBlockRoutes(app, { blocks, audit, tracker: o.tracker, now, page, sameOrigin, refuse });
+  }
 
   app.post("/admin/login", async function adminLogin(c) {
     if (!sameOrigin(c)) return refuse(c, "Cross-site request refused (Origin check failed)");

@@ -24,7 +24,7 @@ function setup() {
     adminDashboardRoutes({
       token: new Secret(TOKEN),
       tracker,
-      audit: { write: (e) => void events.push(e) },
+      audit: { write: (e) => void events.push(e), committed: () => Promise.resolve() },
       secureCookie: true,
       lockout: createLockout({ now: () => t }),
       sessions: createSessionStore({ now: () => t }),

@@ -11,7 +11,7 @@ import type { Block, BlockInput, BlockList, BlockSnapshot } from "./types.ts";
 /** Most blocks held at once: a leaver list, not a deny-all; beyond this the operator should fix the IdP instead. */
 export const MAX_BLOCKS = 10_000;
 /** Longest reason kept (it is shown on the dashboard and written to the audit log). */
-export const MAX_REASON = 500;
+const MAX_REASON = 500;
 
 const bad = (message: string) => new TalosOidcError("ERR_INVALID_REQUEST", message);
 

@@ -3,7 +3,7 @@
 import { TalosOidcError } from "../../shared/errors.ts";
 
 /** Seconds a client is asked to wait while the store is unreachable (the store reconnects by itself). */
-export const STORE_RETRY_AFTER_SECONDS = 5;
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** The error every check that needs the store throws while it is unreachable; `store` is its name, never a password. */
 export function storeUnavailable(

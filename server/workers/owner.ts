@@ -15,7 +15,7 @@ import { type Channel, createChannel } from "./channel.ts";
 import { ownerHandlers } from "./owner_handlers.ts";
 import { OWNER_CALLS, type WorkerInit, type WorkerReady } from "./protocol.ts";
 
-/** How often the owner looks at the audit log's health, to tell the workers when it changes. */
+/** How often the owner looks at the audit log's and the state store's health, to tell the workers when it changes. */
 const HEALTH_POLL_MS = 250;
 
 export interface WorkerPoolOptions {

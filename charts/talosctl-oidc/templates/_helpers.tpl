@@ -82,6 +82,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq .Values.tls.mode "secret") (not .Values.tls.secretName) }}
 {{- fail "tls.mode=secret needs tls.secretName (a kubernetes.io/tls Secret)" }}
 {{- end }}
+{{- if gt (int .Values.replicaCount) 1 }}
+{{- if not .Values.stateStore.url }}
+{{- fail "replicaCount > 1 needs stateStore.url (redis://, rediss://, valkey:// or valkeys://): without a shared store every replica keeps its own rate limits, admin sessions, issuance history and block list" }}
+{{- end }}
+{{- if eq .Values.tls.mode "self-signed" }}
+{{- fail "replicaCount > 1 needs tls.mode=secret (or insecure behind an ingress): in self-signed mode every pod makes its own CA and clients pin only one" }}
+{{- end }}
+{{- if and .Values.persistence.enabled (has "ReadWriteOnce" .Values.persistence.accessModes) }}
+{{- fail "replicaCount > 1 cannot share a ReadWriteOnce volume: turn persistence off (with stateStore.url and tls.mode=secret nothing needs it)" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.stateStore.url (regexMatch "^[a-z]+://[^/@]*:[^/@]*@" .Values.stateStore.url) }}
+{{- fail "stateStore.url must not carry a password (it would sit in a ConfigMap): put it in a Secret and set stateStore.existingSecret" }}
+{{- end }}
 {{- if and .Values.adminToken (lt (len .Values.adminToken) 32) }}
 {{- fail "adminToken must be at least 32 characters: use the output of openssl rand -base64 32" }}
 {{- end }}
@@ -112,6 +126,14 @@ and the server refuses a CA key file that group or others may read).
 {{- if $c.rateLimit.perSubject }}{{ $_ = set $cfg "rate_limit_per_subject" $c.rateLimit.perSubject }}{{ end }}
 {{- if $c.ipAllowlist }}{{ $_ = set $cfg "ip_allowlist" $c.ipAllowlist }}{{ end }}
 {{- if $c.trustedProxies }}{{ $_ = set $cfg "trusted_proxies" $c.trustedProxies }}{{ end }}
+{{- if $c.workers }}{{ $_ = set $cfg "workers" (toString $c.workers) }}{{ end }}
+{{- with .Values.stateStore }}
+{{- if .url }}
+{{- $_ = set $cfg "state_store" .url }}
+{{- if .existingSecret }}{{ $_ = set $cfg "state_store_password_file" "/etc/talosctl-oidc/state-store/password" }}{{ end }}
+{{- if .failOpen }}{{ $_ = set $cfg "state_store_fail_open" true }}{{ end }}
+{{- end }}
+{{- end }}
 {{- if eq .Values.tls.mode "insecure" }}
 {{- $_ = set $cfg "insecure" true }}
 {{- else if eq .Values.tls.mode "secret" }}

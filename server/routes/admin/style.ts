@@ -61,6 +61,10 @@ button {
   cursor: pointer;
 }
 header button { padding: 4px 12px; }
+button.danger { background: #b42318; }
+.block-form { display: flex; gap: 4px; }
+.block-form input[type=text] { width: 9em; padding: 3px 6px; font: inherit; }
+.block-form button, #blocks-table button { padding: 3px 10px; }
 .login {
   max-width: 380px;
   margin: 12vh auto;

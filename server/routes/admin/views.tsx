@@ -5,10 +5,11 @@ import type { CertRecord } from "../../admin/cert_record.ts";
 import type { FailureRecord, Stats } from "../../admin/tracker.ts";
 import type { AuditTailRow } from "./audit_tail.ts";
 import { type ChartPoint, IssuanceChart } from "./chart.tsx";
+import { BlockButton } from "./blocks_view.tsx";
 
 const CSS_PATH = "/admin/static/admin.css";
 
-type Tab = "overview" | "active" | "failures" | "audit";
+type Tab = "overview" | "active" | "failures" | "audit" | "blocks";
 
 function Doc(props: { title: string; children: Child }) {
   return (
@@ -32,6 +33,7 @@ export function Layout(props: { tab: Tab; csrf: string; stats: Stats; children: 
     ["active", "Active certificates", "/admin/active"],
     ["failures", "Recent failures", "/admin/failures"],
     ["audit", "Audit log", "/admin/audit"],
+    ["blocks", "Blocked", "/admin/blocked"],
   ];
   return (
     <Doc title="Talosctl OIDC Admin Dashboard">
@@ -97,7 +99,7 @@ export function MessagePage(props: { title: string; message: string }) {
 const Roles = (props: { roles: string[] }) => <>{props.roles.map((r) => <span key={r} class="badge">{r}</span>)}</>;
 const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
 
-export function Overview(props: { stats: Stats; chart: ChartPoint[]; active: CertRecord[] }) {
+export function Overview(props: { stats: Stats; chart: ChartPoint[]; active: CertRecord[]; csrf?: string }) {
   const s = props.stats;
   const cards: [string, string | number, string][] = [
     ["Uptime", s.uptime, "uptime"],
@@ -130,12 +132,13 @@ export function Overview(props: { stats: Stats; chart: ChartPoint[]; active: Cer
             : Object.entries(s.certs_by_role).map(([r, n]) => <span key={r} class="badge">{r}: {n}</span>)}
         </p>
       </section>
-      <ActiveTable certs={props.active} />
+      <ActiveTable certs={props.active} csrf={props.csrf} />
     </>
   );
 }
 
-export function ActiveTable(props: { certs: CertRecord[] }) {
+/** Issued certificates still valid; with `csrf`, each row has a Block button. */
+export function ActiveTable(props: { certs: CertRecord[]; csrf?: string }) {
   return (
     <section>
       <h2>Active certificates</h2>
@@ -151,6 +154,7 @@ export function ActiveTable(props: { certs: CertRecord[] }) {
               <th>Expires at</th>
               <th>TTL</th>
               <th>Serial</th>
+              {props.csrf ? <th>Block</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -172,6 +176,13 @@ export function ActiveTable(props: { certs: CertRecord[] }) {
                 <td>
                   <code title={`SHA-256 ${c.fingerprint}`}>{c.serial}</code>
                 </td>
+                {props.csrf
+                  ? (
+                    <td>
+                      <BlockButton csrf={props.csrf} subject={c.subject} email={c.email} />
+                    </td>
+                  )
+                  : null}
               </tr>
             ))}
           </tbody>
