@@ -56,7 +56,7 @@ export async function startServer(
   ca: { certPem: string; keyPem: string },
   dir: string,
   ctx: BenchContext,
-  options: { v8Defaults?: boolean; env?: Record<string, string> } = {},
+  options: { v8Defaults?: boolean; env?: Record<string, string>; entry?: string[] } = {},
 ) {
   await Deno.mkdir(dir, { recursive: true });
   // The server's log (stderr) and GC trace (stdout) go to files, not pipes: draining ~1,000 log lines/s through
@@ -68,8 +68,7 @@ export async function startServer(
     ...denoExtra(),
     // As shipped (the binaries' heap settings) unless v8Defaults; extra flags come last and win.
     `--v8-flags=${[...(options.v8Defaults ? [] : SERVER_V8_FLAGS), "--trace-gc-nvp", ...v8Extra()].join(",")}`,
-    "main.ts",
-    "serve",
+    ...(options.entry ?? ["main.ts", "serve"]),
   ];
   const child = new Deno.Command("sh", {
     // BENCH_SERVER_V8_FLAGS adds V8 flags to the server (e.g. --max-semi-space-size=2) for A/B runs, and
@@ -82,12 +81,12 @@ export async function startServer(
       LOG: log,
       TRACE: trace,
       ...serveEnv(idp, ca),
-      ...options.env,
       TALOSCTL_OIDC_AUDIT_LOG: join(dir, "audit.log"),
       TALOSCTL_OIDC_DATA_DIR: join(dir, "data"),
       // wrk sends thousands of exchanges a second from one address: the default per-IP limit (300/min) would turn
       // the bench into a measure of 429s.
       TALOSCTL_OIDC_RATE_LIMIT_REQUESTS: "0",
+      ...options.env, // last: a bench may set any of the above
     },
     stdin: "null",
     stdout: "null",
