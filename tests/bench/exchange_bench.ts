@@ -42,8 +42,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
     const ops = await inProcess(idp, tokens, ca, dir);
     const cryptoLimit = 1e6 / (ops.verifyUs + ops.issueUs); // req/s one core could do if crypto were all
     const server = await startServer(idp, ca, join(dir, "shipped"), ctx);
-    // The same build on V8's default heap settings, for the steady-rate A/B (idle until then).
-    const defaults = await startServer(idp, ca, join(dir, "v8-defaults"), ctx, { v8Defaults: true });
+    // The same build with one event loop (workers: 1), for the steady-rate A/B (idle until then).
+    const defaults = await startServer(idp, ca, join(dir, "one-loop"), ctx, { env: { TALOSCTL_OIDC_WORKERS: "1" } });
     const { child, url } = server;
     const rows: BenchRow[] = [];
     const latency: BenchRow[] = [];
@@ -135,7 +135,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           title: "Exchange server throughput (real TLS, wrk, distinct RS256 tokens, Ed25519 Talos CA)",
           rows,
           notes: [
-            `wrk ${conns()}; one server process as shipped (one JS thread, node:https with TCP_NODELAY, SERVER_V8_FLAGS); audit log to a file.`,
+            `wrk ${conns()}; one server process as shipped (workers: auto = ${navigator.hardwareConcurrency} event loops, node:https with TCP_NODELAY, SERVER_V8_FLAGS); audit log to a file.`,
             "The load generator runs on the same machine and takes part of the second core.",
           ],
         },

@@ -4,9 +4,12 @@
  */
 
 export const LATENCY_NOTES: readonly string[] = [
-  "p99 target: < 5 ms at a steady 1,000 req/s. The server runs as shipped (SERVER_V8_FLAGS in scripts/compile.ts:",
-  "--max-semi-space-size=4, --heap-growing-percent=300) plus --trace-gc-nvp; a second server of the same build on",
-  "V8's default heap settings takes the alternate runs (the A/B row). Logs and GC traces go to files, not pipes.",
+  "p99 target: < 5 ms at a steady 1,000 req/s. The server runs as shipped (workers: auto, SERVER_V8_FLAGS in",
+  "scripts/compile.ts: --max-semi-space-size=4, --heap-growing-percent=300) plus --trace-gc-nvp; a second server of",
+  "the same build with workers: 1 takes the alternate runs (the A/B row; before issue 16 that row compared V8's",
+  "default heap settings, see below). Logs and GC traces go to files, not pipes. With workers the main-thread CPU",
+  "row divides the main thread's CPU (its own connections plus the state and audit work of the others) by all",
+  "requests; the GC rows add up every thread's isolate.",
   "What set the tail was V8's garbage collector. With its defaults a full GC (mark-compact) came every ~2 s at this",
   "rate: V8 starts marking once the old generation's headroom falls below the young generation's size (32 MiB),",
   "and it let the old generation grow only ~1.5x past the ~20 MiB that survive a full GC. Each one costs the loop",
@@ -27,6 +30,6 @@ export const LATENCY_NOTES: readonly string[] = [
   "Earlier findings that still hold: Deno.serve (Rust HTTP) holds every TLS response ~44 ms for the client's delayed",
   "ACK (Nagle), so the listener is node:https with TCP_NODELAY. Dropped after A/B: a Worker for verify + issue",
   "(p50 0.48 -> 0.79 ms), --single-threaded-gc (2x the p99), wrk pinned or niced, tmpfs for the audit log. Two",
-  "server processes or two Worker threads on one port (SO_REUSEPORT) cut the p99 by 20-40% on V8's defaults; with",
-  "the GC settled one thread meets the target, so the audit chain, limits and dashboard keep a single owner.",
+  "server processes or two Worker threads on one port (SO_REUSEPORT) cut the p99 by 20-40% on V8's defaults: what",
+  "issue 16 shipped as workers, with the audit chain, limits and dashboard on one owner thread.",
 ];

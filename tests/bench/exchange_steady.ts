@@ -1,6 +1,6 @@
 /**
  * @module The exchange bench's steady-rate part: ~1,000 req/s offered by 50 paced connections, runs alternated between
- * the server as shipped (V8_FLAGS) and the same build on V8's default heap settings, then the /healthz floor.
+ * the server as shipped (workers: auto, V8_FLAGS) and the same build with workers: 1, then the /healthz floor.
  */
 
 import type { startServer } from "./exchange_server.ts";
@@ -16,9 +16,9 @@ const PAUSE_MS = "49";
 type Server = Awaited<ReturnType<typeof startServer>>;
 
 export interface SteadyOptions {
-  /** The server as shipped (with V8_FLAGS). */
+  /** The server as shipped (workers: auto, V8_FLAGS). */
   tuned: Server;
-  /** The same build on V8's default heap settings: the baseline, measured in the same run. */
+  /** The same build with workers: 1: the baseline, measured in the same run. */
   defaults: Server;
   /** wrk Lua for /exchange and its bodies file; the paced GET script for the /healthz floor. */
   script: string;
@@ -58,7 +58,7 @@ export async function steadyLatency(o: SteadyOptions): Promise<BenchRow[]> {
   const main3 = await mainThreadMs(child.pid);
   const floorGc = gcStats((await gc()).slice(gcMid));
   ctx.log(`steady: ${runs.map((r) => `p99 ${r.p99.toFixed(2)} ms (load ${r.load})`).join(", ")}`);
-  ctx.log(`steady, V8 defaults: ${baseRuns.map((r) => `p99 ${r.p99.toFixed(2)} ms`).join(", ")}`);
+  ctx.log(`steady, workers: 1: ${baseRuns.map((r) => `p99 ${r.p99.toFixed(2)} ms`).join(", ")}`);
   const steadyRequests = sum(runs.map((r) => r.requests));
   const within = sum(runs.map((r) => r.within5ms * r.requests)) / steadyRequests;
   latency.push({
@@ -95,10 +95,11 @@ export async function steadyLatency(o: SteadyOptions): Promise<BenchRow[]> {
   const baseRequests = sum(baseRuns.map((r) => r.requests));
   const baseWithin = sum(baseRuns.map((r) => r.within5ms * r.requests)) / baseRequests;
   latency.push({
-    name: `/exchange p99 at a steady ~${STEADY_RPS} req/s on V8's default heap settings (same build, runs alternated)`,
+    name:
+      `/exchange p99 at a steady ~${STEADY_RPS} req/s with workers: 1 (one event loop; same build, runs alternated)`,
     value: round(base.p99, 2),
     unit: "ms",
-    baseline: "as shipped (V8_FLAGS, first row)",
+    baseline: "as shipped (workers: auto, first row)",
     baselineValue: round(steady.p99, 2),
     ratio: round(base.p99 / steady.p99, 2),
     note: `${round(baseWithin, 2)}% within ${TARGET_P99_MS} ms (as shipped: ${round(within, 2)}%); mark-compacts ` +
