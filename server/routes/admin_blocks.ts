@@ -63,15 +63,7 @@ export async function addAudited(
   input: BlockInput,
 ): Promise<Block> {
   const block = await o.blocks.add(input);
-  o.audit.write({
-    type: "admin_block",
-    ...actor(c),
-    ...(block.subject ? { subject: block.subject } : {}),
-    ...(block.email ? { email: block.email } : {}),
-    reason: block.reason,
-    error: `block ${block.id}${block.until ? ` until ${block.until}` : ""}`,
-  });
-  await o.audit.committed();
+  await audited(o.audit, c, "admin_block", block, `block ${block.id}${block.until ? ` until ${block.until}` : ""}`);
   return block;
 }
 
@@ -83,15 +75,25 @@ export async function removeAudited(
 ): Promise<Block | undefined> {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) return undefined;
   const block = await o.blocks.remove(id);
-  if (!block) return undefined;
-  o.audit.write({
-    type: "admin_unblock",
+  if (block) await audited(o.audit, c, "admin_unblock", block, `block ${block.id} removed`);
+  return block;
+}
+
+/** One audit line for a change of the block list, written before the answer goes out. */
+async function audited(
+  audit: AdminBlocksOptions["audit"],
+  c: Context,
+  type: "admin_block" | "admin_unblock",
+  block: Block,
+  what: string,
+): Promise<void> {
+  audit.write({
+    type,
     ...actor(c),
     ...(block.subject ? { subject: block.subject } : {}),
     ...(block.email ? { email: block.email } : {}),
     reason: block.reason,
-    error: `block ${block.id} removed`,
+    error: what,
   });
-  await o.audit.committed();
-  return block;
+  await audit.committed();
 }

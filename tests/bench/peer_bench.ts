@@ -18,6 +18,14 @@ const ROUNDS = 3;
 
 type Mode = "plain" | "tls";
 
+/** CPU per exchange (µs): ours (all threads), Go's, our main thread with workers, and with one loop. */
+interface Cpu {
+  ours: number;
+  go: number;
+  main: number;
+  local: number;
+}
+
 /** One timed wrk run against a target, with the server's CPU per request when its pid is known. */
 interface Sample {
   rps: number;
@@ -86,6 +94,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         for (const t of [ours[mode], one[mode], go[mode]]) await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
       }
       const rows: BenchRow[] = [];
+      const cpu: Record<string, Cpu> = {};
       for (const mode of ["plain", "tls"] as const) {
         const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [];
         const loads: string[] = [];
@@ -96,6 +105,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           b.push(await sample(go[mode].url, go[mode].child.pid));
         }
         rows.push(...peerRows(mode, a, b, w1, loads));
+        const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] ?? 0));
+        cpu[mode] = { ours: med(a, "cpuUs"), go: med(b, "cpuUs"), main: med(a, "mainUs"), local: med(w1, "mainUs") };
         ctx.log(
           `${mode}: ours ${a.map((s) => round(s.rps)).join("/")}, one loop ${w1.map((s) => round(s.rps)).join("/")}, ` +
             `go ${b.map((s) => round(s.rps)).join("/")}`,
@@ -114,6 +125,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           "(iat, nbf, azp, max token age), the per-IP limiter (off here: one address sends everything).",
           "wrk runs on the same 2 cores; the machine is shared with other agents, so absolute figures move between " +
           "runs while the alternated ratio holds better.",
+          ...gapNotes(cpu),
         ],
       }];
     } finally {
@@ -124,6 +136,43 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * The remaining gap in CPU per exchange, and what it means for more cores, from this run's figures. Both servers
+ * are CPU-bound here, so throughput follows CPU per exchange; on a node with more cores the loops add up until the
+ * main thread, which also owns the state and audit chain of every other loop's requests, runs out.
+ */
+function gapNotes(cpu: Record<string, Cpu>): string[] {
+  const p = cpu.plain, t = cpu.tls;
+  if (!p || !t) return [];
+  const loops = navigator.hardwareConcurrency;
+  // The main thread's CPU above its share of its own requests (at what one loop's main thread spends on one) is what
+  // the other loops' requests cost it.
+  const ownShare = p.local / loops;
+  const perRemote = Math.max(0, (p.main - ownShare) / ((loops - 1) / loops || 1));
+  const perCore = 1e6 / p.ours;
+  const cap = perRemote > 0 ? 1e6 / perRemote : Infinity;
+  return [
+    `Remaining gap: CPU per exchange ${round(p.ours)} µs against Go's ${round(p.go)} µs over plain HTTP (` +
+    `${round(p.ours / p.go, 2)}x), ${round(t.ours)} against ${round(t.go)} µs over TLS (${
+      round(t.ours / t.go, 2)
+    }x): ` +
+    "with both CPU-bound on the same cores the throughput ratio follows. TLS costs this server ~" +
+    `${round(t.ours - p.ours)} µs per exchange (node:tls over rustls in Deno) and Go ~${round(t.go - p.go)} µs. ` +
+    "A CPU profile of one loop (plain HTTP) puts the rest in: RS256 verify ~60 µs (BigInt modPow 33), issue ~77 " +
+    "(Ed25519 key from a seed ~25-30 in node:crypto, DER and signature ~27), two hash-chained audit lines ~36, the " +
+    "per-exchange log line ~13, node:http + Request/Response + Hono ~85, GC ~26 on the loop and ~40 in V8's " +
+    "helper threads; Go's whole request is ~" + `${round(p.go)} µs.`,
+    `More cores, on paper (plain HTTP): each loop adds ~${round(perCore)} exchanges/s per core (1 / ${round(p.ours)} ` +
+    `µs); the main thread spends ~${round(perRemote)} µs on each exchange another loop answers (the audit chain, ` +
+    `state and log line are its), so the loops together stop growing near ${
+      Number.isFinite(cap) ? round(cap) : "∞"
+    } exchanges/s of other loops' traffic: about ${
+      Number.isFinite(cap) ? Math.max(1, Math.floor(cap / perCore)) : "any number of"
+    } extra cores' worth. Past that, workers writing their own audit lines into the one chain (shared head under a ` +
+    "lock) would take the main thread off the per-request path.",
+  ];
 }
 
 function peerRows(mode: Mode, a: Sample[], b: Sample[], w1: Sample[], loads: string[]): BenchRow[] {
