@@ -113,7 +113,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const backendReady = () => deps.issuer.ready();
   const ready = {
     [deps.issuer.backend === "local_ca" ? "ca" : "talos_api"]: backendReady,
-    oidc: () => deps.verifier.ready(),
+    oidc: () => {
+      const out = deps.verifier.outage();
+      if (!out) return deps.verifier.ready();
+      const serving = out.fetchedAt ? `; serving with the keys fetched at ${out.fetchedAt.toISOString()}` : "";
+      return {
+        ok: deps.verifier.ready(),
+        detail: `the issuer is unreachable since ${out.since.toISOString()}: ${out.error}${serving}`,
+      };
+    },
     audit: () => {
       const h = deps.audit.health();
       return h.writable ? true : { ok: false, detail: `cannot be written since ${h.since}: ${h.error}` };

@@ -72,6 +72,7 @@ Deno.test("an unexpected failure answers 500 with the request id and logs the de
   const broken: IdTokenVerifier = {
     verify: () => Promise.reject(new TypeError("secret internal detail")),
     ready: () => true,
+    outage: () => undefined,
     warmUp: () => Promise.resolve(true),
   };
   const app = createApp({ ...t.deps, verifier: broken });

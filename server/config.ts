@@ -30,6 +30,7 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   listen: "string",
   cert_ttl: "duration",
   max_token_age: "duration",
+  jwks_removed_key_grace: "duration",
   roles: "list",
   ca_cert: "string",
   ca_key: "string",
@@ -103,6 +104,8 @@ export interface ServerConfig extends Limits, IssuingConfig, ScaleConfig {
   certTtlMs: number;
   /** Largest ID-token lifetime (`exp - iat`) accepted. */
   maxTokenAgeMs: number;
+  /** How long a key that left the issuer's JWKS still verifies (0 = not at all: the IdP decides). */
+  jwksRemovedKeyGraceMs: number;
   /** Static roles: everyone's when there are no RBAC rules, else the roles of a token no rule matches. */
   roles: readonly string[];
   tls: TlsConfig;
@@ -230,6 +233,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     listen: { text: listenText, ...listen },
     certTtlMs,
     maxTokenAgeMs,
+    jwksRemovedKeyGraceMs: duration("jwks_removed_key_grace", "0s", 0, MAX_TOKEN_AGE_MAX_MS),
     roles,
     ...issuing,
     tls: tls.mode === "self-signed" && dataDir ? { ...tls, dataDir } : tls,

@@ -154,6 +154,7 @@ export function buildRequestDeps(
     issuer: config.issuerUrl,
     clientId: config.clientId,
     maxTokenAgeSec: config.maxTokenAgeMs / 1000,
+    removedKeyGraceMs: config.jwksRemovedKeyGraceMs,
     logger,
     now: () => clock.now(),
     fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), options.metrics),

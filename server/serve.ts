@@ -31,7 +31,8 @@ Also required: rbac.rules or roles (roles: [os:admin] grants everyone admin on p
 are refused. Defaults: listen :8443, cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime
 accepted), max_connections 1024 (open connections at once), rate_limit_requests 300 per rate_limit_window 1m per
 client IP (0 = off), audit_log - (stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
-Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE, _ROLES,
+Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE,
+_JWKS_REMOVED_KEY_GRACE (how long a key gone from the IdP's JWKS still verifies, default 0s), _ROLES,
 _ISSUER_BACKEND, _TALOS_CONFIG, _TALOS_SOCKET, _TALOS_API_ENDPOINTS, _TALOS_API_TIMEOUT, _TALOS_SECRETS, _CA_CERT,
 _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG,
 _AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW,

@@ -45,6 +45,8 @@ export interface IdTokenVerifier {
   verify(token: string): Promise<VerifiedIdToken>;
   /** True once the issuer's JWKS has been fetched successfully at least once (for /readyz). */
   ready(): boolean;
+  /** Set while the latest discovery/JWKS refresh failed: since when, why, and when the keys in use were fetched. */
+  outage(): { since: Date; error: string; fetchedAt?: Date } | undefined;
   /** Fetch discovery + JWKS now (startup warm-up); resolves false on failure, never throws. */
   warmUp(): Promise<boolean>;
 }

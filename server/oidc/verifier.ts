@@ -36,6 +36,8 @@ export interface IdTokenVerifierOptions {
   jwksMaxAgeMs?: number;
   /** Deadline for one discovery or JWKS fetch (default 5 s). */
   fetchTimeoutMs?: number;
+  /** How long a key removed from the issuer's JWKS still verifies once a fetch found it gone (default 0). */
+  removedKeyGraceMs?: number;
 }
 
 /** Default max_token_age: 24 h, the longest ID-token lifetime IdPs ship by default (Dex). */
@@ -86,6 +88,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     maxAgeMs: duration(options.jwksMaxAgeMs, 300_000, "jwksMaxAgeMs"),
     timeoutMs: duration(options.fetchTimeoutMs, 5_000, "fetchTimeoutMs"),
     maxBytes: MAX_DOCUMENT_BYTES,
+    removedKeyGraceMs: duration(options.removedKeyGraceMs, 0, "removedKeyGraceMs"),
   });
   const rules = { clientId, toleranceSec, maxLifetimeSec };
   // Before discovery has run, the stated issuer is not known yet: a token is let through the cheap checks when its
@@ -113,6 +116,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
   return {
     verify,
     ready: () => jwks.loaded(),
+    outage: () => jwks.outage(),
     warmUp: () => jwks.refreshNow(),
   };
 }
@@ -159,6 +163,14 @@ async function findKey(jwks: JwksCache, spec: AlgSpec, kid: string | undefined):
       }
       return sel.entry;
     case "unknown_kid":
+      // While the issuer cannot be asked, an unknown kid may well be its new key: a server problem (503), not a
+      // verdict on the token (401).
+      if (jwks.outage()) {
+        throw invalidToken(
+          "jwks_unavailable",
+          `no cached key matches kid ${describeKid(kid)} and the issuer's keys cannot be fetched to look for it`,
+        );
+      }
       throw invalidToken("unknown_kid", `no key of the issuer matches kid ${describeKid(kid)} for ${spec.alg}`);
     case "mismatch":
       throw invalidToken("alg_not_allowed", `the issuer's key ${describeKid(kid)} does not fit ${spec.alg}`);

@@ -131,6 +131,7 @@ Deno.test("verify() keeps serving the cached JWKS when a periodic refresh fails,
   await idp.close();
   clock.advance(61_000);
   assertEquals((await verifier.verify(token)).claims.sub, "alice");
+  assertEquals(await verifier.warmUp(), false); // joins the refresh that request started in the background
   assert(logger.lines.some((l) => l.startsWith("warn: refreshing the issuer JWKS failed")));
 });
 
@@ -146,6 +147,7 @@ Deno.test("verify() refetches the JWKS after jwksMaxAgeMs", async () => {
   assertEquals(idp.hits.get("/jwks"), 1);
   clock.advance(2_000);
   await verifier.verify(token);
+  assert(await verifier.warmUp()); // joins the refresh that request started in the background
   assertEquals(idp.hits.get("/jwks"), 2);
 });
 

@@ -3,10 +3,11 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import Provider from "oidc-provider";
+import type Provider from "oidc-provider";
 import * as jose from "jose";
+import { autoGrant, createProvider } from "./idp_provider.ts";
 import { DEFAULT_USERS, type IdpUser } from "./idp_users.ts";
-import { IDP_PAGE_SOURCES, readBody, sendLoginPage, timingSafeEqualStr } from "./idp_pages.ts";
+import { readBody, sendLoginPage, timingSafeEqualStr } from "./idp_pages.ts";
 
 export { DEFAULT_USERS, type IdpUser };
 
@@ -63,6 +64,19 @@ export interface TestIdp {
   provider: Provider;
   /** Number of requests served by path (e.g. "/jwks"), for cache tests. */
   hits: Map<string, number>;
+  /**
+   * Key rotation: publish a new RS256 key next to the current ones and mint with it from now on; returns the key
+   * it replaced for minting (still published until removeKey()).
+   */
+  addKey(): { kid: string; privateKey: KeyObject };
+  /** Stop publishing the key with this kid. */
+  removeKey(kid: string): void;
+  /**
+   * An outage: "refuse" closes the port (connection refused), "hang" keeps it open and answers nothing until up().
+   * Requests held by "hang" are answered by up() (a slow IdP; the caller's own deadline decides).
+   */
+  down(mode: "refuse" | "hang"): Promise<void>;
+  up(): Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -100,82 +114,13 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const mount = (options.issuerPath ?? "").replace(/\/$/, "");
 
   const byId = new Map(users.map((u) => [u.sub, u]));
-  const provider = new Provider(issuer, {
-    clients: clients.map((c) => ({
-      client_id: c.client_id,
-      ...(c.client_secret ? { client_secret: c.client_secret } : { token_endpoint_auth_method: "none" }),
-      application_type: "native",
-      redirect_uris: c.redirect_uris ?? ["http://127.0.0.1:8900/callback", "http://localhost:8900/callback"],
-      grant_types: ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
-      response_types: ["code"],
-      id_token_signed_response_alg: c.id_token_signed_response_alg ?? "RS256",
-    })),
-    jwks: { keys: jwks },
-    cookies: { keys: [crypto.randomUUID()] },
-    claims: {
-      openid: ["sub"],
-      email: ["email", "email_verified"],
-      profile: ["name", "preferred_username"],
-      groups: ["groups"],
-    },
-    scopes: ["openid", "offline_access", "email", "profile", "groups"],
-    conformIdTokenClaims: false,
-    features: {
-      devInteractions: { enabled: false },
-      deviceFlow: {
-        enabled: true,
-        userCodeInputSource: IDP_PAGE_SOURCES.userCodeInputSource,
-        userCodeConfirmSource: IDP_PAGE_SOURCES.userCodeConfirmSource,
-        successSource: IDP_PAGE_SOURCES.successSource,
-      },
-      revocation: { enabled: true, allowedPolicy: revocationAllowed },
-      rpInitiatedLogout: {
-        logoutSource: IDP_PAGE_SOURCES.logoutSource,
-        postLogoutSuccessSource: IDP_PAGE_SOURCES.postLogoutSuccessSource,
-      },
-    },
-    clientBasedCORS: () => false, // no browser app calls this IdP from another origin
-    pkce: { required: () => true },
-    ttl: {
-      IdToken: options.idTokenTtl ?? 3600,
-      AccessToken: options.accessTokenTtl ?? 3600,
-      RefreshToken: 86400,
-      DeviceCode: 600,
-      Interaction: 600,
-      Session: 3600,
-      Grant: 86400,
-    },
-    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
-      client.grantTypeAllowed("refresh_token"),
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${mount}/interaction/${interaction.uid}` },
-    findAccount(_ctx: unknown, sub: string) {
-      const u = byId.get(sub);
-      if (!u) return Promise.resolve(undefined);
-      return Promise.resolve({
-        accountId: sub,
-        claims: () =>
-          Promise.resolve({
-            sub,
-            email: u.email,
-            email_verified: true,
-            name: u.name,
-            preferred_username: sub,
-            groups: u.groups,
-            ...u.extra,
-          }),
-      });
-    },
-    async loadExistingGrant(ctx: ProviderCtx) {
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      const id = grantId ?? await autoGrant(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.session.accountId);
-      return await ctx.oidc.provider.Grant.find(id);
-    },
-    renderError: IDP_PAGE_SOURCES.renderError,
-    // deno-lint-ignore no-explicit-any
-  } as any);
-  const callback = provider.callback();
-
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+  const published = new Map(jwks.map((j) => [j.kid!, j]));
+  const build = () => createProvider(issuer, mount, { ...options, clients, byId, jwks: [...published.values()] });
+  let provider = build();
+  let callback = provider.callback();
+  let hang: [IncomingMessage, ServerResponse][] | undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (hang) return void hang.push([req, res]);
     const url = new URL(req.url ?? "/", issuer);
     if (mount !== "") {
       if (!url.pathname.startsWith(`${mount}/`)) return void res.writeHead(404).end();
@@ -191,11 +136,21 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       res.statusCode = 500;
       res.end(`interaction failed: ${err instanceof Error ? err.message : String(err)}`);
     });
-  });
+  };
+  server.on("request", onRequest);
 
-  const close = async () => {
+  const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  const close = async () => {
+    for (const [req] of hang ?? []) req.socket.destroy();
+    hang = undefined;
+    if (server.listening) await stop();
+  };
+  const publish = () => {
+    provider = build();
+    callback = provider.callback();
   };
   const mint = async (claims: Record<string, unknown> = {}, mo: MintOptions = {}) => {
     const alg = mo.alg ?? "RS256";
@@ -213,27 +168,36 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     users,
     keys,
     mint,
-    provider,
+    get provider() {
+      return provider;
+    },
     hits,
+    addKey() {
+      const before = keys.RS256;
+      const pair = generateSigningKey("RS256");
+      const kid = `rs256-${crypto.randomUUID().slice(0, 8)}`;
+      keys.RS256 = keys.PS256 = { kid, ...pair };
+      published.set(kid, { ...pair.privateKey.export({ format: "jwk" }) as jose.JWK, kid, use: "sig" });
+      publish();
+      return { kid: before.kid, privateKey: before.privateKey };
+    },
+    removeKey(kid) {
+      published.delete(kid);
+      publish();
+    },
+    async down(mode) {
+      if (mode === "hang") hang ??= [];
+      else if (server.listening) await stop();
+    },
+    async up() {
+      const held = hang ?? [];
+      hang = undefined;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      for (const [req, res] of held) if (!req.socket.destroyed) onRequest(req, res);
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-// deno-lint-ignore no-explicit-any
-type ProviderCtx = any;
-
-/** A client may revoke only its own tokens (oidc-provider's default policy, written out so it says nothing). */
-function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
-  return token.clientId === client.clientId;
-}
-
-/** Grant every scope and claim the test clients may ask for, so no consent page is needed. */
-async function autoGrant(provider: Provider, clientId: string, accountId: string): Promise<string> {
-  const grant = new provider.Grant({ clientId, accountId });
-  grant.addOIDCScope("openid email profile groups offline_access");
-  grant.addOIDCClaims(["email", "email_verified", "name", "preferred_username", "groups"]);
-  return await grant.save();
 }
 
 async function handleInteraction(
