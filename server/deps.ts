@@ -1,6 +1,6 @@
 /** @module The only place that constructs the server's adapters: verifier, CA issuer, RBAC, audit log, TLS, limiters. */
 
-import { type Clock, systemClock } from "../shared/clock.ts";
+import { type Clock, elapsedMs, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { AppDeps } from "./app.ts";
 import type { IdTokenVerifier } from "./oidc/types.ts";
@@ -105,6 +105,8 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
     ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
     : undefined;
   const now = () => clock.now().getTime();
+  // The shared store measures windows and lock-out on the wall clock (replicas share them; a monotonic clock is per
+  // process), the in-process one on elapsed time.
   const state = config.stateStore
     ? await createRedisStore({
       config: config.stateStore,
@@ -116,13 +118,14 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
     : createMemoryStore({
       rateLimit: config.rateLimit,
       now,
+      elapsed: () => elapsedMs(clock), // windows and lock-out: a stepped wall clock must not reset or stretch them
       ...(certStore ? { history: certStore.loaded, onRecord: certStore.append } : {}),
     });
   audit.subscribe((e) => state.history.record(e));
   metrics.follow(audit);
   metrics.watchLimiter(() => state.limiterEntries());
   // A flood of forged tokens writes one auth_failure line per address and reason per minute, plus one with the count.
-  const authFailures = createFailureAggregator({ audit, now: () => clock.now().getTime() });
+  const authFailures = createFailureAggregator({ audit, now: () => elapsedMs(clock) });
   const flushTimer = setInterval(() => authFailures.flush(), AUTH_FAILURE_FLUSH_MS);
   Deno.unrefTimer(flushTimer);
   return {

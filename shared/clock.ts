@@ -1,13 +1,33 @@
-/** @module Injectable time source, so tests choose `now` instead of sleeping. */
+/** @module Injectable time source, so tests choose `now` instead of sleeping; wall time apart from elapsed time. */
 
 export interface Clock {
+  /** Wall-clock time: token validity, certificate NotBefore/NotAfter, log timestamps. It can be stepped (NTP, admins). */
   now(): Date;
+  /**
+   * Milliseconds since an arbitrary start, never stepped: for how long ago something happened (rate-limit windows,
+   * back-off). A wall clock stepped by minutes would otherwise reset every window or hold everyone for minutes.
+   */
+  elapsed?(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), elapsed: () => performance.now() };
 
-/** A clock fixed at `at` that tests can move forward. */
-export function fixedClock(at: Date): Clock & { advance(ms: number): void } {
-  let t = at.getTime();
-  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+/** The clock's elapsed time, or its wall time for a clock that has no separate one. */
+export function elapsedMs(clock: Clock): number {
+  return clock.elapsed ? clock.elapsed() : clock.now().getTime();
+}
+
+/**
+ * A clock fixed at `at` that tests move: advance() lets time pass (wall and elapsed alike), step() sets the wall clock
+ * off by `ms` (as NTP or an admin does) while elapsed time does not move.
+ */
+export function fixedClock(at: Date): Clock & { advance(ms: number): void; step(ms: number): void } {
+  let wall = at.getTime();
+  let elapsed = 0;
+  return {
+    now: () => new Date(wall),
+    elapsed: () => elapsed,
+    advance: (ms) => void (wall += ms, elapsed += ms),
+    step: (ms) => void (wall += ms),
+  };
 }

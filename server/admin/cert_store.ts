@@ -35,6 +35,8 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
   const logger = options.logger ?? nullLogger;
   if (!Number.isInteger(max) || max < 1) throw new RangeError("maxRecords must be a positive integer");
   await Deno.mkdir(dirname(options.path), { recursive: true, mode: 0o700 });
+  const cut = await cutTornTail(options.path);
+  if (cut > 0) logger.warn("cut a torn last line off the certificate history", { path: options.path, bytes: cut });
   const { lines, skippedBytes } = (await readTailLines(options.path, max * 2 * BYTES_PER_RECORD)) ??
     { lines: [], skippedBytes: 0 };
   const records: CertRecord[] = [];
@@ -58,15 +60,21 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
   }
   const enc = new TextEncoder();
   let open = true;
+  let size = st.size;
   return {
     loaded,
     append(record) {
       if (!open) return;
+      const bytes = enc.encode(JSON.stringify(record) + "\n");
       try {
-        const bytes = enc.encode(JSON.stringify(record) + "\n");
         let off = 0;
         while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+        size += bytes.length;
       } catch (err) {
+        // Part of the line may be on disk (a full disk): cut it, or the next record would be appended to it.
+        try {
+          file.truncateSync(size);
+        } catch { /* a read-only file system: nothing was written either */ }
         logger.error("writing the certificate history failed", { path: options.path, error: err });
       }
     },
@@ -75,4 +83,36 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
       open = false;
     },
   };
+}
+
+/**
+ * A record cut off mid-write (a crash, a full disk) is the file's last line without its newline: cut it off, or the
+ * next record would be appended to it and both lost. Returns the bytes cut (0 when the file ends whole).
+ */
+async function cutTornTail(path: string): Promise<number> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true, write: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
+  }
+  try {
+    const size = (await f.stat()).size;
+    const window = Math.min(size, 64 * 1024);
+    await f.seek(size - window, Deno.SeekMode.Start);
+    const buf = new Uint8Array(window);
+    let off = 0;
+    while (off < window) {
+      const n = await f.read(buf.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    if (window === 0 || buf[window - 1] === 0x0a) return 0;
+    const keep = size - window + buf.lastIndexOf(0x0a) + 1; // 0 when no line in the window is whole
+    await f.truncate(keep);
+    return size - keep;
+  } finally {
+    f.close();
+  }
 }

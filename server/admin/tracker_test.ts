@@ -107,3 +107,25 @@ Deno.test("openCertStore() persists records 0600 and reloads them, bounded, afte
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openCertStore() cuts a torn last record, so the next one is not appended to it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/certs.jsonl`;
+    const store = await openCertStore({ path });
+    const tr = createTracker({ now: () => new Date(T0), onRecord: store.append });
+    for (const u of ["a", "b"]) tr.observe(issued(u, T0, 600_000));
+    store.close();
+    await Deno.writeTextFile(path, '{"subject":"c","email":"c@exa', { append: true }); // killed mid-write
+
+    const again = await openCertStore({ path });
+    createTracker({ now: () => new Date(T0), onRecord: again.append }).observe(issued("d", T0, 600_000));
+    again.close();
+    const third = await openCertStore({ path });
+    third.close();
+    assertEquals(third.loaded.map((r) => r.subject), ["a", "b", "d"]);
+    for (const line of (await Deno.readTextFile(path)).split("\n").filter(Boolean)) JSON.parse(line);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -14,8 +14,13 @@ import type { LimitScope, StateStore } from "./types.ts";
 export interface MemoryStoreOptions {
   /** rate_limit_requests (per IP) and rate_limit_per_subject within windowMs; 0 = that limiter is off. */
   rateLimit: { readonly requests: number; readonly windowMs: number; readonly perSubject: number };
-  /** Milliseconds since the epoch (tests inject it). */
+  /** Milliseconds since the epoch (tests inject it): sessions, issuance history, block expiry. */
   now: () => number;
+  /**
+   * Monotonic milliseconds (Clock.elapsed) for the rate windows and the lock-out, so a stepped wall clock neither
+   * resets nor stretches them; `now` when not given.
+   */
+  elapsed?: () => number;
   /** Issuance records restored from data_dir/certs.jsonl (oldest first). */
   history?: readonly CertRecord[];
   /** Called with each new issuance record (to persist it). */
@@ -27,13 +32,14 @@ export interface MemoryStoreOptions {
  * parser refuses those first; this guards other callers).
  */
 export function createMemoryStore(o: MemoryStoreOptions): StateStore {
+  const elapsed = o.elapsed ?? o.now;
   const limit = (requests: number, what: string): SlidingWindowLimiter | undefined => {
     if (!Number.isInteger(requests) || requests < 0) {
       throw new RangeError(`${what} must be a whole number (0 = disabled), got ${requests}`);
     }
     return requests === 0
       ? undefined
-      : createSlidingWindow({ limit: requests, windowMs: o.rateLimit.windowMs, now: o.now });
+      : createSlidingWindow({ limit: requests, windowMs: o.rateLimit.windowMs, now: elapsed });
   };
   const limiters: Record<LimitScope, SlidingWindowLimiter | undefined> = {
     ip: limit(o.rateLimit.requests, "rate_limit_requests"),
@@ -43,7 +49,7 @@ export function createMemoryStore(o: MemoryStoreOptions): StateStore {
   return {
     name: "memory",
     limiter: (scope) => limiters[scope],
-    lockout: createLockout({ now: o.now }),
+    lockout: createLockout({ now: elapsed }),
     sessions: createSessionStore({ now: o.now }),
     history: {
       record: (e) => tracker.observe(e),

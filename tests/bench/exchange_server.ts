@@ -56,12 +56,13 @@ export async function startServer(
   ca: { certPem: string; keyPem: string },
   dir: string,
   ctx: BenchContext,
-  options: { v8Defaults?: boolean; env?: Record<string, string>; entry?: string[] } = {},
+  options: { v8Defaults?: boolean; env?: Record<string, string>; entry?: string[]; logName?: string } = {},
 ) {
   await Deno.mkdir(dir, { recursive: true });
   // The server's log (stderr) and GC trace (stdout) go to files, not pipes: draining ~1,000 log lines/s through
-  // a pipe cost this process ~20% of a core, competing for the 2 cores with the server it measures.
-  const log = join(dir, "server.log"), trace = join(dir, "gc-trace.log");
+  // a pipe cost this process ~20% of a core, competing for the 2 cores with the server it measures. A restarted
+  // server (the soak's crash phase) writes a log of its own (`logName`).
+  const log = join(dir, options.logName ?? "server.log"), trace = join(dir, "gc-trace.log");
   const args = [
     "run",
     "-A",
