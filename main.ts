@@ -28,7 +28,7 @@ interface Entry {
 export const COMMANDS: Record<string, Entry> = {
   serve: {
     summary: "Run the exchange server (ID token in, Talos client certificate out)",
-    load: async () => (await import("./server/serve.ts")).serveCommand,
+    load: async () => (await import("./server/app.ts")).serveCommand,
   },
   login: {
     summary: "Sign in with your IdP and write a Talos context into your talosconfig",

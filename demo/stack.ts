@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { jsonLogger } from "../shared/log.ts";
 import { loadServerConfig } from "../server/config_loader.ts";
-import { type RunningServer, startServer } from "../server/serve.ts";
+import { startServer } from "../server/app.ts";
+import type { RunningServer } from "../server/loops.ts";
 import { type FakeApid, startFakeApid } from "../tests/helpers/apid.ts";
 import { createDevCa, writeTalosSecretsYaml } from "../tests/helpers/dev_ca.ts";
 import { startTestIdp, type TestIdp } from "../tests/helpers/idp.ts";

@@ -1,32 +1,155 @@
-/** @module Composition root of the HTTP app: what the handlers get (AppDeps), middleware order and the route table. */
+/**
+ * @module The server's composition root: the `serve` command (config → adapters → event loops, shut down on a
+ * signal) and the app every loop serves: what the handlers get (AppDeps), middleware order and the route table.
+ */
 
 import { Hono } from "hono";
+import { defineCommand, EXIT } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
-import type { Logger } from "../shared/log.ts";
+import { jsonLogger, type Logger } from "../shared/log.ts";
+import { MAX_EXCHANGE_BODY } from "../shared/protocol.ts";
 import type { FailureAggregator } from "./audit/failure_aggregator.ts";
+import { auditPath } from "./audit/replica_path.ts";
 import type { AuditSink } from "./audit/types.ts";
 import type { ServerConfig } from "./config.ts";
+import { loadServerConfig } from "./config_loader.ts";
+import { buildRequestDeps, buildSharedDeps } from "./deps.ts";
 import { methodNotAllowed, notFound, onError, requestId } from "./errors_http.ts";
-import { MAX_EXCHANGE_BODY } from "../shared/protocol.ts";
+import {
+  type LoadedIssuing,
+  type Loops,
+  type RunningServer,
+  startLoops,
+  type StartServerOptions,
+  workerCount,
+} from "./loops.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import { bodyLimit } from "./middleware/body_limit.ts";
 import { clientIp } from "./middleware/client_ip.ts";
+import { httpMetrics } from "./middleware/http_metrics.ts";
 import { ipAllowlist } from "./middleware/ip_allowlist.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
-import { httpMetrics } from "./middleware/http_metrics.ts";
-import type { ServerMetrics } from "./metrics/server_metrics.ts";
+import type { IdTokenClaims, IdTokenVerifier } from "./oidc/types.ts";
+import type { RoleMapper } from "./rbac/types.ts";
 import { adminApiRoutes } from "./routes/admin_api.ts";
 import { BLOCK_MAX_BODY } from "./routes/admin_blocks.ts";
 import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
-import { metricsRoutes } from "./routes/metrics.ts";
-import { readyzRoute } from "./routes/readyz.ts";
-import type { IdTokenClaims, IdTokenVerifier } from "./oidc/types.ts";
-import type { RoleMapper } from "./rbac/types.ts";
 import { caRoute } from "./routes/ca.ts";
 import { exchangeRoute } from "./routes/exchange.ts";
 import { healthzRoute } from "./routes/healthz.ts";
-import type { CertIssuer } from "./talos_ca/types.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { readyChecks, readyzRoute } from "./routes/readyz.ts";
 import type { Awaitable, StateStore } from "./state/types.ts";
-import { auditPath } from "./audit/replica_path.ts";
+import { logIssuing, logStartup } from "./startup_log.ts";
+import type { CertIssuer } from "./talos_ca/types.ts";
+
+export const serveCommand = defineCommand(
+  {
+    name: "serve",
+    usage: "talosctl-oidc serve [-c config.yaml]",
+    description: `
+Every configuration key can be set in the YAML file or through a non-empty TALOSCTL_OIDC_<KEY> environment
+variable, which wins over the file (lists comma-separated). Required: issuer_url, client_id, endpoints and an
+issuing backend (issuer_backend: local_ca when a CA is configured, else talos_api):
+  talos_api  Talos mints the certificates (GenerateClientConfiguration); this server holds no CA key. Credential:
+             talos_config (a talosconfig whose certificate has os:admin), else $TALOSCONFIG (set by a talos.dev
+             ServiceAccount), else ~/.talos/config; or talos_socket (the machined socket, extension only).
+             Calls go to endpoints (host[:port], port 50000), failing over; talos_api_timeout per call (5s).
+  local_ca   this server signs with the Talos OS CA: talos_secrets, or ca_cert + ca_key, or ca_cert_data +
+             ca_key_data.
+Also required: rbac.rules or roles (roles: [os:admin] grants everyone admin on purpose). Unknown keys in the file
+are refused. Defaults: listen :8443, cert_ttl 5m (1m..24h), max_token_age 24h (longest ID-token lifetime
+accepted), max_connections 1024 (open connections at once), rate_limit_requests 300 per rate_limit_window 1m per
+client IP (0 = off), audit_log - (stdout), self-signed TLS (kept in data_dir; its CA is served at GET /ca).
+Environment: TALOSCTL_OIDC_ISSUER_URL, _CLIENT_ID, _ENDPOINTS, _NODES, _LISTEN, _CERT_TTL, _MAX_TOKEN_AGE,
+_JWKS_REMOVED_KEY_GRACE (how long a key gone from the IdP's JWKS still verifies, default 0s), _ROLES,
+_ISSUER_BACKEND, _TALOS_CONFIG, _TALOS_SOCKET, _TALOS_API_ENDPOINTS, _TALOS_API_TIMEOUT, _TALOS_SECRETS, _CA_CERT,
+_CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG,
+_AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW,
+_RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS, _WORKERS, _STATE_STORE,
+_STATE_STORE_PASSWORD_FILE, _STATE_STORE_FAIL_OPEN, _REPLICA_ID; TALOSCONFIG; DEBUG=1 for debug logs.
+workers (default auto: the cores this process may use, at most 8) event loops share the port; state_store
+(redis://, rediss://, valkey://) lets replicas share limits, sessions, history and the block list (docs/scaling.md).
+Problems with the configuration are all listed at once and exit with status 2.`,
+    flags: [{
+      name: "config",
+      short: "c",
+      type: "string",
+      env: "TALOSCTL_OIDC_CONFIG",
+      arg: "PATH",
+      description: "path to the YAML configuration file",
+    }],
+    examples: [
+      "talosctl-oidc serve -c /etc/talosctl-oidc/config.yaml",
+      "TALOSCTL_OIDC_ISSUER_URL=https://auth.example.com TALOSCTL_OIDC_CLIENT_ID=talosctl \\",
+      "  TALOSCTL_OIDC_ENDPOINTS=10.0.0.10 TALOSCTL_OIDC_TALOS_CONFIG=./talosctl-oidc.talosconfig talosctl-oidc serve",
+    ],
+  },
+  async (ctx, args) => {
+    const logger = jsonLogger({
+      level: ctx.env.DEBUG ? "debug" : "info",
+      write: (line) => ctx.stdio.stderr(line + "\n"),
+    });
+    const loaded = await loadServerConfig({ path: args.values.config, env: ctx.env });
+    for (const w of loaded.warnings) logger.warn(`config: ${w}`);
+    if (loaded.problems.length > 0) {
+      const n = loaded.problems.length;
+      ctx.stdio.stderr(`error: invalid configuration (${n} problem${n === 1 ? "" : "s"}):\n`);
+      for (const p of loaded.problems) ctx.stdio.stderr(`  - ${p}\n`);
+      ctx.stdio.stderr(
+        `hint: fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"\n`,
+      );
+      return EXIT.USAGE;
+    }
+    logger.info(loaded.source);
+    const server = await startServer(loaded, {
+      logger,
+      stdout: ctx.stdio.stdout,
+      ...(ctx.entry ? { workerEntry: ctx.entry } : {}),
+    });
+    const died = await Promise.race([abortion(ctx.signal), server.died.catch((err: Error) => err)]);
+    await server.close(() =>
+      logger.info(died ? "A worker thread stopped, shutting down..." : "Received signal, shutting down...")
+    );
+    if (died) return EXIT.FAILURE;
+    logger.info("Server stopped gracefully.");
+    return EXIT.OK;
+  },
+);
+
+/** Build the adapters and the app, start listening, log the startup lines, warm up the JWKS in the background. */
+export async function startServer(loaded: LoadedIssuing, options: StartServerOptions): Promise<RunningServer> {
+  const { config } = loaded;
+  const { logger } = options;
+  logIssuing(loaded, logger);
+  const workers = workerCount(config.workers);
+  if (workers > 1 && !loaded.input) throw new TypeError("startServer: worker threads need loaded.input");
+  const shared = await buildSharedDeps({ ...options, ...loaded });
+  const path = auditPath(config);
+  logger.info(path === "-" ? "Audit log: stdout" : `Audit log: ${path}`);
+  if (config.stateStore) logger.info(`State store: ${config.stateStore.display}`);
+  logStartup(config, logger, workers);
+  const request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
+  let running: Loops;
+  try {
+    running = await startLoops(loaded, shared, request, options, workers, createApp);
+  } catch (err) {
+    request.issuer.close();
+    await shared.close();
+    throw err;
+  }
+  const { addr } = running.listener;
+  const host = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
+  const url = `${shared.tls.mode === "insecure" ? "http" : "https"}://${host}:${addr.port}`;
+  logger.info(`Cert exchange server listening on ${addr.hostname}:${addr.port}`, { url, port: addr.port, workers });
+  let closing: Promise<void> | undefined;
+  const close = (onStopped?: () => void) => (closing ??= running.close(onStopped));
+  return { url, addr, deps: { ...shared, ...request }, workers, ...running, close };
+}
 
 /** Context variables, set by middleware in the order below. */
 export interface AppVariables {
@@ -110,32 +233,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.all("/healthz", methodNotAllowed("GET"));
   app.get("/ca", caRoute(deps.tlsCaPem));
   app.all("/ca", methodNotAllowed("GET"));
-  const backendReady = () => deps.issuer.ready();
-  const ready = {
-    [deps.issuer.backend === "local_ca" ? "ca" : "talos_api"]: backendReady,
-    oidc: () => {
-      const out = deps.verifier.outage();
-      if (!out) return deps.verifier.ready();
-      const serving = out.fetchedAt ? `; serving with the keys fetched at ${out.fetchedAt.toISOString()}` : "";
-      return {
-        ok: deps.verifier.ready(),
-        detail: `the issuer is unreachable since ${out.since.toISOString()}: ${out.error}${serving}`,
-      };
-    },
-    audit: () => {
-      const h = deps.audit.health();
-      return h.writable ? true : { ok: false, detail: `cannot be written since ${h.since}: ${h.error}` };
-    },
-  };
-  const store = deps.state;
-  const storeCheck = () => {
-    const h = store.health();
-    if (h.ok) return true;
-    return config.stateStoreFailOpen
-      ? { ok: true, detail: `${h.detail}; state_store_fail_open: limits and blocks are not enforced` }
-      : { ok: false, detail: `${h.detail}; /exchange refuses requests until it is back` };
-  };
-  app.get("/readyz", readyzRoute({ checks: store.name === "memory" ? ready : { ...ready, state_store: storeCheck } }));
+  app.get("/readyz", readyzRoute({ checks: readyChecks(deps) }));
   app.all("/readyz", methodNotAllowed("GET"));
   if (deps.metrics) {
     const metrics = deps.metricsText ? { render: deps.metricsText } : deps.metrics;
@@ -156,4 +254,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(notFound);
   app.onError(onError(deps.logger));
   return app;
+}
+
+function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

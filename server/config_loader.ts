@@ -19,7 +19,7 @@ export interface LoadedServerConfig extends ParsedConfig {
   ca?: LoadedCa;
   /** The server's own Talos API credential, checked (talos_api with a talosconfig; undefined in socket mode). */
   talos?: TalosCredential;
-  /** What the config was parsed from, for worker threads to parse again (see serve.ts startServer). */
+  /** What the config was parsed from, for worker threads to parse again (see app.ts startServer). */
   input: { file: unknown; env: Env };
 }
 

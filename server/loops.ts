@@ -3,18 +3,63 @@
  * port while this thread owns the state, the audit chain and the TLS material (server/workers/).
  */
 
-import { createApp } from "./app.ts";
+import type { Hono } from "hono";
+import type { Clock } from "../shared/clock.ts";
+import type { Logger } from "../shared/log.ts";
+import type { AppDeps, AppEnv } from "./app.ts";
+import type { ServerConfig } from "./config.ts";
 import { AUTO_WORKERS_MAX } from "./config_scale.ts";
 import type { RequestDeps, SharedDeps } from "./deps.ts";
-import type { LoadedIssuing, RunningServer, StartServerOptions } from "./serve.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
-import { startListener } from "./tls/listener.ts";
+import type { TalosCredential } from "./talos_api/credential.ts";
+import { type Listener, startListener } from "./tls/listener.ts";
 import { checkPortFree, startWorkerPool, type WorkerPool } from "./workers/owner.ts";
 
 /** How long in-flight requests get to finish once shutdown starts; then their connections are closed. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-/** What a started set of loops gives serve.ts (which adds url, addr, deps and the worker count). */
+export interface StartServerOptions {
+  logger: Logger;
+  /**
+   * The module worker threads start from (workers > 1): the process's entry (main.ts, the bundle or the binary's
+   * main module). Default: main.ts of this source tree.
+   */
+  workerEntry?: string;
+  stdout?: (text: string) => void;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  /** How often TLS material is checked for renewal/reload (default 60 s). */
+  tlsCheckIntervalMs?: number;
+}
+
+export interface RunningServer {
+  /** Base URL for local clients, e.g. https://127.0.0.1:8443. */
+  url: string;
+  addr: Deno.NetAddr;
+  /** The process-wide adapters and this thread's own verifier, issuer and RBAC (every worker thread has its own). */
+  deps: SharedDeps & RequestDeps;
+  /** Event loops serving HTTP (1: this thread; more: worker threads sharing the port). */
+  workers: number;
+  listener: Pick<Listener, "addr" | "reloads" | "checkNow">;
+  /** Rejects when a worker thread dies (the serve command then stops with an error); never settles with one loop. */
+  died: Promise<never>;
+  /**
+   * Stop accepting (then `onStopped` runs), finish in-flight requests (at most 10 s), close the audit log. Calling
+   * it again returns the same promise.
+   */
+  close(onStopped?: () => void): Promise<void>;
+}
+
+/** What the config loader checked: the CA (local_ca) or the Talos API credential (talos_api with a talosconfig). */
+export interface LoadedIssuing {
+  config: Readonly<ServerConfig>;
+  /** The decoded config file and the environment it was parsed from: worker threads parse them again. */
+  input?: { file: unknown; env: Readonly<Record<string, string | undefined>> };
+  ca?: LoadedCa;
+  talos?: TalosCredential;
+}
+
+/** What a started set of loops gives app.ts startServer (which adds url, addr, deps and the worker count). */
 export type Loops = Omit<RunningServer, "url" | "addr" | "deps" | "workers">;
 
 /**
@@ -28,6 +73,8 @@ export async function startLoops(
   request: RequestDeps,
   options: StartServerOptions,
   count: number,
+  /** The app this thread serves (app.ts createApp, passed in: this file does not import app.ts back). */
+  createApp: (deps: AppDeps) => Hono<AppEnv>,
 ): Promise<Loops> {
   const { config, logger } = shared;
   if (count > 1 && config.listen.port !== 0) await checkPortFree(config.listen.hostname, config.listen.port);

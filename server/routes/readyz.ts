@@ -1,6 +1,7 @@
 /** @module GET /readyz: ready only when the issuing backend can issue, the issuer's keys are in and the audit log writes. */
 
 import type { Context } from "hono";
+import type { AppDeps } from "../app.ts";
 
 /** A check's verdict: a boolean, or `ok` with what an operator should know (why not, or what is degraded). */
 export type CheckResult = boolean | { ok: boolean; detail?: string };
@@ -41,4 +42,37 @@ export function readyzRoute(options: ReadyzOptions): (c: Context) => Promise<Res
       ready ? 200 : 503,
     );
   };
+}
+
+/**
+ * The checks `serve` mounts: the issuing backend, the issuer's keys (degraded while the IdP is down and cached keys
+ * serve), the audit log, and a shared state store (degraded instead of down with state_store_fail_open).
+ */
+export function readyChecks(deps: AppDeps): ReadyzOptions["checks"] {
+  const { config, issuer, verifier, audit, state } = deps;
+  const checks: Record<string, () => CheckResult | Promise<CheckResult>> = {
+    [issuer.backend === "local_ca" ? "ca" : "talos_api"]: () => issuer.ready(),
+    oidc: () => {
+      const out = verifier.outage();
+      if (!out) return verifier.ready();
+      const serving = out.fetchedAt ? `; serving with the keys fetched at ${out.fetchedAt.toISOString()}` : "";
+      return {
+        ok: verifier.ready(),
+        detail: `the issuer is unreachable since ${out.since.toISOString()}: ${out.error}${serving}`,
+      };
+    },
+    audit: () => {
+      const h = audit.health();
+      return h.writable ? true : { ok: false, detail: `cannot be written since ${h.since}: ${h.error}` };
+    },
+  };
+  if (state.name === "memory") return checks;
+  checks.state_store = () => {
+    const h = state.health();
+    if (h.ok) return true;
+    return config.stateStoreFailOpen
+      ? { ok: true, detail: `${h.detail}; state_store_fail_open: limits and blocks are not enforced` }
+      : { ok: false, detail: `${h.detail}; /exchange refuses requests until it is back` };
+  };
+  return checks;
 }

@@ -2,7 +2,7 @@
 
 import { nullLogger } from "../../shared/log.ts";
 import { createSlidingWindow } from "../../server/middleware/sliding_window.ts";
-import { startServer } from "../../server/serve.ts";
+import { startServer } from "../../server/app.ts";
 import { startTestIdp } from "../helpers/idp.ts";
 import { testConfig } from "../helpers/server.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";

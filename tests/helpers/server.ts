@@ -3,10 +3,10 @@
 import type { Clock } from "../../shared/clock.ts";
 import { jsonLogger } from "../../shared/log.ts";
 import type { ExchangeResponse } from "../../shared/protocol.ts";
-import { type AppEnv, createApp } from "../../server/app.ts";
+import { type AppEnv, createApp, startServer } from "../../server/app.ts";
 import { parseConfig, type ServerConfig } from "../../server/config.ts";
 import { buildDeps, type ServerDeps } from "../../server/deps.ts";
-import { type RunningServer, startServer } from "../../server/serve.ts";
+import type { RunningServer } from "../../server/loops.ts";
 import { type LoadedCa, loadTalosCa } from "../../server/talos_ca/load.ts";
 import { createDevCa, type DevCa, type DevCaKind } from "./dev_ca.ts";
 import type { Hono } from "hono";

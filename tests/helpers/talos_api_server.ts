@@ -5,7 +5,8 @@ import { stringify } from "yaml";
 import type { Clock } from "../../shared/clock.ts";
 import { jsonLogger } from "../../shared/log.ts";
 import { loadServerConfig } from "../../server/config_loader.ts";
-import { type RunningServer, startServer } from "../../server/serve.ts";
+import { startServer } from "../../server/app.ts";
+import type { RunningServer } from "../../server/loops.ts";
 import { createDevCa, type DevCa } from "./dev_ca.ts";
 import {
   serverTalosconfig,

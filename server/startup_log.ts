@@ -1,0 +1,57 @@
+/** @module What `serve` logs when it starts: which backend issues with which credential, and the settings in force. */
+
+import { formatDuration } from "../shared/duration.ts";
+import type { Logger } from "../shared/log.ts";
+import type { ServerConfig } from "./config.ts";
+import type { LoadedIssuing } from "./loops.ts";
+import { SERVICE_ACCOUNT_DIR } from "./talos_api/credential.ts";
+
+/** Which backend issues, and with which credential file or socket (the original tool logs the same). */
+export function logIssuing({ config, ca, talos }: LoadedIssuing, logger: Logger): void {
+  if (config.issuerBackend === "local_ca" && ca) {
+    logger.info(`Issuing with the local Talos CA (issuer_backend local_ca)`);
+    logger.info(
+      `Talos CA: ${ca.subject} (${ca.keyType}, SHA-256 ${ca.fingerprint}, expires ${ca.notAfter.toISOString()})`,
+    );
+  } else if (config.talosApi?.kind === "socket") {
+    logger.info(`Issuing via Talos API over the machined socket ${config.talosApi.path} (talos-role: os:admin)`);
+  } else if (talos) {
+    const what = talos.path.startsWith(SERVICE_ACCOUNT_DIR)
+      ? `the in-cluster ServiceAccount credential ${talos.path}`
+      : `talosconfig ${talos.path}`;
+    logger.info(`Issuing via Talos API using ${what}`, {
+      context: talos.context,
+      roles: talos.roles,
+      expires: talos.notAfter.toISOString(),
+    });
+  }
+}
+
+export function logStartup(config: Readonly<ServerConfig>, logger: Logger, workers: number): void {
+  const list = (xs: readonly string[]) => `[${xs.join(" ")}]`;
+  logger.info(
+    workers > 1
+      ? `Workers: ${workers} event loops sharing the port (workers: ${config.workers})`
+      : `Workers: 1 event loop (workers: ${config.workers})`,
+  );
+  const rl = config.rateLimit;
+  logger.info(
+    rl.requests > 0
+      ? `Rate limiting: enabled (${rl.requests} requests per ${formatDuration(rl.windowMs)})`
+      : "Rate limiting: disabled",
+  );
+  logger.info(
+    config.ipAllowlist.length > 0
+      ? `IP allowlist: enabled (${config.ipAllowlist.length} entries)`
+      : "IP allowlist: disabled",
+  );
+  logger.info(
+    config.rbacRules.length > 0
+      ? `RBAC: enabled (${config.rbacRules.length} rules, default roles: ${list(config.roles)})`
+      : `RBAC: disabled (using static roles: ${list(config.roles)})`,
+  );
+  logger.info(`OIDC issuer: ${config.issuerUrl}`);
+  logger.info(`Certificate TTL: ${formatDuration(config.certTtlMs)}`);
+  logger.info(`Roles: ${list(config.roles)}`);
+  logger.info(`Endpoints: ${list(config.endpoints)}`);
+}
