@@ -1,6 +1,6 @@
-/** @module Command specs, flag parsing (node:util parseArgs) and --help text shared by every command. */
+/** @module Command specs, flag parsing (shared/args.ts) and --help text shared by every command. */
 
-import { parseArgs } from "node:util";
+import { type ArgvOption, parseArgv } from "./args.ts";
 import { TalosOidcError } from "./errors.ts";
 
 /** Standard streams as the commands see them: stdout is data, stderr is people. */
@@ -92,24 +92,10 @@ export function parseFlags<Fs extends readonly FlagSpec[]>(
   argv: readonly string[],
   env: CommandContext["env"] = {},
 ): ParsedArgs<Fs> {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
-  for (const f of [...spec.flags, HELP_FLAG]) {
-    options[f.name] = {
-      type: f.type,
-      ...(f.short ? { short: f.short } : {}),
-      ...(f.multiple ? { multiple: true } : {}),
-    };
-  }
-  let parsed;
-  try {
-    // allowNegative: every on/off flag also takes --no-NAME, which turns off an env var or a saved profile's value.
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, allowNegative: true });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.replace(/\. To specify.*$/s, "") : String(err);
-    throw new TalosOidcError("ERR_USAGE", `${spec.name}: ${msg}`, {
-      hint: `run "talosctl-oidc ${spec.name} --help" for the list of flags`,
-    });
-  }
+  const options: Record<string, ArgvOption> = {};
+  for (const f of [...spec.flags, HELP_FLAG]) options[f.name] = { type: f.type, short: f.short, multiple: f.multiple };
+  // Every on/off flag also takes --no-NAME, which turns off an env var or a saved profile's value.
+  const parsed = parseArgv(argv, options, spec.name);
   const given = parsed.values as Record<string, RawFlagValue>;
   const values: Record<string, RawFlagValue> = {};
   const explicit = new Set<string>();
