@@ -5,7 +5,9 @@ import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";
-import { startTestServer } from "./helpers/server.ts";
+import { createTestApp, startTestServer } from "./helpers/server.ts";
+import { createApp } from "../server/app.ts";
+import type { AuditSink } from "../server/audit/types.ts";
 import { mountTmpfs } from "./helpers/tmpfs.ts";
 
 async function auditVerify(path: string): Promise<{ code: number; out: string }> {
@@ -71,4 +73,57 @@ Deno.test("disk full: /exchange answers 503 ERR_AUDIT with no certificate, ready
   assertEquals(gaps.reduce((n, g) => n + g.count, 0), refused + missed("auth_success"));
   const verified = await auditVerify(log);
   assertEquals([verified.code, verified.out.split("\n")[0]], [0, `OK: ${lines.length} lines, chain intact`]);
+});
+
+Deno.test("disk full with workers: 2: /readyz from every event loop says since when and why", async () => {
+  await using idp = await startTestIdp();
+  await using fs = await mountTmpfs(32 * 1024);
+  await using server = await startTestServer({ idp, config: { audit_log: join(fs.path, "audit.log"), workers: 2 } });
+  const token = await idp.mint({ email: "alice@example.com" });
+  // A fresh connection per request: the kernel spreads them over both loops (SO_REUSEPORT).
+  const fresh = async (path: string, init: RequestInit = {}) => {
+    using client = Deno.createHttpClient({ caCerts: [server.tlsCaPem!], poolMaxIdlePerHost: 0 });
+    const res = await fetch(`${server.url}${path}`, { ...init, client });
+    return { status: res.status, json: await res.json() };
+  };
+  await fs.fill();
+  const post = { method: "POST", body: JSON.stringify({ id_token: token }) };
+  for (let i = 0; (await fresh("/exchange", post)).status !== 503; i++) assert(i < 40, "the disk never ran full");
+  await new Promise((r) => setTimeout(r, 600)); // the owner's note reaches the workers within a 250 ms poll
+  const details = new Set<string>();
+  for (let i = 0; i < 16; i++) {
+    const r = await fresh("/readyz");
+    assertEquals(r.status, 503);
+    details.add(r.json.details.audit);
+  }
+  for (const d of details) {
+    assertMatch(d, /^cannot be written since \d{4}-\d\d-\d\dT[^:]+:\d\d:[\d.]+Z: .*No space left/);
+  }
+  await fs.free();
+});
+
+Deno.test("a loop whose audit health is a poll behind (a worker's) writes no cert_error for a request the log took", async () => {
+  await using idp = await startTestIdp();
+  await using t = await createTestApp({ idp });
+  await t.deps.verifier.warmUp();
+  // The log writes (the owner recovered), but this loop has not heard yet.
+  const stale: AuditSink = {
+    ...t.deps.audit,
+    health: () => ({
+      writable: false,
+      since: new Date().toISOString(),
+      error: "No space left on device",
+      notRecorded: 1,
+    }),
+  };
+  const app = createApp({ ...t.deps, audit: stale });
+  const peer = { remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 50000 } };
+  const res = await app.request("/exchange", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id_token: await idp.mint({ email: "alice@example.com" }) }),
+  }, peer);
+  assertEquals(res.status, 200);
+  await t.deps.audit.committed();
+  assertEquals(t.audit.map((e) => e.type), ["auth_success", "cert_issued"], "no cert_error for an issued certificate");
 });

@@ -100,3 +100,18 @@ Deno.test("without a grace (the default) a removed key stops verifying at the fe
   assert(await verifier.warmUp());
   await assertRejects(() => verifier.verify(oldToken), refusedFor("unknown_kid"));
 });
+
+Deno.test("an unknown kid within 30 s of the last fetch for one is judged on that key set (401), the IdP not asked", async () => {
+  await using idp = await startTestIdp();
+  const { clock, verifier, mint } = await world(idp);
+  const stranger = await mint({ kid: "never-published" });
+  await assertRejects(() => verifier.verify(stranger), refusedFor("unknown_kid")); // asks the IdP once
+  const asked = idp.hits.get("/jwks");
+  await idp.down("refuse");
+  clock.advance(29_000); // the outage is not known yet: the cool-down holds the next fetch back
+  await assertRejects(() => verifier.verify(stranger), refusedFor("unknown_kid"));
+  assertEquals([idp.hits.get("/jwks"), verifier.outage()], [asked, undefined]);
+  clock.advance(2_000); // past it, the next unknown kid asks, finds the IdP down, and is a 503 from then on
+  await assertRejects(() => verifier.verify(stranger), refusedFor("jwks_unavailable"));
+  await assertRejects(() => verifier.verify(stranger), refusedFor("jwks_unavailable"));
+});

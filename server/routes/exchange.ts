@@ -45,11 +45,15 @@ export function exchangeRoute(deps: AppDeps): (c: Context<AppEnv>) => Promise<Re
     const base = { client_ip: c.var.clientIp, "request.id": c.var.requestId };
     c.header("Cache-Control", "no-store");
     const { idToken, csrPem } = await readJsonBody(c.req.raw);
-    // Fail closed: while the audit log cannot be written nothing is verified or signed. The refusal is counted in
-    // the log's audit_gap line, and committed() rejects with ERR_AUDIT (503) unless the log just recovered.
+    // Fail closed: while the audit log cannot be written nothing is verified or signed. committed() asks the log
+    // itself (a worker's health() is the owner's last note, up to a poll behind): it rejects with ERR_AUDIT (503)
+    // while the log is down, and only then is the refusal written (counted in the log's audit_gap line). A request
+    // that finds the log already back goes on, with no cert_error line for an error that did not happen.
     if (!audit.health().writable) {
-      audit.write({ type: "cert_error", ...base, error: "the audit log cannot be written" });
-      await audit.committed();
+      await audit.committed().catch((err) => {
+        audit.write({ type: "cert_error", ...base, error: "the audit log cannot be written" });
+        throw err;
+      });
     }
 
     let verified: VerifiedIdToken;

@@ -7,6 +7,7 @@
 import { createServer } from "node:net";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { SERVE_WORKER_NAME } from "../../shared/serve_worker.ts";
+import type { AuditHealth } from "../audit/types.ts";
 import type { SharedDeps } from "../deps.ts";
 import { type FamilySnapshot, renderMerged } from "../metrics/registry.ts";
 import type { LimitScope } from "../state/types.ts";
@@ -24,7 +25,7 @@ export interface WorkerPoolOptions {
   entry: string;
   shared: SharedDeps;
   /** The start message minus what differs per worker or comes from `shared`. */
-  init: Omit<WorkerInit, "index" | "listen" | "store" | "tls" | "tlsMode" | "auditWritable">;
+  init: Omit<WorkerInit, "index" | "listen" | "store" | "tls" | "tlsMode" | "auditHealth">;
   /** Where this thread already listens (the workers bind the same port). */
   listen: { hostname: string; port: number };
 }
@@ -79,7 +80,7 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
           blocks: shared.state.blocks.snapshot(),
           health: shared.state.health(),
         },
-        auditWritable: shared.audit.health().writable,
+        auditHealth: shared.audit.health(),
         tlsMode: shared.tls.mode,
         ...(shared.tls.current() ? { tls: shared.tls.current() } : {}),
       };
@@ -95,10 +96,12 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
     for (const w of workers) w.channel.note(method, ...args);
   };
   const unsubscribe = shared.state.blocks.subscribe((s) => broadcast(OWNER_CALLS.blocks, s));
-  let writable = shared.audit.health().writable;
+  // The whole health, not just writable: a worker's /readyz says since when and why, as the owner's does.
+  const healthKey = (h: AuditHealth) => h.writable ? "" : `${h.since} ${h.error}`;
+  let health = healthKey(shared.audit.health());
   const healthTimer = setInterval(() => {
-    const now = shared.audit.health().writable;
-    if (now !== writable) broadcast(OWNER_CALLS.auditHealth, writable = now);
+    const now = shared.audit.health();
+    if (healthKey(now) !== health) broadcast(OWNER_CALLS.auditHealth, now), health = healthKey(now);
   }, HEALTH_POLL_MS);
   Deno.unrefTimer(healthTimer);
   const quietly = (method: string, ...args: unknown[]) =>

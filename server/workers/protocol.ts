@@ -1,5 +1,6 @@
 /** @module What the owner thread and a serve worker say to each other: the start message and the method names. */
 
+import type { AuditHealth } from "../audit/types.ts";
 import type { TalosCredential } from "../talos_api/credential.ts";
 import type { RemoteStoreInit } from "../state/remote_store.ts";
 import type { PemPair } from "../tls/self_signed.ts";
@@ -23,8 +24,8 @@ export interface WorkerInit {
   listen: { hostname: string; port: number };
   /** This worker's share of max_connections. */
   maxConnections: number;
-  /** Whether the owner's audit log can be written now (later changes come as "audit.health" notes). */
-  auditWritable: boolean;
+  /** The owner's audit log health now: writable, or since when and why not (changes come as "audit.health" notes). */
+  auditHealth: AuditHealth;
   store: RemoteStoreInit;
   startedAt: Date;
 }

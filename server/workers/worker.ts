@@ -6,7 +6,7 @@
 import { systemClock } from "../../shared/clock.ts";
 import { type Level, type Logger, redact } from "../../shared/log.ts";
 import { createApp } from "../app.ts";
-import type { AuditSink } from "../audit/types.ts";
+import type { AuditHealth, AuditSink } from "../audit/types.ts";
 import { parseConfig } from "../config.ts";
 import { buildRequestDeps } from "../deps.ts";
 import { createServerMetrics } from "../metrics/server_metrics.ts";
@@ -40,7 +40,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
     ...(init.talos ? { talos: init.talos } : {}),
   });
   const state = createRemoteStore(channel, init.store);
-  const audit = remoteAudit(channel, init.auditWritable);
+  const audit = remoteAudit(channel, init.auditHealth);
   const app = createApp({
     ...request,
     config,
@@ -82,7 +82,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
     [OWNER_CALLS.tls]: (pair: PemPair) => (tls.push(pair), listener.checkNow()),
     [OWNER_CALLS.blocks]: state.setBlocks,
     [OWNER_CALLS.health]: state.setHealth,
-    [OWNER_CALLS.auditHealth]: audit.setWritable,
+    [OWNER_CALLS.auditHealth]: audit.setHealth,
     [OWNER_CALLS.snapshot]: () => metrics.snapshot(),
     // Two steps, so the owner knows when no worker accepts any more (new connections are refused from then on).
     [OWNER_CALLS.stop]: (deadlineMs: number) => void (draining ??= stop(listener, deadlineMs)),
@@ -112,15 +112,14 @@ async function stop(listener: Listener, deadlineMs: number): Promise<void> {
  * Audit events go to the owner's one chain, in the order sent; committed() waits until the owner has them in the log
  * (and fails with its ERR_AUDIT when it could not write them). health() is the owner's, as last pushed.
  */
-function remoteAudit(channel: Channel, writable: boolean): AuditSink & { setWritable(w: boolean): void } {
+function remoteAudit(channel: Channel, health: AuditHealth): AuditSink & { setHealth(h: AuditHealth): void } {
   return {
     write: (event) => channel.note(OWNER_CALLS.audit, event),
     committed: () => channel.call<void>(OWNER_CALLS.committed),
-    health: () =>
-      writable ? { writable: true } : { writable: false, since: "", error: "see the owner's log", notRecorded: 0 },
+    health: () => health, // as of the owner's last note (notRecorded: as of then)
     subscribe: () => () => {}, // the owner's listeners (history, metrics) see every worker's events
     close: () => Promise.resolve(),
-    setWritable: (w) => void (writable = w),
+    setHealth: (h) => void (health = h),
   };
 }
 

@@ -1,0 +1,116 @@
+/** @module What every soak fault works with and leaves behind: the live pieces, the clock, and one fault's record. */
+
+import type { TestIdp } from "../helpers/idp.ts";
+import type { Load, Outcome, TokenKind } from "./load.ts";
+import type { SoakServer } from "./server_proc.ts";
+
+export interface ReadySample {
+  at: number;
+  status: number;
+  state?: string;
+  details?: Record<string, string>;
+}
+
+export interface SoakWorld {
+  idp: TestIdp;
+  server: SoakServer;
+  load: Load;
+  /** Wall-clock time (ms since 1970) when the soak started: `epoch + t()` is the real time now. */
+  epoch: number;
+  /** Milliseconds since the soak started (the load's clock too). */
+  t(): number;
+  /** A 10-minute run's duration, scaled to this run's length (minutes / 10); at least `floor` ms. */
+  scaled(ms: number, floor?: number): number;
+  readyz: ReadySample[];
+  /** Shares of the extra token kinds in the load right now. */
+  mix: Partial<Record<TokenKind, number>>;
+  /** Switch the main traffic to tokens of the IdP's current key (after a rotation). */
+  rotateTokens(): Promise<void>;
+  /**
+   * The last time the server may have asked the IdP for an unknown kid (a rotation's new kid, a removed kid it
+   * refused): it asks at most once per 30 s cool-down, so an IdP outage is noticed at once only 30 s after it.
+   */
+  lastKidTraffic: number;
+  /** The audit log's tmpfs can be filled (root could mount it). */
+  auditDisk?: { fill(): Promise<void>; free(): Promise<void> };
+  log(line: string): void;
+}
+
+export interface Check {
+  what: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface FaultRecord {
+  name: string;
+  /** What the issue says must happen. */
+  expected: string;
+  start: number;
+  /** When the fault was lifted (the IdP back, the disk freed, the process listening again). */
+  end: number;
+  /** When service was whole again (see each fault for what that means); undefined: it never was. */
+  recoveredAt?: number;
+  /** The rotation's removal of the old key. */
+  removedAt?: number;
+  /** Extra spans that belong to the fault (each kill to its first certificate after). */
+  windows?: [number, number][];
+  /** Work that goes on after the fault returns (sockets still to be cut): awaited before the run ends. */
+  settle?: Promise<void>;
+  /** Token kinds attributed to this fault whenever they were sent. */
+  kinds?: TokenKind[];
+  notes: string[];
+  checks: Check[];
+  skipped?: string;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The first outcome at or after index `from` matching `pred`, polling until `timeoutMs` (undefined: none came). */
+export async function firstOutcome(
+  world: SoakWorld,
+  since: number,
+  pred: (o: Outcome) => boolean,
+  timeoutMs: number,
+): Promise<Outcome | undefined> {
+  const deadline = world.t() + timeoutMs;
+  let i = 0;
+  for (;;) {
+    const all = world.load.outcomes;
+    for (; i < all.length; i++) if (all[i]!.at >= since && pred(all[i]!)) return all[i];
+    if (world.t() > deadline) return undefined;
+    await sleep(50);
+  }
+}
+
+/** The first readyz sample at or after `since` matching `pred`, polling until `timeoutMs`. */
+export async function firstReady(
+  world: SoakWorld,
+  since: number,
+  pred: (r: ReadySample) => boolean,
+  timeoutMs: number,
+): Promise<ReadySample | undefined> {
+  const deadline = world.t() + timeoutMs;
+  for (;;) {
+    const hit = world.readyz.find((r) => r.at >= since && pred(r));
+    if (hit || world.t() > deadline) return hit;
+    await sleep(100);
+  }
+}
+
+/** Outcomes whose request overlapped [from, to]: sent before `to` and answered (or given up) after `from`. */
+export function during(outcomes: Outcome[], from: number, to: number): Outcome[] {
+  return outcomes.filter((o) => o.at <= to && o.at + o.ms >= from);
+}
+
+/** "200": 1234, "503 ERR_AUDIT": 56, "no answer": 3 ... */
+export function byOutcome(outcomes: Outcome[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = o.status === 0 ? "no answer" : o.code ? `${o.status} ${o.code}` : String(o.status);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
