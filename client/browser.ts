@@ -3,7 +3,7 @@
  * rundll32, and on WSL the Windows browser). Starting it is fire-and-forget; a failure is the caller's warning.
  */
 
-import { delimiter, join } from "node:path";
+import { join } from "../shared/path.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 
@@ -131,6 +131,6 @@ function isFile(path: string): boolean {
 }
 
 function onPath(name: string, env: Env, os: Os): boolean {
-  const dirs = (env.PATH ?? env.Path ?? "").split(os === "windows" ? ";" : delimiter).filter(Boolean);
+  const dirs = (env.PATH ?? env.Path ?? "").split(os === "windows" ? ";" : ":").filter(Boolean);
   return dirs.some((d) => isFile(join(d, name)));
 }

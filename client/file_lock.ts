@@ -85,7 +85,14 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
 async function tryCreate(lockPath: string, info: LockInfo): Promise<boolean> {
   const tmp = `${lockPath}.${info.token}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, JSON.stringify(info), { createNew: true, mode: 0o600 });
+    // Deno.open and write, not Deno.writeTextFile: that one loads the web streams code first (~2 ms a run).
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const bytes = new TextEncoder().encode(JSON.stringify(info));
+      for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+    } finally {
+      file.close();
+    }
     await Deno.link(tmp, lockPath);
     return true;
   } catch (err) {

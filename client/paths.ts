@@ -1,6 +1,6 @@
 /** @module Where the talosconfig and the token file live, resolved from flags and the env the command received. */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../shared/path.ts";
 import { TalosOidcError } from "../shared/errors.ts";
 
 /** The environment as commands receive it (`CommandContext.env`). */

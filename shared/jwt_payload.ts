@@ -4,8 +4,6 @@
  * exchange) and client/oidc/id_token.ts (before sending).
  */
 
-import { Buffer } from "node:buffer";
-
 /**
  * The payload of a compact JWS (RFC 7515 §7.1), unverified.
  * @throws {SyntaxError} when `jwt` is not three base64url segments or its payload is not a JSON object; the message
@@ -18,7 +16,7 @@ export function decodeJwtPayload(jwt: string): Record<string, unknown> {
   }
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(parts[1]!, "base64url")));
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(base64url(parts[1]!)));
   } catch {
     throw new SyntaxError("the token payload is not UTF-8 JSON");
   }
@@ -26,6 +24,14 @@ export function decodeJwtPayload(jwt: string): Record<string, unknown> {
     throw new SyntaxError("the token payload is not a JSON object");
   }
   return payload as Record<string, unknown>;
+}
+
+/**
+ * Bytes of a base64url segment, read as node's Buffer reads it (a lone trailing character carries no whole byte and
+ * is ignored). Not node:buffer: importing it starts Deno's node compatibility layer on every `kube token` run.
+ */
+function base64url(segment: string): Uint8Array {
+  return Uint8Array.fromBase64(segment.length % 4 === 1 ? segment.slice(0, -1) : segment, { alphabet: "base64url" });
 }
 
 /** The payload of `jwt`, unverified, or undefined when there is none or it does not decode (see decodeJwtPayload). */

@@ -1,5 +1,6 @@
 /** @module Tests of the unverified JWT payload reader on tokens a real IdP signed, and on what is not a JWT. */
 
+import { Buffer } from "node:buffer";
 import { assertEquals, assertThrows } from "../tests/helpers/assert.ts";
 import { startTestIdp } from "../tests/helpers/idp.ts";
 import { decodeJwtPayload, jwtExpiry, jwtPayloadOrUndefined } from "./jwt_payload.ts";
@@ -36,4 +37,14 @@ Deno.test("decodeJwtPayload() refuses what is not a compact JWS with an object p
     undefined,
     undefined,
   ]);
+});
+
+Deno.test("decodeJwtPayload() reads a payload segment byte for byte as node's Buffer does, loose ends included", () => {
+  const whole = Buffer.from('{"a":"ü~?"}').toString("base64url"); // 16 characters: 12 bytes, nothing left over
+  const tail = Buffer.from('{"a":"ü~?>"}').toString("base64url"); // ends in "Q": 4 zero bits after the last byte
+  // As issued; one stray character (no whole byte: ignored); non-zero bits after the last byte (ignored).
+  for (const payload of [whole, tail, `${whole}A`, `${tail.slice(0, -1)}R`]) {
+    const viaBuffer = JSON.parse(new TextDecoder().decode(Buffer.from(payload, "base64url")));
+    assertEquals(decodeJwtPayload(`e30.${payload}.c2ln`), viaBuffer, payload);
+  }
 });

@@ -4,8 +4,7 @@
  * read is refused, never silently fixed: someone may already have copied the refresh tokens.
  */
 
-import { dirname } from "node:path";
-import { atomicWrite } from "../../shared/atomic_write.ts";
+import { dirname } from "../../shared/path.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { CachedToken } from "../types.ts";
 import { withFileLock } from "../file_lock.ts";
@@ -55,7 +54,11 @@ export function fileStore(path: string): FileStore {
       const after = fn(draft) ?? draft;
       if (JSON.stringify(after) === JSON.stringify(before)) return after;
       if (Object.keys(after).length === 0) await Deno.remove(path).catch(() => {});
-      else await atomicWrite(path, JSON.stringify(after, null, 2) + "\n", { mode: 0o600 });
+      else {
+        // Loaded only to write: kube token answering from the cache reads (atomic_write pulls in node:path).
+        const { atomicWrite } = await import("../../shared/atomic_write.ts");
+        await atomicWrite(path, JSON.stringify(after, null, 2) + "\n", { mode: 0o600 });
+      }
       return after;
     }, { what: `token cache "${path}"` });
   };

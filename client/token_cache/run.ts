@@ -1,6 +1,6 @@
 /** @module Run a helper program (secret-tool, security, powershell) with an explicit env, stdin and a timeout. */
 
-import { delimiter, join } from "node:path";
+import { join } from "../../shared/path.ts";
 import type { Env } from "../paths.ts";
 
 export interface RunResult {
@@ -61,7 +61,7 @@ export async function findOnPath(
   env: Env,
   os: typeof Deno.build.os = Deno.build.os,
 ): Promise<string | null> {
-  const dirs = (env.PATH ?? env.Path ?? "").split(os === "windows" ? ";" : delimiter).filter(Boolean);
+  const dirs = (env.PATH ?? env.Path ?? "").split(os === "windows" ? ";" : ":").filter(Boolean);
   const names = os === "windows" ? [name, `${name}.exe`, `${name}.cmd`] : [name];
   for (const dir of dirs) {
     for (const n of names) {

@@ -6,7 +6,7 @@
  * expires later wins; a successful keychain write deletes the context's plaintext file entry.
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../../shared/path.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { CacheBackend, CachedToken, CacheKey, TokenCache } from "../types.ts";
