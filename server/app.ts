@@ -3,7 +3,7 @@
  * signal) and the app every loop serves: what the handlers get (AppDeps), middleware order and the route table.
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { defineCommand, EXIT } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
 import { jsonLogger, type Logger } from "../shared/log.ts";
@@ -36,6 +36,7 @@ import { BLOCK_MAX_BODY } from "./routes/admin_blocks.ts";
 import { ADMIN_FORM_MAX_BODY, adminDashboardRoutes } from "./routes/admin_dashboard.tsx";
 import { caRoute } from "./routes/ca.ts";
 import { exchangeRoute } from "./routes/exchange.ts";
+import { type FastRoute, fastRoute } from "./routes/exchange_fast.ts";
 import { healthzRoute } from "./routes/healthz.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { readyChecks, readyzRoute } from "./routes/readyz.ts";
@@ -132,7 +133,7 @@ export async function startServer(loaded: LoadedIssuing, options: StartServerOpt
   const request = buildRequestDeps({ ...options, ...loaded, clock: shared.clock, metrics: shared.metrics });
   let running: Loops;
   try {
-    running = await startLoops(loaded, shared, request, options, workers, createApp);
+    running = await startLoops(loaded, shared, request, options, workers, createServing);
   } catch (err) {
     request.issuer.close();
     await shared.close();
@@ -211,23 +212,34 @@ const BODY_LIMITS: Readonly<Record<string, number>> = Object.freeze({
  * Nothing before the handler reads the body (the listener streams it lazily), so a refused client sends it in vain.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
+  return createServing(deps).app;
+}
+
+/**
+ * The app, and POST /exchange as the listener serves it without the app (routes/exchange_fast.ts): the same
+ * middleware instances in the same order, so both paths share their state (the allowlist's audit throttle) and code.
+ */
+export function createServing(deps: AppDeps): Serving {
   const { config } = deps;
   const app = new Hono<AppEnv>();
+  const ids = requestId(), ip = clientIp({ trustedProxies: config.trustedProxies });
+  const allow = ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit, metrics: deps.metrics });
+  const limit = rateLimit({ limiter: deps.state.limiter("ip"), audit: deps.audit, metrics: deps.metrics });
+  const bodies = bodyLimit({ limits: BODY_LIMITS }), exchange = exchangeRoute(deps);
+  const chain = [ids, ip, allow, limit, bodies, exchange] as MiddlewareHandler[];
 
   // 1. Every request: counted (metrics), an id (for logs, audit and 500 bodies), then the client address.
   if (deps.metrics) app.use("*", httpMetrics({ metrics: deps.metrics }));
-  app.use("*", requestId());
-  app.use("*", clientIp({ trustedProxies: config.trustedProxies }));
+  app.use("*", ids, ip);
 
   // 2. /exchange guards: allowlist first (refused addresses use no rate-limit slot), then the per-IP limit.
-  app.use("/exchange", ipAllowlist({ allow: config.ipAllowlist, audit: deps.audit, metrics: deps.metrics }));
-  app.use("/exchange", rateLimit({ limiter: deps.state.limiter("ip"), audit: deps.audit, metrics: deps.metrics }));
+  app.use("/exchange", allow, limit);
 
   // 3. Body limits, before any route reads a byte: over the route's limit (or any body where it takes none) → 413.
-  app.use("*", bodyLimit({ limits: BODY_LIMITS }));
+  app.use("*", bodies);
 
   // 4. Route table: each path answers its method(s); any other method is a 405 JSON.
-  app.post("/exchange", exchangeRoute(deps));
+  app.post("/exchange", exchange);
   app.all("/exchange", methodNotAllowed("POST"));
   app.get("/healthz", healthzRoute());
   app.all("/healthz", methodNotAllowed("GET"));
@@ -252,8 +264,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // 5. Everything else.
   app.notFound(notFound);
-  app.onError(onError(deps.logger));
-  return app;
+  const errors = onError(deps.logger);
+  app.onError(errors);
+  return { app, exchange: fastRoute({ path: "/exchange", chain, onError: errors, metrics: deps.metrics }) };
+}
+
+/** What a loop serves: the app, and POST /exchange for the listener's fast path. */
+export interface Serving {
+  app: Hono<AppEnv>;
+  exchange: FastRoute;
 }
 
 function abortion(signal: AbortSignal): Promise<void> {

@@ -3,10 +3,9 @@
  * port while this thread owns the state, the audit chain and the TLS material (server/workers/).
  */
 
-import type { Hono } from "hono";
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
-import type { AppDeps, AppEnv } from "./app.ts";
+import type { AppDeps, Serving } from "./app.ts";
 import type { ServerConfig } from "./config.ts";
 import { AUTO_WORKERS_MAX } from "./config_scale.ts";
 import type { RequestDeps, SharedDeps } from "./deps.ts";
@@ -73,12 +72,12 @@ export async function startLoops(
   request: RequestDeps,
   options: StartServerOptions,
   count: number,
-  /** The app this thread serves (app.ts createApp, passed in: this file does not import app.ts back). */
-  createApp: (deps: AppDeps) => Hono<AppEnv>,
+  /** What this thread serves (app.ts createServing, passed in: this file does not import app.ts back). */
+  createServing: (deps: AppDeps) => Serving,
 ): Promise<Loops> {
   const { config, logger } = shared;
   if (count > 1 && config.listen.port !== 0) await checkPortFree(config.listen.hostname, config.listen.port);
-  const app = createApp({
+  const { app, exchange } = createServing({
     ...shared,
     ...request,
     tlsCaPem: () => shared.tls.caPem(),
@@ -91,6 +90,7 @@ export async function startLoops(
     port: config.listen.port,
     reusePort: count > 1,
     handler: (req, info) => app.fetch(req, info),
+    fast: exchange,
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
     tls: shared.tls,
     logger,

@@ -9,12 +9,14 @@
  * swaps the certificate on the live listener, so a reload drops no connection.
  */
 
+import { Buffer } from "node:buffer";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../../shared/log.ts";
 import { MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "../config_limits.ts";
+import type { FastRoute } from "../routes/exchange_fast.ts";
 import { ClientGone, hasBody, lazyBody } from "./request_body.ts";
 import type { PemPair } from "./self_signed.ts";
 import type { TlsSource } from "./source.ts";
@@ -60,6 +62,8 @@ export interface ListenerOptions {
   reusePort?: boolean;
   /** Called with new TLS material once this listener serves it (the owner thread passes it on to its workers). */
   onReload?: (pair: PemPair) => void | Promise<void>;
+  /** A POST route served without the fetch handler (routes/exchange_fast.ts); chunked bodies still go to `handler`. */
+  fast?: FastRoute;
 }
 
 export interface Listener {
@@ -83,7 +87,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const scheme = pair ? "https" : "http";
   let stopping = false;
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) =>
-    void serveOne(req, res, options.handler, scheme, () => stopping).catch((err) => {
+    void serveOne(req, res, options, scheme, () => stopping).catch((err) => {
       if (!(err instanceof ClientGone)) logger.error("answering a request failed", { error: err });
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end();
@@ -166,11 +170,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 async function serveOne(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  handler: FetchHandler,
+  { handler, fast }: Pick<ListenerOptions, "handler" | "fast">,
   scheme: string,
   stopping: () => boolean,
 ): Promise<void> {
   if (Number(req.headers["content-length"] ?? 0) > MAX_REQUEST_BODY) return tooLarge(res);
+  if (fast && req.method === "POST" && req.url === fast.path && req.headers["transfer-encoding"] === undefined) {
+    return await serveFast(req, res, fast, stopping);
+  }
   // GET and HEAD never carry a body into the handler (fetch forbids it); one sent anyway is never read.
   const body = req.method !== "GET" && req.method !== "HEAD" && hasBody(req)
     ? lazyBody(req, MAX_REQUEST_BODY)
@@ -218,6 +225,26 @@ async function serveOne(
   if (bytes.byteLength === 0) return void (res.writeHead(response.status, out), res.end());
   out["content-length"] = String(bytes.byteLength);
   res.writeHead(response.status, out);
+  res.end(bytes);
+}
+
+/** A fast route's answer, written as serveOne writes the fetch handler's (same headers, one write). */
+async function serveFast(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  fast: FastRoute,
+  stopping: () => boolean,
+): Promise<void> {
+  const sock = req.socket;
+  const peer: Deno.NetAddr = { transport: "tcp", hostname: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 };
+  const answer = await fast.serve(req, new HandlerInfo(peer, res), MAX_REQUEST_BODY);
+  if (req.destroyed && !req.complete) return; // gone mid-body while the handler ran: nobody to answer
+  const out: Record<string, string> = {};
+  for (const [k, v] of answer.headers) out[k] = v;
+  if (stopping() || !req.complete) out.connection = "close";
+  const bytes = Buffer.from(answer.body);
+  out["content-length"] = String(bytes.byteLength);
+  res.writeHead(answer.status, out);
   res.end(bytes);
 }
 

@@ -5,7 +5,7 @@
 
 import { systemClock } from "../../shared/clock.ts";
 import { type Level, type Logger, redact } from "../../shared/log.ts";
-import { createApp } from "../app.ts";
+import { createServing } from "../app.ts";
 import type { AuditHealth, AuditSink } from "../audit/types.ts";
 import { parseConfig } from "../config.ts";
 import { buildRequestDeps } from "../deps.ts";
@@ -41,7 +41,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
   });
   const state = createRemoteStore(channel, init.store);
   const audit = remoteAudit(channel, init.auditHealth);
-  const app = createApp({
+  const { app, exchange } = createServing({
     ...request,
     config,
     logger,
@@ -63,6 +63,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
       port: init.listen.port,
       reusePort: true,
       handler: (req, info) => app.fetch(req, info),
+      fast: exchange,
       maxConnections: init.maxConnections,
       tls,
       logger,
