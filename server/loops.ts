@@ -29,6 +29,14 @@ export interface StartServerOptions {
   fetch?: typeof fetch;
   /** How often TLS material is checked for renewal/reload (default 60 s). */
   tlsCheckIntervalMs?: number;
+  /** Turn a fast path off, for the bench's A/B rows (tests/bench/variant_server.ts); both on by default. */
+  variant?: ServeVariant;
+}
+
+/** Each optimisation the bench measures on its own: off means the earlier way. */
+export interface ServeVariant {
+  /** POST /exchange straight off node:http (routes/exchange_fast.ts); off: through the Hono app. */
+  fastExchange?: boolean;
 }
 
 export interface RunningServer {
@@ -90,7 +98,7 @@ export async function startLoops(
     port: config.listen.port,
     reusePort: count > 1,
     handler: (req, info) => app.fetch(req, info),
-    fast: exchange,
+    ...(options.variant?.fastExchange === false ? {} : { fast: exchange }),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
     tls: shared.tls,
     logger,
@@ -116,6 +124,7 @@ export async function startLoops(
           ...(shared.tls.caPem() ? { tlsCaPem: shared.tls.caPem() } : {}),
           maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
           startedAt: shared.startedAt,
+          fastExchange: options.variant?.fastExchange !== false,
         },
       });
     }

@@ -63,7 +63,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
       port: init.listen.port,
       reusePort: true,
       handler: (req, info) => app.fetch(req, info),
-      fast: exchange,
+      ...(init.fastExchange ? { fast: exchange } : {}),
       maxConnections: init.maxConnections,
       tls,
       logger,

@@ -64,6 +64,13 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       }),
       plain: await startServer(idp, ca, join(dir, "one-plain"), ctx, { env: { ...plain, TALOSCTL_OIDC_WORKERS: "1" } }),
     };
+    // What each step bought (plain HTTP, workers: auto): the shipped build with one fast path turned off.
+    const variant = (name: string) =>
+      startServer(idp, ca, join(dir, name), ctx, {
+        env: { ...plain, BENCH_VARIANT: name },
+        entry: ["tests/bench/variant_server.ts"],
+      });
+    const steps = { fast: await variant("no-fast-exchange") };
     const peerOptions = { issuer: idp.issuer, clientId: idp.clientId, caCert, caKey };
     await using goPlain = await startGoPeer(bin, {
       ...peerOptions,
@@ -91,20 +98,25 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         };
       };
       for (const mode of ["plain", "tls"] as const) { // warm-up: JIT, JWKS, TLS sessions
-        for (const t of [ours[mode], one[mode], go[mode]]) await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
+        const extra = mode === "plain" ? [steps.fast] : [];
+        for (const t of [ours[mode], one[mode], go[mode], ...extra]) {
+          await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
+        }
       }
       const rows: BenchRow[] = [];
       const cpu: Record<string, Cpu> = {};
       for (const mode of ["plain", "tls"] as const) {
-        const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [];
+        const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [], noFast: Sample[] = [];
         const loads: string[] = [];
-        for (let i = 0; i < ROUNDS; i++) { // alternated, so drift on the shared machine hits all three alike
+        for (let i = 0; i < ROUNDS; i++) { // alternated, so drift on the shared machine hits all of them alike
           loads.push(await loadAverage());
           a.push(await sample(ours[mode].url, ours[mode].child.pid));
           w1.push(await sample(one[mode].url, one[mode].child.pid));
           b.push(await sample(go[mode].url, go[mode].child.pid));
+          if (mode === "plain") noFast.push(await sample(steps.fast.url, steps.fast.child.pid));
         }
         rows.push(...peerRows(mode, a, b, w1, loads));
+        if (mode === "plain") rows.push(...stepRows(a, noFast));
         const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] ?? 0));
         cpu[mode] = { ours: med(a, "cpuUs"), go: med(b, "cpuUs"), main: med(a, "mainUs"), local: med(w1, "mainUs") };
         ctx.log(
@@ -129,7 +141,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         ],
       }];
     } finally {
-      const all = [...Object.values(ours), ...Object.values(one)];
+      const all = [...Object.values(ours), ...Object.values(one), ...Object.values(steps)];
       for (const s of all) s.child.kill("SIGTERM");
       await Promise.all(all.map((s) => s.child.status));
     }
@@ -160,18 +172,46 @@ function gapNotes(cpu: Record<string, Cpu>): string[] {
     }x): ` +
     "with both CPU-bound on the same cores the throughput ratio follows. TLS costs this server ~" +
     `${round(t.ours - p.ours)} µs per exchange (node:tls over rustls in Deno) and Go ~${round(t.go - p.go)} µs. ` +
-    "A CPU profile of one loop (plain HTTP) puts the rest in: RS256 verify ~60 µs (BigInt modPow 33), issue ~77 " +
-    "(Ed25519 key from a seed ~25-30 in node:crypto, DER and signature ~27), two hash-chained audit lines ~36, the " +
-    "per-exchange log line ~13, node:http + Request/Response + Hono ~85, GC ~26 on the loop and ~40 in V8's " +
-    "helper threads; Go's whole request is ~" + `${round(p.go)} µs.`,
+    "A CPU profile of one loop (plain HTTP, workers: 1, after the /exchange fast path) puts its ~175 µs per " +
+    "exchange in: RS256 verify ~40 µs (BigInt modPow 28; node:crypto verify with a cached KeyObject and WebCrypto " +
+    "measured 3-4x slower here, Montgomery and Barrett reduction in BigInt slower too), issue ~53 (Ed25519 key from " +
+    "a seed ~27 in node:crypto, whichever API: generateKeyPairSync and WebCrypto cost the same; signature ~18; DER, " +
+    "PEM and fingerprint ~8), two hash-chained audit lines with the issuance history ~25, the log line ~4, " +
+    "node:http and the route ~25, GC ~10 on the loop; Go's whole request is ~" + `${round(p.go)} µs.`,
     `More cores, on paper (plain HTTP): each loop adds ~${round(perCore)} exchanges/s per core (1 / ${round(p.ours)} ` +
     `µs); the main thread spends ~${round(perRemote)} µs on each exchange another loop answers (the audit chain, ` +
     `state and log line are its), so the loops together stop growing near ${
       Number.isFinite(cap) ? round(cap) : "∞"
     } exchanges/s of other loops' traffic: about ${
       Number.isFinite(cap) ? Math.max(1, Math.floor(cap / perCore)) : "any number of"
-    } extra cores' worth. Past that, workers writing their own audit lines into the one chain (shared head under a ` +
-    "lock) would take the main thread off the per-request path.",
+    } extra cores' worth. Workers appending their own audit lines to the one chain (the head in shared memory under ` +
+    "a lock; tried for issue 16, not shipped) took the main thread's CPU from ~100 to ~88 µs per exchange in an " +
+    "A/B, but the issuance history (data_dir/certs.jsonl) must still be written before a certificate leaves, and " +
+    "that is the main thread's: shipping it needs the history appended under the same lock by every thread.",
+  ];
+}
+
+/** What each step bought: as shipped against the same build with that step off (plain HTTP, workers: auto). */
+function stepRows(a: Sample[], noFast: Sample[]): BenchRow[] {
+  const m = (xs: Sample[], k: keyof Sample) => median(xs.map((s) => s[k] ?? 0));
+  const row = (name: string, off: Sample[], what: string): BenchRow => ({
+    name,
+    value: round(m(a, "rps")),
+    unit: "req/s",
+    baseline: what,
+    baselineValue: round(m(off, "rps")),
+    ratio: round(m(a, "rps") / m(off, "rps"), 2),
+    note: `CPU per exchange ${round(m(a, "cpuUs"))} µs against ${round(m(off, "cpuUs"))} µs (main thread ` +
+      `${round(m(a, "mainUs"))} against ${round(m(off, "mainUs"))} µs); runs ${
+        off.map((s) => round(s.rps)).join(", ")
+      }`,
+  });
+  return [
+    row(
+      "A/B: POST /exchange straight off node:http (no fetch Request, router or Response)",
+      noFast,
+      "same build, /exchange through the Hono app",
+    ),
   ];
 }
 
