@@ -14,11 +14,15 @@ export function contextNameFlag(description: string) {
   } as const satisfies FlagSpec;
 }
 
-/** `--talosconfig PATH`; the default follows talosctl (client/paths.ts resolveTalosconfigPath). */
+/**
+ * `--talosconfig PATH` (env TALOSCTL_OIDC_TALOSCONFIG, which a profile's value does not override); the default
+ * follows talosctl (client/paths.ts resolveTalosconfigPath).
+ */
 export function talosconfigFlag(purpose: string) {
   return {
     name: "talosconfig",
     type: "string",
+    env: "TALOSCTL_OIDC_TALOSCONFIG",
     arg: "PATH",
     description: `${purpose} (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)`,
   } as const satisfies FlagSpec;
@@ -87,26 +91,34 @@ export function serverFlag(description: string) {
   } as const satisfies FlagSpec;
 }
 
-/** `--server-ca PATH`, with what it is used for. */
+/** `--server-ca PATH` (env TALOSCTL_OIDC_SERVER_CA), with what it is used for. */
 export function serverCaFlag(description: string) {
-  return { name: "server-ca", type: "string", arg: "PATH", description } as const satisfies FlagSpec;
+  return {
+    name: "server-ca",
+    type: "string",
+    env: "TALOSCTL_OIDC_SERVER_CA",
+    arg: "PATH",
+    description,
+  } as const satisfies FlagSpec;
 }
 
-/** `--callback-port PORT` (default 8900), with what it is used for. */
+/** `--callback-port PORT` (default 8900, env TALOSCTL_OIDC_CALLBACK_PORT), with what it is used for. */
 export function callbackPortFlag(description: string) {
   return {
     name: "callback-port",
     type: "string",
     default: "8900",
+    env: "TALOSCTL_OIDC_CALLBACK_PORT",
     arg: "PORT",
     description,
   } as const satisfies FlagSpec;
 }
 
-/** `-v, --verbose`. */
+/** `-v, --verbose` (env DEBUG=1, as for serve): the cause of an error and debug lines. */
 export const VERBOSE_FLAG = {
   name: "verbose",
   short: "v",
   type: "boolean",
-  description: "debug output",
+  env: "DEBUG",
+  description: "the cause of an error, and debug lines (never tokens, codes or keys)",
 } as const satisfies FlagSpec;

@@ -21,23 +21,24 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 const spec = defineSpec({
   name: "demo",
-  usage: "talosctl-oidc demo [whoami] [--headless [--user NAME]] [--talosconfig PATH]",
+  usage: "talosctl-oidc demo [whoami [--talosconfig PATH] [--context-name NAME]] [--headless [--user NAME]]",
   description: `
 Starts everything on 127.0.0.1 under one temp directory and prints the two commands to run: "login" (your browser
 opens the demo IdP, whose page lists its users) and "demo whoami", which calls the apid stand-in over mTLS with the
 new talosconfig context; plus "kubectl auth whoami" against a kube-apiserver stand-in, with a kubeconfig that
-"kube setup" wrote, which works after the same login. alice is in talos-admins (os:admin), bob in talos-readers (os:reader), mallory in guests
-(no RBAC rule: refused). Passwords are the user names. Ctrl-C stops everything and deletes the temp directory.
---headless signs in by itself (a scripted browser), runs kubectl when it is installed, and exits 0 when the round
-trip worked. --talos-api runs the
-recommended mode: the exchange server holds no CA and issues through a Talos API stand-in (gRPC over mutual TLS,
-trusting only os:admin client certificates, minting from the demo CA), as it would through a real cluster.`,
+"kube setup" wrote, which works after the same login. alice is in talos-admins (os:admin), bob in talos-readers
+(os:reader), mallory in guests (no RBAC rule: refused). Passwords are the user names. Ctrl-C stops everything and
+deletes the temp directory. --headless signs in by itself (a scripted browser), runs kubectl when it is installed,
+and exits 0 when the round trip worked. --talos-api runs the recommended mode: the exchange server holds no CA and
+issues through a Talos API stand-in (gRPC over mutual TLS, trusting only os:admin client certificates, minting from
+the demo CA), as it would through a real cluster.`,
   flags: [
     { name: "headless", type: "boolean", description: "sign in with a scripted browser and exit" },
     { name: "user", type: "string", default: "alice", arg: "NAME", description: "demo user for --headless" },
     { name: "talos-api", type: "boolean", description: "issue through a Talos API stand-in (no CA on the server)" },
     { name: "talosconfig", type: "string", arg: "PATH", description: "talosconfig for whoami" },
-    { name: "context", type: "string", arg: "NAME", description: "context for whoami (default: current)" },
+    { name: "context-name", type: "string", arg: "NAME", description: "context for whoami (default: current)" },
+    { name: "context", type: "string", arg: "NAME", hidden: true, description: "old name of --context-name" },
   ],
   examples: [
     "deno task demo",
@@ -49,7 +50,8 @@ trusting only os:admin client certificates, minting from the demo CA), as it wou
 
 export const demoCommand = defineCommand(spec, async (ctx, { values, positionals }) => {
   if (positionals[0] === "whoami") {
-    const id = await whoami(resolveTalosconfigPath(values.talosconfig, ctx.env), values.context);
+    const context = values["context-name"] ?? values.context;
+    const id = await whoami(resolveTalosconfigPath(values.talosconfig, ctx.env), context);
     ctx.stdio.stdout(describeIdentity(id));
     return EXIT.OK;
   }

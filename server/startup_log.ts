@@ -29,6 +29,7 @@ export function logIssuing({ config, ca, talos }: LoadedIssuing, logger: Logger)
 
 export function logStartup(config: Readonly<ServerConfig>, logger: Logger, workers: number): void {
   const list = (xs: readonly string[]) => `[${xs.join(" ")}]`;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   logger.info(
     workers > 1
       ? `Workers: ${workers} event loops sharing the port (workers: ${config.workers})`
@@ -42,12 +43,12 @@ export function logStartup(config: Readonly<ServerConfig>, logger: Logger, worke
   );
   logger.info(
     config.ipAllowlist.length > 0
-      ? `IP allowlist: enabled (${config.ipAllowlist.length} entries)`
+      ? `IP allowlist: enabled (${count(config.ipAllowlist.length, "entry", "entries")})`
       : "IP allowlist: disabled",
   );
   logger.info(
     config.rbacRules.length > 0
-      ? `RBAC: enabled (${config.rbacRules.length} rules, default roles: ${list(config.roles)})`
+      ? `RBAC: enabled (${count(config.rbacRules.length, "rule", "rules")}, default roles: ${list(config.roles)})`
       : `RBAC: disabled (using static roles: ${list(config.roles)})`,
   );
   logger.info(`OIDC issuer: ${config.issuerUrl}`);

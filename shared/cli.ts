@@ -38,6 +38,8 @@ export interface FlagSpec {
   readonly description: string;
   /** Placeholder in help, e.g. URL, PATH, DURATION. */
   readonly arg?: string;
+  /** Accepted but not shown in --help or completions: an old name kept working (doctor --context). */
+  readonly hidden?: boolean;
 }
 
 /** What a flag holds after parsing, whatever its spec. */
@@ -123,7 +125,7 @@ export function parseFlags<Fs extends readonly FlagSpec[]>(
 function formatHelp(spec: CommandSpec, summary?: string): string {
   const lines = [...(summary ? [summary, ""] : []), `Usage:\n  ${spec.usage}`];
   if (spec.description) lines.push("", spec.description.trim());
-  const rows = [...spec.flags, HELP_FLAG].map((f) => {
+  const rows = [...spec.flags, HELP_FLAG].filter((f) => !f.hidden).map((f) => {
     const left = `  ${f.short ? `-${f.short}, ` : "    "}--${f.name}${
       f.type === "string" ? ` ${f.arg ?? "VALUE"}` : ""
     }`;
@@ -139,8 +141,12 @@ function formatHelp(spec: CommandSpec, summary?: string): string {
   const width = Math.min(40, Math.max(...rows.map(([l]) => l.length)) + 2);
   lines.push("", "Flags:");
   for (const [l, r] of rows) lines.push(l.length >= width ? `${l}\n${" ".repeat(width)}${r}` : l.padEnd(width) + r);
-  if (spec.flags.some((f) => f.type === "boolean")) {
-    lines.push("", "On/off flags also take --no-NAME (e.g. to turn off a value set by an env var or a saved profile).");
+  if (spec.flags.some((f) => f.type === "boolean" && !f.hidden)) {
+    // The reason to turn a flag off only applies to commands with env vars or a --profile (not demo, not audit).
+    const why = spec.flags.some((f) => f.env !== undefined || f.name === "profile")
+      ? " (e.g. to turn off a value set by an env var or a saved profile)"
+      : "";
+    lines.push("", `On/off flags also take --no-NAME${why}.`);
   }
   if (spec.examples?.length) lines.push("", "Examples:", ...spec.examples.map((e) => `  ${e}`));
   return lines.join("\n") + "\n";

@@ -53,3 +53,14 @@ Deno.test("a mistyped command gets the closest one by edit distance, not a guess
   );
   assertEquals((await said("toString")).includes("did you mean"), false);
 });
+
+Deno.test("--help says env vars and profiles can be turned off only where a command has them (not demo)", async () => {
+  const demo = (await cli(["demo", "--help"])).out;
+  assertStringIncludes(demo, "On/off flags also take --no-NAME.\n");
+  assertEquals(/env var|profile|\(env /.test(demo), false, demo);
+  assertEquals(demo.includes("--context NAME"), false, "the old name is accepted, not listed");
+  assertStringIncludes(demo, "--context-name NAME");
+  const login = (await cli(["login", "--help"])).out;
+  assertStringIncludes(login, "(e.g. to turn off a value set by an env var or a saved profile)");
+  assertStringIncludes(login, "default $BROWSER");
+});

@@ -138,3 +138,23 @@ Deno.test("doctor fails a pinned CA file whose fingerprint no longer matches the
   assertMatch(line(r.out, "server CA"), /^fail .*not the pinned 0000/);
   assertMatch(path, /\.config\/talosctl-oidc\/profiles\/p\.yaml$/);
 });
+
+Deno.test("doctor takes --context-name as every command does (--context still works, unlisted), and -o json", async () => {
+  await using h = await homeWithContext(new Date(NOW.getTime() + 3_600_000));
+  await Deno.chmod(h.path, 0o644); // one warning
+  const text = await doctor(h.home, ["--context-name", "oidc"]);
+  assertMatch(line(text.out, "context"), /^ok .*context "oidc" found/);
+  assertMatch(text.out, /\n\d+ ok, 1 warning, 0 failures, \d+ skipped\n$/); // not "1 warnings"
+  const old = await doctor(h.home, ["--context", "nope"]);
+  assertMatch(line(old.out, "context"), /^fail .*"nope"/);
+  const json = await doctor(h.home, ["--context-name", "oidc", "-o", "json"]);
+  assertEquals(json.code, 0);
+  const report = JSON.parse(json.out);
+  assertEquals(report.summary.warn, 1);
+  const perms = report.checks.find((c: { name: string }) => c.name === "permissions");
+  assertEquals([perms.verdict, perms.fix], ["warn", `chmod 600 ${h.path}`]);
+  assertEquals(report.checks.find((c: { name: string }) => c.name === "certificate").fix, null);
+  const help = await doctor(h.home, ["--help"]);
+  assertMatch(help.out, /--context-name NAME/);
+  assertEquals(/--context /.test(help.out), false, help.out);
+});

@@ -226,3 +226,22 @@ Deno.test("status --check asks the server's /healthz and exits 1 only when it is
   await runCli(["status"], { home: h.path, env: { TALOSCTL_OIDC_SERVER: url } });
   assertEquals(paths, ["/healthz", "/healthz"]); // plain status never called the server
 });
+
+Deno.test("status --talosconfig X shows X's current context (as doctor does); TALOSCTL_OIDC_TALOSCONFIG names X too", async () => {
+  await using home = await makeHome();
+  const other = join(home.path, "other-config");
+  const creds = await mintTestCredentials({
+    roles: ["os:reader"],
+    commonName: "bob",
+    notAfter: new Date(Date.now() + 1e6),
+  });
+  await writeContext(other, "prod", { endpoints: ["10.0.0.1"], ...creds }); // current context: prod, no "oidc"
+  const flag = await runCli(["status", "--talosconfig", other, "-o", "json"], { home: home.path });
+  assertEquals(flag.code, 0, flag.stderr);
+  const r = JSON.parse(flag.stdout);
+  assertEquals([r.context, r.context_exists, r.current, r.endpoints], ["prod", true, true, ["10.0.0.1"]]);
+  const env = await runCli(["status"], { home: home.path, env: { TALOSCTL_OIDC_TALOSCONFIG: other } });
+  assertMatch(env.stdout, /^Context: +prod$/m);
+  const named = await runCli(["status", "--talosconfig", other, "--context-name", "oidc"], { home: home.path });
+  assertMatch(named.stdout, /context "oidc" not found/);
+});

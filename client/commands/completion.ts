@@ -62,7 +62,7 @@ export async function collectEntries(table: CommandTable): Promise<CompletionEnt
     try {
       s = (await entry.load()).spec;
     } catch { /* optional or broken module: offer the name only */ }
-    const flags = [...(s?.flags ?? []), HELP_FLAG];
+    const flags = [...(s?.flags ?? []).filter((f) => !f.hidden), HELP_FLAG];
     out.push({ name, summary: entry.summary, flags, positionals: s ? usagePositionals(s) : [] });
   }
   return out;

@@ -6,13 +6,15 @@ import {
   defineCommand,
   defineSpec,
   EXIT,
+  OUTPUT_FLAG,
+  outputFormat,
   type ParsedArgs,
 } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { checkIdp } from "../doctor/idp_checks.ts";
 import { checkCachedToken, checkCallbackPort, checkKeychain } from "../doctor/local_checks.ts";
-import { formatResults, runChecks } from "../doctor/report.ts";
+import { formatResults, formatResultsJson, runChecks } from "../doctor/report.ts";
 import { checkServer } from "../doctor/server_checks.ts";
 import { checkTalosconfig } from "../doctor/talosconfig_checks.ts";
 import type { Check, DoctorInputs } from "../doctor/types.ts";
@@ -22,6 +24,7 @@ import { currentContext, readTalosconfig } from "../talosconfig/read.ts";
 import {
   callbackPortFlag,
   clientIdFlag,
+  contextNameFlag,
   PROFILE_FLAG,
   providerFlag,
   serverCaFlag,
@@ -31,14 +34,21 @@ import {
 
 const doctorSpec = defineSpec({
   name: "doctor",
-  usage: "talosctl-oidc doctor [--profile NAME] [--context NAME] [--talosconfig PATH] [flags]",
+  usage: "talosctl-oidc doctor [--profile NAME] [--context-name NAME] [--talosconfig PATH] [-o text|json] [flags]",
   description: `
 Each check prints one line: ok, warn, fail or skip, and a "fix:" line for problems. Exits 1 when any check fails.
 Server and IdP checks need to know where they are: --profile NAME (written by "talosctl-oidc setup"), or --server,
---server-ca and --provider. Nothing is changed and no token is sent anywhere.`,
+--server-ca and --provider. Nothing is changed and no token is sent anywhere.
+
+--output json prints one object: checks [{name, verdict, message, fix}] (fix is null for ok and skip) and
+summary {ok, warn, fail, skip}.`,
   flags: [
     PROFILE_FLAG,
-    { name: "context", type: "string", arg: "NAME", description: "talosconfig context to check (default: current)" },
+    {
+      ...contextNameFlag("talosconfig context to check (default: the profile's, else the current context)"),
+      default: undefined,
+    },
+    { name: "context", type: "string", arg: "NAME", hidden: true, description: "old name of --context-name" },
     talosconfigFlag("talosconfig to check"),
     serverFlag("exchange server URL"),
     serverCaFlag("PEM CA trusted (only) for the exchange server"),
@@ -53,17 +63,19 @@ Server and IdP checks need to know where they are: --profile NAME (written by "t
         "also check the ID token against kube-apiserver's OIDC rules (may refresh it; kube doctor has every option)",
     },
     { name: "from", type: "string", arg: "DIR", description: "with --kubernetes: what kube setup --output-dir wrote" },
+    OUTPUT_FLAG,
   ],
   examples: [
     "talosctl-oidc doctor --profile prod",
     "talosctl-oidc doctor --profile prod --kubernetes --from ./oidc",
-    "talosctl-oidc doctor --context oidc --server https://talos-oidc.example.com:8443 --server-ca server-ca.pem",
+    "talosctl-oidc doctor --context-name oidc --server https://talos-oidc.example.com:8443 --server-ca server-ca.pem",
   ],
 });
 
 /** Build the doctor command; tests inject the clock. */
 export function createDoctorCommand(deps: { clock?: Clock } = {}): Command<typeof doctorSpec.flags> {
   return defineCommand(doctorSpec, async (ctx, parsed) => {
+    const output = outputFormat(parsed.values.output, "doctor");
     const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
     const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
     if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
@@ -81,7 +93,7 @@ export function createDoctorCommand(deps: { clock?: Clock } = {}): Command<typeo
         }),
       );
     }
-    ctx.stdio.stdout(formatResults(results));
+    ctx.stdio.stdout(output === "json" ? formatResultsJson(results) : formatResults(results));
     return results.some((r) => r.verdict === "fail") ? EXIT.FAILURE : EXIT.OK;
   });
 }
@@ -102,7 +114,7 @@ async function resolveInputs(
   }
   const fromProfile = profile && profileTalosconfig(profile, ctx.env);
   const talosconfigPath = resolveTalosconfigPath(v.talosconfig ?? fromProfile, ctx.env);
-  const contextName = v.context ?? profile?.contextName ?? await currentOf(talosconfigPath);
+  const contextName = v["context-name"] ?? v.context ?? profile?.contextName ?? await currentOf(talosconfigPath);
   const loginHint = profile ? `talosctl-oidc login --profile ${profile.name}` : "talosctl-oidc login ...";
   return {
     talosconfigPath,

@@ -21,12 +21,15 @@ import {
   callbackPortFlag,
   clientIdFlag,
   clientSecretFlag,
+  contextNameFlag,
   INSECURE_PROVIDER_FLAG,
   providerFlag,
+  serverCaFlag,
   serverFlag,
+  talosconfigFlag,
   VERBOSE_FLAG,
 } from "../flags.ts";
-import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS } from "../login/flags.ts";
+import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, SIGN_IN } from "../login/flags.ts";
 import { localServerPair } from "../login/input.ts";
 import { sleep } from "../../shared/sleep.ts";
 import { normaliseScopes } from "../login/id_token.ts";
@@ -48,7 +51,7 @@ const spec = defineSpec({
     clientSecretFlag("only for IdPs that require one for native apps (Google)"),
     serverFlag("exchange server URL"),
     { name: "profile", type: "string", arg: "NAME", description: "save a login profile under this name" },
-    { name: "server-ca", type: "string", arg: "PATH", description: "pin this CA file instead of fetching /ca" },
+    serverCaFlag("pin this CA file instead of fetching /ca"),
     {
       name: "server-ca-fingerprint",
       type: "string",
@@ -61,23 +64,16 @@ const spec = defineSpec({
       type: "boolean",
       description: "accept the server's CA without asking (not recommended)",
     },
-    { name: "scopes", type: "string", multiple: true, arg: "LIST", description: "scopes (default: from discovery)" },
+    { ...SIGN_IN.scopes, default: [], description: "scopes, comma-separated (default: from discovery)" },
     {
-      name: "context-name",
-      type: "string",
-      arg: "NAME",
-      description: "talosconfig context name for login (default oidc)",
+      ...contextNameFlag("talosconfig context name for login (default oidc)"),
+      default: undefined,
     },
-    {
-      name: "talosconfig",
-      type: "string",
-      arg: "PATH",
-      description: "talosconfig for login to write (default $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config)",
-    },
+    talosconfigFlag("talosconfig for login to write"),
     callbackPortFlag("loopback callback port"),
     { name: "device-code", type: "boolean", description: "sign in with the device flow (RFC 8628)" },
     { name: "skip-open-browser", type: "boolean", description: "print the URL instead of opening a browser" },
-    { name: "browser-command", type: "string", arg: "CMD", description: "command that opens the URL" },
+    SIGN_IN.browserCommand,
     ...LOCAL_SERVER_FLAGS,
     VERBOSE_FLAG,
   ],

@@ -29,7 +29,12 @@ refresh_token, store} | null, token_cache {backend, keychain, keychain_problem, 
 server {url, healthy, status, error}.`,
   flags: [
     PROFILE_FLAG,
-    contextNameFlag("talosconfig context and token cache entry to show"),
+    {
+      ...contextNameFlag("talosconfig context and token cache entry to show"),
+      default: undefined,
+      description: "talosconfig context and token cache entry to show (default: the profile's, else the " +
+        "talosconfig's current context, else oidc)",
+    },
     talosconfigFlag("talosconfig to read"),
     OUTPUT_FLAG,
     { name: "check", type: "boolean", description: "also probe the exchange server's /healthz" },
@@ -74,7 +79,8 @@ export interface StatusReport {
 }
 
 export interface StatusOptions {
-  contextName: string;
+  /** Undefined: the talosconfig's current context (as doctor picks it), else `oidc`. */
+  contextName: string | undefined;
   talosconfigPath: string;
   output: "text" | "json";
   check?: { server: string; serverCaPem?: string };
@@ -96,15 +102,16 @@ export interface StatusDeps {
 async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<StatusReport> {
   const now = d.clock.now();
   const tc = await readTalosconfig(o.talosconfigPath);
-  const ctx = getContext(tc.doc, o.contextName);
-  const cert = readContextCert(tc.doc, o.contextName);
+  const name = o.contextName ?? (currentContext(tc.doc) || "oidc");
+  const ctx = getContext(tc.doc, name);
+  const cert = readContextCert(tc.doc, name);
   const cache = await d.tokenCache.describe();
-  const found = await d.tokenCache.peek(o.contextName);
+  const found = await d.tokenCache.peek(name);
   const report: StatusReport = {
-    context: o.contextName,
+    context: name,
     talosconfig: { path: o.talosconfigPath, exists: tc.exists },
     context_exists: ctx !== null,
-    current: currentContext(tc.doc) === o.contextName,
+    current: currentContext(tc.doc) === name,
     current_context: currentContext(tc.doc),
     endpoints: ctx?.endpoints ?? [],
     nodes: ctx?.nodes ?? [],

@@ -29,7 +29,27 @@ export function formatResults(results: CheckResult[]): string {
     lines.push(`${r.verdict.padEnd(6)}${r.name.padEnd(width)}${r.message}`);
     if (r.hint && (r.verdict === "warn" || r.verdict === "fail")) lines.push(`${" ".repeat(6 + width)}fix: ${r.hint}`);
   }
-  const count = (v: string) => results.filter((r) => r.verdict === v).length;
-  lines.push("", `${count("ok")} ok, ${count("warn")} warnings, ${count("fail")} failures, ${count("skip")} skipped`);
+  const n = summarize(results);
+  const plural = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  lines.push(
+    "",
+    `${n.ok} ok, ${plural(n.warn, "warning", "warnings")}, ${plural(n.fail, "failure", "failures")}, ${n.skip} skipped`,
+  );
   return lines.join("\n") + "\n";
+}
+
+/** `doctor -o json`: every check as {name, verdict, message, fix} and the count per verdict. */
+export function formatResultsJson(results: CheckResult[]): string {
+  const checks = results.map((r) => ({
+    name: r.name,
+    verdict: r.verdict,
+    message: r.message,
+    fix: r.hint && (r.verdict === "warn" || r.verdict === "fail") ? r.hint : null,
+  }));
+  return JSON.stringify({ checks, summary: summarize(results) }, null, 2) + "\n";
+}
+
+function summarize(results: CheckResult[]): Record<CheckResult["verdict"], number> {
+  const count = (v: CheckResult["verdict"]) => results.filter((r) => r.verdict === v).length;
+  return { ok: count("ok"), warn: count("warn"), fail: count("fail"), skip: count("skip") };
 }

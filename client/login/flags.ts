@@ -43,8 +43,9 @@ export const SIGN_IN = {
     type: "string",
     multiple: true,
     default: DEFAULT_SCOPES,
+    env: "TALOSCTL_OIDC_SCOPES",
     arg: "LIST",
-    description: "scopes to request (openid is always added)",
+    description: "scopes to request, comma-separated (openid is always added)",
   },
   callbackPort: callbackPortFlag("loopback callback port"),
   listenAddress: {
@@ -72,7 +73,8 @@ export const SIGN_IN = {
     name: "browser-command",
     type: "string",
     arg: "CMD",
-    description: "command that opens the URL (one argument)",
+    description:
+      "command that opens the URL (gets the URL as one argument; default $BROWSER, else the system's opener)",
   },
   deviceCode: {
     name: "device-code",

@@ -26,7 +26,13 @@ opened" log line), so removing lines at the end shows.
 head prints the hash of the last line: ship it off the host (syslog, a ticket, another machine) now
 and then, and check later with verify --expect-hash.`,
   flags: [
-    { name: "hmac-key-file", type: "string", arg: "PATH", description: "the chain's HMAC key (0600, >= 32 bytes)" },
+    {
+      name: "hmac-key-file",
+      type: "string",
+      env: "TALOSCTL_OIDC_AUDIT_HMAC_KEY_FILE",
+      arg: "PATH",
+      description: "the chain's HMAC key (0600, >= 32 bytes), as serve reads it",
+    },
     { name: "from-hash", type: "string", arg: "HEX", description: "hash the first line must continue" },
     { name: "start-hash", type: "string", arg: "HEX", description: "older name of --from-hash" },
     { name: "expect-hash", type: "string", arg: "HEX", description: "a hash the file must still contain" },
