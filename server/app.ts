@@ -6,7 +6,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { defineCommand, EXIT } from "../shared/cli.ts";
 import type { Clock } from "../shared/clock.ts";
-import { jsonLogger, type Logger } from "../shared/log.ts";
+import { describeCauses, isTalosOidcError } from "../shared/errors.ts";
+import { jsonLogger, type Logger, textLogger } from "../shared/log.ts";
 import { MAX_EXCHANGE_BODY } from "../shared/protocol.ts";
 import type { FailureAggregator } from "./audit/failure_aggregator.ts";
 import { auditPath } from "./audit/replica_path.ts";
@@ -68,7 +69,8 @@ _ISSUER_BACKEND, _TALOS_CONFIG, _TALOS_SOCKET, _TALOS_API_ENDPOINTS, _TALOS_API_
 _CA_KEY, _CA_CERT_DATA, _CA_KEY_DATA, _TLS_CERT, _TLS_KEY, _TLS_SAN, _INSECURE, _DATA_DIR, _AUDIT_LOG,
 _AUDIT_HMAC_KEY_FILE, _ADMIN_TOKEN, _METRICS_TOKEN, _RATE_LIMIT_REQUESTS, _RATE_LIMIT_WINDOW,
 _RATE_LIMIT_PER_SUBJECT, _IP_ALLOWLIST, _TRUSTED_PROXIES, _MAX_CONNECTIONS, _WORKERS, _STATE_STORE,
-_STATE_STORE_PASSWORD_FILE, _STATE_STORE_FAIL_OPEN, _REPLICA_ID; TALOSCONFIG; DEBUG=1 for debug logs.
+_STATE_STORE_PASSWORD_FILE, _STATE_STORE_FAIL_OPEN, _REPLICA_ID, _LOG_FORMAT (json, the default, or text: every
+log line, configuration problems included); TALOSCONFIG; DEBUG=1 for debug logs.
 workers (default auto: the cores this process may use, at most 8) event loops share the port; state_store
 (redis://, rediss://, valkey://) lets replicas share limits, sessions, history and the block list (docs/scaling.md).
 Problems with the configuration are all listed at once and exit with status 2.`,
@@ -87,27 +89,33 @@ Problems with the configuration are all listed at once and exit with status 2.`,
     ],
   },
   async (ctx, args) => {
-    const logger = jsonLogger({
-      level: ctx.env.DEBUG ? "debug" : "info",
-      write: (line) => ctx.stdio.stderr(line + "\n"),
-    });
     const loaded = await loadServerConfig({ path: args.values.config, env: ctx.env });
+    const json = loaded.config.logFormat === "json";
+    const write = (line: string) => ctx.stdio.stderr(line + "\n");
+    const logger = json
+      ? jsonLogger({ level: ctx.env.DEBUG ? "debug" : "info", write })
+      : textLogger({ verbose: Boolean(ctx.env.DEBUG), write });
     for (const w of loaded.warnings) logger.warn(`config: ${w}`);
     if (loaded.problems.length > 0) {
-      const n = loaded.problems.length;
-      ctx.stdio.stderr(`error: invalid configuration (${n} problem${n === 1 ? "" : "s"}):\n`);
-      for (const p of loaded.problems) ctx.stdio.stderr(`  - ${p}\n`);
-      ctx.stdio.stderr(
-        `hint: fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"\n`,
-      );
+      const n = loaded.problems.length, what = `invalid configuration (${n} problem${n === 1 ? "" : "s"})`;
+      const hint = `fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"`;
+      if (json) logger.error(what, { problems: loaded.problems, hint: hint.replace("above", "in problems") });
+      else ctx.stdio.stderr(`error: ${what}:\n${loaded.problems.map((p) => `  - ${p}\n`).join("")}hint: ${hint}\n`);
       return EXIT.USAGE;
     }
     logger.info(loaded.source);
-    const server = await startServer(loaded, {
-      logger,
-      stdout: ctx.stdio.stdout,
-      ...(ctx.entry ? { workerEntry: ctx.entry } : {}),
-    });
+    let server: RunningServer;
+    try {
+      server = await startServer(loaded, {
+        logger,
+        stdout: ctx.stdio.stdout,
+        ...(ctx.entry ? { workerEntry: ctx.entry } : {}),
+      });
+    } catch (err) {
+      if (!json || !isTalosOidcError(err)) throw err; // main.ts prints it (and a bug's stack with -v)
+      logger.error(err.message, { code: err.code, ...(err.hint ? { hint: err.hint } : {}), causes: describeCauses(err) });
+      return err.code === "ERR_CONFIG" || err.code === "ERR_USAGE" ? EXIT.USAGE : EXIT.FAILURE;
+    }
     const died = await Promise.race([abortion(ctx.signal), server.died.catch((err: Error) => err)]);
     await server.close(() =>
       logger.info(died ? "A worker thread stopped, shutting down..." : "Received signal, shutting down...")

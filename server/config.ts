@@ -13,6 +13,7 @@ import {
   describe,
   isIpOrCidr,
   NO_ROLES_PROBLEM,
+  oneOf,
   parseListen,
   parseRbac,
   toMapping,
@@ -62,6 +63,7 @@ export const CONFIG_KEYS: Readonly<Record<string, Kind>> = Object.freeze({
   state_store_password_file: "string",
   state_store_fail_open: "bool",
   replica_id: "string",
+  log_format: "string",
 });
 
 /** Keys of the original tool we understand but do not use (warned about, never fatal: configs migrate as they are). */
@@ -119,6 +121,8 @@ export interface ServerConfig extends Limits, IssuingConfig, ScaleConfig {
   trustedProxies: readonly string[];
   rbacRules: readonly RbacRule[];
   debug: boolean;
+  /** The server log's lines, config problems at startup included: JSON objects (default) or plain text. */
+  logFormat: "json" | "text";
 }
 
 export interface ParsedConfig {
@@ -247,6 +251,7 @@ export function parseConfig(file: unknown, env: Env): ParsedConfig {
     ...parseLimits({ int, duration, secret, fail }),
     ...parseScale({ str, bool, secret, fail }),
     debug: Boolean(env.DEBUG),
+    logFormat: oneOf(str("log_format") ?? "json", ["json", "text"] as const, (m) => fail("log_format", m)),
   };
   return { config: deepFreeze(config), problems, warnings };
 }

@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import { isTalosOidcError } from "../shared/errors.ts";
 import { readAuditKey } from "./audit/hmac_key.ts";
 import { parseConfig, type ParsedConfig, type PemSource, type ServerConfig } from "./config.ts";
+import { describeYamlErrors } from "./config_values.ts";
 import { caFromTalosSecrets } from "./talos_ca/talos_secrets.ts";
 import { type LoadedCa, loadTalosCa } from "./talos_ca/load.ts";
 import { loadProvidedTls } from "./tls/provided.ts";
@@ -37,13 +38,14 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      return onlyProblem(`reading config file "${path}": ${err instanceof Error ? err.message : String(err)}`);
+      return onlyProblem(
+        `reading config file "${path}": ${err instanceof Error ? err.message : String(err)}`,
+        options.env,
+      );
     }
-    const doc = parseDocument(text);
-    // YAML errors quote the source, which may hold a secret: report positions only.
+    const doc = parseDocument(text, { prettyErrors: false });
     if (doc.errors.length > 0) {
-      const at = doc.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}`).join(", ");
-      return onlyProblem(`parsing config file "${path}": invalid YAML at ${at}`);
+      return onlyProblem(`parsing config file "${path}": ${describeYamlErrors(text, doc)}`, options.env);
     }
     file = doc.toJS();
   }
@@ -72,8 +74,9 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
   };
 }
 
-function onlyProblem(problem: string): LoadedServerConfig {
-  const { config } = parseConfig(undefined, {});
+/** The file could not be used: its one problem, and a config from the environment alone (for log_format). */
+function onlyProblem(problem: string, env: Env): LoadedServerConfig {
+  const { config } = parseConfig(undefined, env);
   return { config, problems: [problem], warnings: [], source: "", input: { file: undefined, env: {} } };
 }
 

@@ -1,5 +1,6 @@
 /** @module Tests for loadServerConfig: real files on disk, modes, CA checks, YAML errors, every problem at once. */
 
+import { readRbacConfig } from "./rbac/rbac_config.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotMatch, assertStringIncludes } from "../tests/helpers/assert.ts";
 import { createDevCa, writeTalosSecretsYaml } from "../tests/helpers/dev_ca.ts";
@@ -102,7 +103,7 @@ Deno.test("loadServerConfig() lists config and file problems together", async ()
   assert(loaded.problems.length >= 5, text);
 });
 
-Deno.test("loadServerConfig() reports an unreadable file and invalid YAML without quoting it", async () => {
+Deno.test("loadServerConfig() reports an unreadable file, and invalid YAML with the parser's message but no quote", async () => {
   await using dir = await tempDir();
   const missing = await loadServerConfig({ path: join(dir.path, "nope.yaml"), env: {} });
   assertMatch(missing.problems[0] ?? "", /^reading config file ".*nope.yaml": /);
@@ -110,8 +111,8 @@ Deno.test("loadServerConfig() reports an unreadable file and invalid YAML withou
   await Deno.writeTextFile(path, "admin_token: hunter2-secret\nendpoints: [a, b\n");
   const bad = await loadServerConfig({ path, env: {} });
   assertEquals(bad.problems.length, 1);
-  assertMatch(bad.problems[0]!, /^parsing config file ".*bad.yaml": invalid YAML at line/);
-  assertNotMatch(bad.problems[0]!, /hunter2/);
+  assertMatch(bad.problems[0]!, /^parsing config file ".*bad.yaml": invalid YAML at line \d+: Flow sequence .* \]/);
+  assertNotMatch(bad.problems[0]!, /hunter2|\n/);
 });
 
 Deno.test("loadServerConfig() checks that the provided TLS key matches its certificate", async () => {
@@ -166,4 +167,17 @@ Deno.test("loadServerConfig() refuses an audit HMAC key file others can read, or
     (await loadServerConfig({ path, env })).problems.join("\n"),
     /5 bytes; the key must be at least 32 bytes/,
   );
+});
+
+Deno.test("rbac's config reader reports invalid YAML as serve does: the parser's message and line, no quote", () => {
+  const err = (() => {
+    try {
+      readRbacConfig("admin_token: hunter2-secret\nrbac: {rules: [\n");
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error("no error");
+  })();
+  assertMatch(err.message, /^parsing config file: invalid YAML at line \d+: \w.*/);
+  assertNotMatch(err.message, /hunter2|\n/);
 });

@@ -103,3 +103,22 @@ export function toMapping(value: unknown, what: string, problems: string[]): Rec
 export function describe(v: unknown): string {
   return Array.isArray(v) ? "a list" : v === null ? "null" : typeof v === "object" ? "a mapping" : `${typeof v} "${v}"`;
 }
+
+/**
+ * `invalid YAML at line N: <the parser's message>; ...` for a document parsed with `prettyErrors: false`: the
+ * parser's words and the line, never a quote of the source (which may hold a secret), as a broken talosconfig is
+ * reported (client/talosconfig/read.ts).
+ */
+export function describeYamlErrors(
+  text: string,
+  doc: { errors: readonly { pos: [number, number]; message: string }[] },
+) {
+  const line = (pos: number) => text.slice(0, pos).split("\n").length;
+  return `invalid YAML at ${doc.errors.map((e) => `line ${line(e.pos[0])}: ${e.message.split("\n")[0]}`).join("; ")}`;
+}
+
+/** `value` when it is one of `allowed`, else a problem naming them and the first one (the default). */
+export function oneOf<const T extends string>(value: string, allowed: readonly T[], fail: (m: string) => void): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  return fail(`"${value}" is not one of ${allowed.join(", ")}`), allowed[0]!;
+}

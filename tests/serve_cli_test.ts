@@ -89,7 +89,11 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
   const text = new TextDecoder().decode(stderr);
   assertEquals(code, 2, text);
   assertEquals(new TextDecoder().decode(stdout), "");
-  assertMatch(text, /^error: invalid configuration \(\d+ problems\):\n/);
+  // log_format json (the default): the problems are a log line like every other, not plain text.
+  const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l));
+  const error = lines.find((l) => l.level === "error");
+  assertMatch(error.msg, /^invalid configuration \(\d+ problems\)$/);
+  const problems = (error.problems as string[]).join("\n");
   for (
     const key of [
       "issuer_url",
@@ -102,9 +106,10 @@ Deno.test("serve exits 2 listing every configuration problem and never listens",
       "talos_config",
     ]
   ) {
-    assertStringIncludes(text, `  - ${key} / TALOSCTL_OIDC_${key.toUpperCase()}: `);
+    assertMatch(problems, new RegExp(`^${key} / TALOSCTL_OIDC_${key.toUpperCase()}: `, "m"));
   }
-  assertStringIncludes(text, "talos-role gRPC metadata");
+  assertStringIncludes(problems, "talos-role gRPC metadata");
+  assertStringIncludes(error.hint, "talosctl-oidc serve --help");
   assert(!text.includes("listening"), text);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => (c.close(), true), () => false);
   assertEquals(conn, false, "nothing listens on the configured port");
@@ -116,7 +121,11 @@ Deno.test("serve refuses a config whose rbac key is mistyped (rbac.rule): nobody
   try {
     const path = `${dir}/config.yaml`;
     await Deno.writeTextFile(path, "rbac:\n  rule:\n    - { claim: groups, value: talos-admins, roles: [os:admin] }\n");
-    const env = { ...serveEnv({ issuer: "http://127.0.0.1:1", clientId: "talosctl" }, ca), TALOSCTL_OIDC_ROLES: "" };
+    const env = {
+      ...serveEnv({ issuer: "http://127.0.0.1:1", clientId: "talosctl" }, ca),
+      TALOSCTL_OIDC_ROLES: "",
+      TALOSCTL_OIDC_LOG_FORMAT: "text", // the plain list a person reads
+    };
     const child = spawnServe(env, ["-c", path]);
     const err = lineReader(child.stderr);
     await child.stdout.cancel();
@@ -130,7 +139,29 @@ Deno.test("serve refuses a config whose rbac key is mistyped (rbac.rule): nobody
     assertStringIncludes(text, '  - rbac.rule: unknown key; did you mean "rules"?\n');
     assertStringIncludes(text, "  - roles / TALOSCTL_OIDC_ROLES: no roles configured");
     assertStringIncludes(text, "roles: [os:admin]");
+    assertMatch(text, /^error: invalid configuration \(2 problems\):\n/m);
     assert(!text.includes("RBAC: disabled"), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve with a YAML error: the parser's message, no quote, one JSON line (log_format from the env)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "serve-cli-" });
+  try {
+    const path = `${dir}/config.yaml`;
+    await Deno.writeTextFile(path, "admin_token: hunter2-secret-value\nendpoints: [10.0.0.1\n");
+    const json = await spawnServe({}, ["-c", path]).output();
+    const line = JSON.parse(new TextDecoder().decode(json.stderr).trim());
+    assertEquals([json.code, line.level, line.msg], [2, "error", "invalid configuration (1 problem)"]);
+    assertMatch(line.problems[0], /config\.yaml": invalid YAML at line \d+: Flow sequence in block collection/);
+    const text = await spawnServe({ TALOSCTL_OIDC_LOG_FORMAT: "text" }, ["-c", path]).output();
+    const said = new TextDecoder().decode(text.stderr);
+    assertMatch(
+      said,
+      /^error: invalid configuration \(1 problem\):\n {2}- parsing config file ".*": invalid YAML at line/,
+    );
+    assert(!said.includes("hunter2") && !JSON.stringify(line).includes("hunter2"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,6 +4,7 @@ import { type CommandContext, defineCommand, defineSpec, EXIT, OUTPUT_FLAG, outp
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
+import { fetchFailureReason } from "../../shared/fetch_reason.ts";
 import { textLogger } from "../../shared/log.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { applyNamedProfile } from "../profiles.ts";
@@ -217,7 +218,7 @@ async function checkServer(
     await res.body?.cancel();
     return { url: server, healthy: res.ok, status: res.status, error: res.ok ? null : `HTTP ${res.status}` };
   } catch (err) {
-    return { url: server, healthy: false, status: null, error: err instanceof Error ? err.message : String(err) };
+    return { url: server, healthy: false, status: null, error: fetchFailureReason(err) };
   } finally {
     client?.close();
   }

@@ -1,6 +1,7 @@
 /** @module Bounded JSON GET for discovery and JWKS: a deadline, a body cap, no redirects, 200 only. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
+import { fetchFailureReason } from "../../shared/fetch_reason.ts";
 import { BodyTooLarge, readCapped } from "../../shared/read_capped.ts";
 
 export interface FetchJsonOptions {
@@ -29,7 +30,10 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
         headers: { accept: "application/json, application/jwk-set+json" },
       });
     } catch (err) {
-      throw fail(controller.signal.aborted ? `no answer within ${options.timeoutMs} ms` : "the request failed", err);
+      const why = controller.signal.aborted
+        ? `no answer within ${options.timeoutMs} ms`
+        : `the request failed: ${fetchFailureReason(err)}`;
+      throw fail(why, err);
     }
     if (res.status !== 200) {
       await res.body?.cancel();

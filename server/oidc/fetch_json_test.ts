@@ -3,6 +3,9 @@
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
 import { fetchJson } from "./fetch_json.ts";
+import { createJwksCache } from "./jwks_cache.ts";
+import { jsonLogger } from "../../shared/log.ts";
+import { createDevCa, signDevLeaf } from "../../tests/helpers/dev_ca.ts";
 
 async function withServer(fn: (base: string) => Promise<void>): Promise<void> {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -60,4 +63,42 @@ Deno.test("fetchJson() gives up on a server that never answers", async () => {
     const err = await assertRejects(() => fetchJson(`${base}/hang`, options), discoveryError(/within 300 ms/));
     assertMatch((err as Error).message, /\/hang/);
   });
+});
+
+Deno.test("fetchJson() says why an issuer is unreachable: connection refused, DNS, TLS", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/.well-known/openid-configuration`;
+  listener.close();
+  await assertRejects(() => fetchJson(closed, options), discoveryError(/the request failed: .*Connection refused/i));
+  await assertRejects(() => fetchJson("http://idp.invalid/x", options), discoveryError(/request failed: dns error/));
+  // A TLS server whose certificate no trusted CA signed: the reason names the certificate.
+  const ca = await createDevCa("ecdsa");
+  const leaf = await signDevLeaf(ca, { subject: [{ CN: ["idp"] }], eku: ["1.3.6.1.5.5.7.3.1"], ips: ["127.0.0.1"] });
+  await using tls = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert: leaf.certPem, key: leaf.keyPem, onListen() {} },
+    () => Response.json({}),
+  );
+  const url = `https://127.0.0.1:${tls.addr.port}/jwks`;
+  await assertRejects(() => fetchJson(url, options), discoveryError(/request failed: .*(certificate|UnknownIssuer)/i));
+});
+
+Deno.test("the server's log line for an unreachable issuer names the cause, not only 'the request failed'", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const issuer = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  listener.close();
+  const lines: string[] = [];
+  const logger = jsonLogger({ write: (l) => void lines.push(l) });
+  const cache = createJwksCache({
+    issuer,
+    fetch,
+    now: () => new Date(),
+    logger,
+    cooldownMs: 0,
+    maxAgeMs: 60_000,
+    ...options,
+  });
+  assertEquals(await cache.refreshNow(), false);
+  const line = JSON.parse(lines.find((l) => l.includes("fetching the issuer JWKS failed")) ?? "{}");
+  assertMatch(line.error, /the request failed: tcp connect error: Connection refused/);
+  assertMatch(cache.outage()?.error ?? "", /Connection refused/); // what /readyz shows
 });

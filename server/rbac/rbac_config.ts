@@ -1,10 +1,10 @@
 /** @module Read just the RBAC part of a server config file (rbac.rules and roles) for `talosctl-oidc rbac test`. */
 
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { CONFIG_KEYS, LEGACY_KEYS } from "../config.ts";
 import { checkKeys } from "../config_keys.ts";
-import { NO_ROLES_PROBLEM, parseRbac, toMapping } from "../config_values.ts";
+import { describeYamlErrors, NO_ROLES_PROBLEM, parseRbac, toMapping } from "../config_values.ts";
 import { validateRoles } from "./rbac.ts";
 import type { RbacRule } from "./types.ts";
 
@@ -24,12 +24,11 @@ export interface RbacConfig {
  * @throws {TalosOidcError} ERR_CONFIG for invalid YAML or any problem (all listed).
  */
 export function readRbacConfig(text: string, rolesEnv?: string): RbacConfig {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new TalosOidcError("ERR_CONFIG", "parsing config file failed", { cause: err });
+  const parsed = parseDocument(text, { prettyErrors: false });
+  if (parsed.errors.length > 0) {
+    throw new TalosOidcError("ERR_CONFIG", `parsing config file: ${describeYamlErrors(text, parsed)}`);
   }
+  const doc: unknown = parsed.toJS();
   const problems: string[] = [], warnings: string[] = [];
   const root = toMapping(doc, "config file", problems);
   checkKeys({ doc: root, env: {}, known: Object.keys(CONFIG_KEYS), legacy: LEGACY_KEYS }, problems, warnings);
