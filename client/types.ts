@@ -49,6 +49,8 @@ export interface ContextCredentials {
   nodes?: string[];
   /** Explicit --nodes: always wins. */
   nodesOverride?: string[];
+  /** login --no-switch: leave the talosconfig's `context:` as it is (default: the written context becomes current). */
+  keepCurrent?: boolean;
   ca: string;
   crt: string;
   key: string;

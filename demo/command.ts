@@ -4,6 +4,7 @@
  */
 
 import { join, relative } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type CommandContext, defineCommand, defineSpec, EXIT } from "../shared/cli.ts";
 import { TalosOidcError } from "../shared/errors.ts";
@@ -13,7 +14,7 @@ import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
 import { DEMO_CONTEXT, DEMO_SCOPES, DEMO_USERS } from "./constants.ts";
 import { headlessEnv, runHeadless } from "./headless.ts";
-import { type DemoKube, runDemoKubectl, startDemoKube } from "./kube.ts";
+import type { DemoKube } from "./kube.ts";
 import type { DemoStack } from "./stack.ts";
 import { describeIdentity, whoami } from "./whoami.ts";
 
@@ -72,6 +73,7 @@ export const demoCommand = defineCommand(spec, async (ctx, { values, positionals
   try {
     // Loaded here, not at import: oidc-provider prints development warnings when it loads and starts.
     const { startDemoStack } = await withoutProviderWarnings(() => import("./stack.ts"));
+    const { runDemoKubectl, startDemoKube } = await withoutProviderWarnings(() => import("./kube.ts"));
     stack = await withoutProviderWarnings(() => startDemoStack(dir, { talosApi: values["talos-api"] }));
     kube = await startDemoKube(stack, ctx);
     printBanner(ctx, stack, kube, values.headless);
@@ -153,19 +155,22 @@ Ctrl-C stops the demo and deletes ${p.dir}.
 }
 
 /**
- * Run `fn` without oidc-provider's "Unsupported runtime" and "development-only adapter" warnings: true for a real
- * deployment, noise for a demo on Deno whose IdP lives for minutes. Every other warning still prints.
+ * Run `fn` without oidc-provider's "Unsupported runtime" and "development-only adapter" warnings (true for a real
+ * deployment, noise for a demo on Deno whose IdP lives for minutes) and without Node's deprecation warnings (the
+ * kube-apiserver stand-in's schema validator loads node:punycode). Every other warning still prints.
  */
 async function withoutProviderWarnings<T>(fn: () => Promise<T>): Promise<T> {
-  const warn = console.warn;
+  const warn = console.warn, deprecation = process.noDeprecation;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING")) return;
     warn(...args);
   };
+  process.noDeprecation = true;
   try {
     return await fn();
   } finally {
     console.warn = warn;
+    process.noDeprecation = deprecation;
   }
 }
 

@@ -39,7 +39,7 @@ const WITHOUT_ENV: Record<string, string> = {
   "talos-version": "a one-time kube setup value; kube doctor must be given what kube setup was",
   "admin-group": "a one-time kube setup value; kube doctor must be given what kube setup was",
   "output-dir": "a one-time kube setup value",
-  "switch": "what this one run does: make the new kubeconfig context current",
+  "switch": "what this one run does: make the written context current (--no-switch keeps the current one)",
   "rbac --claims": "the input being tried, per run",
   "rbac --token": "the input being tried, per run",
   "rbac --issuer": "the input being tried, per run",

@@ -21,6 +21,10 @@ Deno.test("login signs in through the browser, writes a context apid accepts, an
   assertEquals(r.code, 0, r.stderr);
   assertEquals(r.stdout, "");
   assertStringIncludes(r.stderr, `Talosconfig updated: context "oidc" set with endpoints [127.0.0.1]`);
+  assertStringIncludes(
+    r.stderr,
+    `\nSwitched the current context from "prod" to "oidc" (login --no-switch keeps it).\n`,
+  );
   assertStringIncludes(r.stderr, "roles [os:admin]");
   assertStringIncludes(r.stderr, "(key made here)");
   assertNoSecrets(r.stderr);
@@ -57,6 +61,19 @@ Deno.test("login reuses the cached ID token for another talosconfig without open
     status: 200,
     body: { subject_cn: "alice@example.com", roles: ["os:admin"] },
   });
+});
+
+Deno.test("login --no-switch writes the context and leaves the talosconfig's current context, saying so", async () => {
+  await using w = await startLoginWorld();
+  await Deno.mkdir(join(w.home, ".talos"), { recursive: true });
+  await Deno.writeTextFile(w.talosconfig, EXISTING_TALOSCONFIG);
+  const r = await runCli(w.args("--no-switch", "--browser-command", browserCommand("walk")), { home: w.home });
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stderr, `\nThe current context stays "prod": use talosctl --context oidc.\n`);
+  assertEquals(r.stderr.includes("Switched"), false);
+  const { doc } = await readTalosconfig(w.talosconfig);
+  assertEquals([doc.get("context"), contextNames(doc)], ["prod", ["prod", "oidc"]]);
+  assertEquals((await Deno.readTextFile(w.talosconfig)).startsWith(EXISTING_TALOSCONFIG), true);
 });
 
 Deno.test("an expired ID token is renewed with the rotated refresh token, without a browser", async () => {

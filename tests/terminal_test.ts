@@ -1,12 +1,13 @@
 /**
  * @module What a person at a real terminal (a tmux pane) meets (issue 19 items 4 and 8): Ctrl-C during login and
  * setup says "interrupted", exits 130 and leaves nothing behind; a browser that never calls back (a wrong client id)
- * gets one line saying what to check while login keeps waiting.
+ * gets one line saying what to check while login keeps waiting; the demo's terminal (issue 19 item 9) shows no
+ * oidc-provider NOTICE or warning lines while someone signs in.
  */
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
-import { cliArgv, cliEnv } from "./helpers/cli.ts";
+import { browserCommand, cliArgv, cliEnv, makeHome, runCli } from "./helpers/cli.ts";
 import { hasTmux, startTerminal } from "./helpers/tmux.ts";
 import { startLoginWorld } from "./login_e2e_fixture.ts";
 
@@ -76,5 +77,34 @@ Deno.test({
     assert(await term.running(), "login keeps waiting");
     await term.keys("C-c");
     assertEquals(await term.exitCode(), 130);
+  },
+});
+
+Deno.test({
+  name:
+    "the demo's terminal shows the banner and nothing else while someone signs in: no NOTICE, WARNING or deprecation",
+  ignore: !hasTmux(),
+  async fn() {
+    await using home = await makeHome();
+    const root = join(import.meta.dirname!, "..");
+    await using term = await startTerminal([Deno.execPath(), "run", "-A", "main.ts", "demo"], {
+      env: cliEnv(home.path),
+      cwd: root,
+      width: 400, // the printed login command stays on its lines
+    });
+    const banner = await term.waitFor(/Ctrl-C stops the demo and deletes/, 60_000);
+    const login = banner.replace(/ \\\n\s+/g, " ").split("\n").map((l) => l.trim())
+      .find((l) => / run -A main\.ts login /.test(l))?.split(/ run -A main\.ts /)[1]?.split(" ");
+    assert(login, banner);
+    await using user = await makeHome();
+    const r = await runCli([...login, "--browser-command", browserCommand("walk"), "--callback-port", "0"], {
+      home: user.path,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const screen = await term.screen();
+    assertEquals(screen.match(/NOTICE|WARNING|Warning|\(node:\d+\)/g), null, screen);
+    await term.keys("C-c");
+    assertEquals(await term.exitCode(), 0, await term.screen());
+    assertMatch(await term.screen(), /Stopping the demo\.\.\.\nRemoved /);
   },
 });

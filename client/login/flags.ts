@@ -119,6 +119,12 @@ With --profile NAME the values saved by "talosctl-oidc setup" fill in what flags
     },
     SIGN_IN.insecureProvider,
     { name: "nodes", type: "string", multiple: true, arg: "LIST", description: "nodes to set in the context" },
+    {
+      name: "switch",
+      type: "boolean",
+      default: true,
+      description: "make the context the talosconfig's current one (--no-switch: keep the current one)",
+    },
     { name: "watch", type: "boolean", description: "stay in the foreground and renew the certificate" },
     {
       name: "force",

@@ -45,6 +45,8 @@ export interface LoginInput extends SignInInput {
   watch: boolean;
   /** --force: sign in afresh (no valid certificate, cached ID token or refresh token is used). */
   force: boolean;
+  /** --switch (default): the written context becomes the talosconfig's current one; --no-switch keeps it. */
+  switchContext: boolean;
 }
 
 /** Parsed flags that include the SIGN_IN group (any command's that lists them). */
@@ -84,6 +86,7 @@ export function toLoginInput(p: ParsedArgs<typeof loginSpec.flags>): Readonly<Lo
     nodes: v.nodes,
     watch: v.watch,
     force: v.force,
+    switchContext: v.switch,
   });
 }
 

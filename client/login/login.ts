@@ -12,7 +12,7 @@ import { loadCallbackTls } from "../oidc/callback_tls.ts";
 import { checkProviderUrl } from "../oidc/discovery.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
 import { type ClientCertInfo, parseClientCert, readContextCert } from "../talosconfig/cert.ts";
-import { readTalosconfig } from "../talosconfig/read.ts";
+import { currentContext, parseTalosconfig, readTalosconfig } from "../talosconfig/read.ts";
 import { writeContext } from "../talosconfig/write.ts";
 import type { LoginDeps } from "./deps.ts";
 import { forgetRefusedIdToken, type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
@@ -113,11 +113,13 @@ async function loginOnce(run: LoginRun, options: { force?: boolean } = {}): Prom
       endpoints: result.endpoints,
       ...(result.nodes ? { nodes: result.nodes } : {}),
       ...(o.nodes.length > 0 ? { nodesOverride: o.nodes } : {}),
+      ...(o.switchContext ? {} : { keepCurrent: true }),
       ca: result.ca,
       crt: result.cert,
       key: result.key,
     });
     const pass = renewed(run, { token, result, cert, talosconfigPath: written.path });
+    sayCurrentContext(run, currentContext(parseTalosconfig(written.before)));
     await Promise.all(tabs.map((tab) => tab.finish(signedInPage(pass))));
     return pass;
   } catch (err) {
@@ -211,6 +213,16 @@ async function exchange({ deps: d, target: t }: LoginRun, idToken: string): Prom
     idToken,
     key,
     d.signal,
+  );
+}
+
+/** One line when the current context changed from another one (or, with --no-switch, stayed another one). */
+function sayCurrentContext({ input: o, deps: d }: LoginRun, before: string): void {
+  if (before === "" || before === o.contextName) return;
+  d.logger.info(
+    o.switchContext
+      ? `Switched the current context from "${before}" to "${o.contextName}" (login --no-switch keeps it).`
+      : `The current context stays "${before}": use talosctl --context ${o.contextName}.`,
   );
 }
 

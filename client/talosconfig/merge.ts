@@ -58,7 +58,7 @@ export function endpointHost(endpoint: string): string {
 }
 
 /**
- * Add or replace context `name` with `creds` and make it current. Pure: text in, text out.
+ * Add or replace context `name` with `creds` and make it current (unless `creds.keepCurrent`). Pure: text in, text out.
  * `nodes`: `nodesOverride` when given; else the user's existing non-empty `nodes` are kept; else the server's
  * nodes; else the first endpoint's host (talosctl refuses API calls without nodes).
  * @throws {TalosOidcError} ERR_TALOSCONFIG when the source does not parse or the credentials are unusable.
@@ -81,9 +81,9 @@ export function mergeContext(source: string | Document, name: string, creds: Con
   values.push(["key", encodePem(creds.key, "client key")]);
 
   const reference = doc.clone();
-  applyMergeToDocument(reference, name, values);
+  applyMergeToDocument(reference, name, values, creds.keepCurrent);
   if (src !== undefined) {
-    const spliced = spliceMerge(src, doc, name, values);
+    const spliced = spliceMerge(src, doc, name, values, creds.keepCurrent);
     if (spliced !== null && sameContent(spliced, reference)) return spliced;
   }
   return stringifyLike(reference, src);
@@ -111,7 +111,7 @@ export function removeContext(source: string | Document, name: string): RemoveRe
   return { text: stringifyLike(reference, src), removed: true, wasCurrent };
 }
 
-function applyMergeToDocument(doc: Document, name: string, values: [string, Value][]): void {
+function applyMergeToDocument(doc: Document, name: string, values: [string, Value][], keepCurrent = false): void {
   if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
   let contexts = doc.get("contexts", true);
   if (!isMap(contexts)) {
@@ -124,14 +124,21 @@ function applyMergeToDocument(doc: Document, name: string, values: [string, Valu
     (contexts as YAMLMap).set(name, ctx);
   }
   for (const [k, v] of values) (ctx as YAMLMap).set(k, doc.createNode(v));
-  doc.set("context", name);
+  if (!keepCurrent) doc.set("context", name);
 }
 
-function spliceMerge(src: string, doc: Document, name: string, values: [string, Value][]): string | null {
+function spliceMerge(
+  src: string,
+  doc: Document,
+  name: string,
+  values: [string, Value][],
+  keepCurrent = false,
+): string | null {
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) {
     const layout: Layout = { step: 2, indentSeq: true, eol: src.includes("\r\n") ? "\r\n" : "\n" };
-    const body = [renderPair("context", name, 0, layout), "contexts:", contextBlock(name, values, 2, layout)];
+    const current = keepCurrent ? [] : [renderPair("context", name, 0, layout)];
+    const body = [...current, "contexts:", contextBlock(name, values, 2, layout)];
     return `${src}${src === "" || src.endsWith("\n") ? "" : "\n"}${body.join(layout.eol)}${layout.eol}`;
   }
   if (!isMap(root) || root.flow) return null;
@@ -175,7 +182,8 @@ function spliceMerge(src: string, doc: Document, name: string, values: [string, 
   } else return null;
 
   const currentPair = findPair(root, "context");
-  if (currentPair) edits.push(replacePair(src, currentPair, name, layout));
+  if (keepCurrent) { /* --no-switch: `context:` stays as it is */ }
+  else if (currentPair) edits.push(replacePair(src, currentPair, name, layout));
   else {
     const firstKey = root.items[0]!.key as { range?: [number, number, number] };
     if (!firstKey.range) return null;
