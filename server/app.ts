@@ -98,7 +98,8 @@ Problems with the configuration are all listed at once and exit with status 2.`,
     for (const w of loaded.warnings) logger.warn(`config: ${w}`);
     if (loaded.problems.length > 0) {
       const n = loaded.problems.length, what = `invalid configuration (${n} problem${n === 1 ? "" : "s"})`;
-      const hint = `fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"`;
+      const hint =
+        `fix the keys above in the config file or their environment variables; see "talosctl-oidc serve --help"`;
       if (json) logger.error(what, { problems: loaded.problems, hint: hint.replace("above", "in problems") });
       else ctx.stdio.stderr(`error: ${what}:\n${loaded.problems.map((p) => `  - ${p}\n`).join("")}hint: ${hint}\n`);
       return EXIT.USAGE;
@@ -113,7 +114,11 @@ Problems with the configuration are all listed at once and exit with status 2.`,
       });
     } catch (err) {
       if (!json || !isTalosOidcError(err)) throw err; // main.ts prints it (and a bug's stack with -v)
-      logger.error(err.message, { code: err.code, ...(err.hint ? { hint: err.hint } : {}), causes: describeCauses(err) });
+      logger.error(err.message, {
+        code: err.code,
+        ...(err.hint ? { hint: err.hint } : {}),
+        causes: describeCauses(err),
+      });
       return err.code === "ERR_CONFIG" || err.code === "ERR_USAGE" ? EXIT.USAGE : EXIT.FAILURE;
     }
     const died = await Promise.race([abortion(ctx.signal), server.died.catch((err: Error) => err)]);

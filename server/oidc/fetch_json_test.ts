@@ -89,13 +89,12 @@ Deno.test("the server's log line for an unreachable issuer names the cause, not 
   const lines: string[] = [];
   const logger = jsonLogger({ write: (l) => void lines.push(l) });
   const cache = createJwksCache({
+    ...options,
     issuer,
-    fetch,
     now: () => new Date(),
     logger,
     cooldownMs: 0,
     maxAgeMs: 60_000,
-    ...options,
   });
   assertEquals(await cache.refreshNow(), false);
   const line = JSON.parse(lines.find((l) => l.includes("fetching the issuer JWKS failed")) ?? "{}");
