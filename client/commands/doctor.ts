@@ -30,7 +30,10 @@ import {
   serverCaFlag,
   serverFlag,
   talosconfigFlag,
+  VERBOSE_FLAG,
 } from "../flags.ts";
+import { readLoginRecord } from "../login/login_record.ts";
+import { textLogger } from "../../shared/log.ts";
 
 const doctorSpec = defineSpec({
   name: "doctor",
@@ -38,7 +41,8 @@ const doctorSpec = defineSpec({
   description: `
 Each check prints one line: ok, warn, fail or skip, and a "fix:" line for problems. Exits 1 when any check fails.
 Server and IdP checks need to know where they are: --profile NAME (written by "talosctl-oidc setup"), or --server,
---server-ca and --provider. Nothing is changed and no token is sent anywhere.
+--server-ca and --provider (the server and CA default to what the last login for the context used). Nothing is
+changed and no token is sent anywhere. -v prints what was checked, and the stack of a check that crashed.
 
 --output json prints one object: checks [{name, verdict, message, fix}] (fix is null for ok and skip) and
 summary {ok, warn, fail, skip}.`,
@@ -64,6 +68,7 @@ summary {ok, warn, fail, skip}.`,
     },
     { name: "from", type: "string", arg: "DIR", description: "with --kubernetes: what kube setup --output-dir wrote" },
     OUTPUT_FLAG,
+    VERBOSE_FLAG,
   ],
   examples: [
     "talosctl-oidc doctor --profile prod",
@@ -76,10 +81,14 @@ summary {ok, warn, fail, skip}.`,
 export function createDoctorCommand(deps: { clock?: Clock } = {}): Command<typeof doctorSpec.flags> {
   return defineCommand(doctorSpec, async (ctx, parsed) => {
     const output = outputFormat(parsed.values.output, "doctor");
+    const logger = textLogger({ verbose: parsed.values.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
     const inputs = await resolveInputs(ctx, parsed, deps.clock ?? systemClock);
+    for (const [k, v] of Object.entries(inputs)) {
+      if (typeof v === "string" || typeof v === "number") logger.debug(`${k}: ${v}`);
+    }
     const checks: Check[] = [checkTalosconfig, checkServer, checkIdp, checkCachedToken, checkCallbackPort];
     if (!parsed.values["skip-keychain"]) checks.splice(4, 0, (i) => checkKeychain(i));
-    const results = await runChecks(checks, inputs);
+    const results = await runChecks(checks, inputs, logger);
     if (parsed.values.kubernetes) {
       const { doctorKubernetes } = await import("./kube_doctor.ts");
       const v = parsed.values;
@@ -116,11 +125,13 @@ async function resolveInputs(
   const talosconfigPath = resolveTalosconfigPath(v.talosconfig ?? fromProfile, ctx.env);
   const contextName = v["context-name"] ?? v.context ?? profile?.contextName ?? await currentOf(talosconfigPath);
   const loginHint = profile ? `talosctl-oidc login --profile ${profile.name}` : "talosctl-oidc login ...";
+  // Without --server or a profile: the server (and CA) the last login for this context used, as status --check.
+  const recorded = v.server || profile || !contextName ? undefined : await readLoginRecord(contextName, ctx.env);
   return {
     talosconfigPath,
     ...(contextName ? { contextName } : {}),
-    ...opt("server", v.server ?? profile?.server),
-    ...opt("serverCaPath", v["server-ca"] ?? (v.server ? undefined : profile?.serverCa)),
+    ...opt("server", v.server ?? profile?.server ?? recorded?.server),
+    ...opt("serverCaPath", v["server-ca"] ?? (v.server ? undefined : profile?.serverCa ?? recorded?.server_ca)),
     ...opt("serverCaFingerprint", v["server-ca"] ? undefined : profile?.serverCaSha256),
     ...opt("provider", v.provider ?? profile?.provider),
     ...opt("clientId", v["client-id"] ?? profile?.clientId),

@@ -6,6 +6,7 @@ import { type Logger, textLogger } from "../../shared/log.ts";
 import { resolveTalosconfigPath } from "../paths.ts";
 import { applyNamedProfile } from "../profiles.ts";
 import { deleteContext } from "../talosconfig/write.ts";
+import { deleteLoginRecord } from "../login/login_record.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { sameIssuer } from "../token_cache/token.ts";
 import { discoverProvider } from "../oidc/discovery.ts";
@@ -164,5 +165,8 @@ export const logoutCommand = defineCommand(logoutSpec, async (ctx, p) => {
     clientId: v["client-id"],
     clientSecret: v["client-secret"],
   }, { stdio: ctx.stdio, logger, tokenCache: createTokenCache({ env: ctx.env, logger }), signal: ctx.signal });
+  if (await deleteLoginRecord(v["context-name"], ctx.env)) {
+    logger.debug(`removed what the last login for "${v["context-name"]}" recorded (its server)`);
+  }
   return EXIT.OK;
 });

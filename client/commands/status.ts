@@ -5,8 +5,9 @@ import { type Clock, systemClock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { fetchFailureReason } from "../../shared/fetch_reason.ts";
-import { textLogger } from "../../shared/log.ts";
+import { type Logger, textLogger } from "../../shared/log.ts";
 import { expandHome, resolveTalosconfigPath } from "../paths.ts";
+import { readLoginRecord } from "../login/login_record.ts";
 import { applyNamedProfile } from "../profiles.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { currentContext, getContext, readTalosconfig } from "../talosconfig/read.ts";
@@ -20,8 +21,9 @@ export const statusSpec = defineSpec({
   usage: "talosctl-oidc status [--profile NAME] [--context-name NAME] [--talosconfig PATH] [-o text|json] [--check]",
   description: `
 Reads the talosconfig and the token cache only; nothing goes over the network unless --check is given, which then
-asks the exchange server's /healthz. Exit 0 when the report was printed, 1 when the talosconfig or the token cache
-cannot be read (or --check failed), 2 for bad flags.
+asks the exchange server's /healthz: --server, else the profile's, else the one the last login for the context used
+(and its --server-ca). -v prints which talosconfig, context and URL it used. Exit 0 when the report was printed,
+1 when the talosconfig or the token cache cannot be read (or --check failed), 2 for bad flags.
 
 --output json prints one object with stable snake_case fields: context, talosconfig {path, exists},
 context_exists, current, current_context, endpoints, nodes, certificate {subject, common_name, roles, not_before,
@@ -91,6 +93,8 @@ export interface StatusDeps {
   stdio: CommandContext["stdio"];
   clock: Clock;
   tokenCache: Pick<LocalTokenCache, "peek" | "describe">;
+  /** Debug lines (-v). */
+  logger?: Logger;
   /** Only used with --check. */
   fetch?: typeof fetch;
   signal?: AbortSignal;
@@ -104,6 +108,7 @@ async function gatherStatus(o: StatusOptions, d: StatusDeps): Promise<StatusRepo
   const now = d.clock.now();
   const tc = await readTalosconfig(o.talosconfigPath);
   const name = o.contextName ?? (currentContext(tc.doc) || "oidc");
+  if (!o.contextName) d.logger?.debug(`context "${name}" (${currentContext(tc.doc) ? "the current one" : "default"})`);
   const ctx = getContext(tc.doc, name);
   const cert = readContextCert(tc.doc, name);
   const cache = await d.tokenCache.describe();
@@ -211,6 +216,7 @@ async function checkServer(
   d: StatusDeps,
 ): Promise<NonNullable<StatusReport["server"]>> {
   const url = new URL("healthz", server.endsWith("/") ? server : server + "/").href;
+  d.logger?.debug(`GET ${url}${caPem ? " (with the --server-ca file)" : ""}`);
   const client = caPem ? Deno.createHttpClient({ caCerts: [caPem] }) : undefined;
   const signal = AbortSignal.any([AbortSignal.timeout(5_000), ...(d.signal ? [d.signal] : [])]);
   try {
@@ -228,25 +234,42 @@ export const statusCommand = defineCommand(statusSpec, async (ctx, p) => {
   await applyNamedProfile(p, ctx.env);
   const v = p.values;
   const output = outputFormat(v.output, "status");
+  const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
+  const talosconfigPath = resolveTalosconfigPath(v.talosconfig, ctx.env);
+  logger.debug(`talosconfig "${talosconfigPath}"${v.talosconfig ? "" : " (the default path)"}`);
   let check: StatusOptions["check"];
   if (v.check) {
-    if (!v.server) throw new TalosOidcError("ERR_USAGE", "status: --check needs --server (or TALOSCTL_OIDC_SERVER)");
-    const caPath = v["server-ca"];
-    check = { server: v.server, serverCaPem: caPath ? await readCa(expandHome(caPath, ctx.env)) : undefined };
+    const context = v["context-name"] ?? await currentOf(talosconfigPath);
+    // Right after "login --server URL": the server (and CA) that login talked to for this context.
+    const recorded = v.server ? undefined : await readLoginRecord(context, ctx.env);
+    const server = v.server ?? recorded?.server;
+    if (!server) {
+      throw new TalosOidcError("ERR_USAGE", `status: --check needs --server (or TALOSCTL_OIDC_SERVER)`, {
+        hint: `no login for context "${context}" recorded its server: pass --server, or use --profile`,
+      });
+    }
+    const caPath = v["server-ca"] ?? recorded?.server_ca;
+    if (recorded) logger.debug(`--check: server ${server} (recorded by the last login for "${context}")`);
+    check = { server, serverCaPem: caPath ? await readCa(expandHome(caPath, ctx.env)) : undefined };
   }
-  const logger = textLogger({ verbose: v.verbose, write: (l) => ctx.stdio.stderr(l + "\n") });
   return await runStatus({
     contextName: v["context-name"],
-    talosconfigPath: resolveTalosconfigPath(v.talosconfig, ctx.env),
+    talosconfigPath,
     output,
     check,
   }, {
     stdio: ctx.stdio,
     clock: systemClock,
     tokenCache: createTokenCache({ env: ctx.env, logger }),
+    logger,
     signal: ctx.signal,
   });
 });
+
+/** The talosconfig's current context, else oidc (as gatherStatus picks it); a broken file is gatherStatus's error. */
+async function currentOf(path: string): Promise<string> {
+  return await readTalosconfig(path).then((tc) => currentContext(tc.doc) || "oidc", () => "oidc");
+}
 
 async function readCa(path: string): Promise<string> {
   try {

@@ -1,15 +1,17 @@
 /** @module Run doctor checks (a crashing check becomes a fail line) and format the verdict lines. */
 
+import type { Logger } from "../../shared/log.ts";
 import type { Check, CheckResult, DoctorInputs } from "./types.ts";
 
-/** Run the checks in order; each one's results are kept in order. */
-export async function runChecks(checks: Check[], inputs: DoctorInputs): Promise<CheckResult[]> {
+/** Run the checks in order; each one's results are kept in order. A crash's stack goes to `logger.debug` (-v). */
+export async function runChecks(checks: Check[], inputs: DoctorInputs, logger?: Logger): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const check of checks) {
     try {
       const r = await check(inputs);
       out.push(...(Array.isArray(r) ? r : [r]));
     } catch (err) {
+      logger?.debug(`check ${check.name || "check"} crashed: ${err instanceof Error ? err.stack : String(err)}`);
       out.push({
         name: check.name || "check",
         verdict: "fail",

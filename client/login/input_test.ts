@@ -78,12 +78,21 @@ Deno.test("--context-name falls back to TALOSCTL_OIDC_CONTEXT, as status and log
 Deno.test("toSignInInput() reads the SIGN_IN flags of another command exactly as login reads them", () => {
   const other = defineSpec({ name: "kube-token", usage: "talosctl-oidc kube token", flags: SIGN_IN_FLAGS });
   const args = ["--provider", "https://idp", "--client-id", "c", "--scopes", "groups", "--context-name", "k"];
-  const { server: _, talosconfig: _t, serverCa: _c, insecure: _i, nodes: _n, watch: _w, force: _f, ...fromLogin } =
-    parse([
-      ...args,
-      "--server",
-      "https://s",
-    ]);
+  const {
+    server: _,
+    talosconfig: _t,
+    serverCa: _c,
+    insecure: _i,
+    nodes: _n,
+    watch: _w,
+    force: _f,
+    switchContext: _s,
+    ...fromLogin
+  } = parse([
+    ...args,
+    "--server",
+    "https://s",
+  ]);
   assertEquals(toSignInInput(parseFlags(other, args), "kube-token"), fromLogin);
   const err = assertThrows(() => toSignInInput(parseFlags(other, []), "kube-token"));
   assert(isTalosOidcError(err, "ERR_USAGE"));

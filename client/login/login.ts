@@ -4,6 +4,7 @@
  * or device flow), the exchange (with our CSR) and the talosconfig write. `--watch` repeats the pass.
  */
 
+import { resolve } from "node:path";
 import { formatDuration } from "../../shared/duration.ts";
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import { generateClientKey } from "../csr.ts";
@@ -15,6 +16,7 @@ import { type ClientCertInfo, parseClientCert, readContextCert } from "../talosc
 import { currentContext, parseTalosconfig, readTalosconfig } from "../talosconfig/read.ts";
 import { writeContext } from "../talosconfig/write.ts";
 import type { LoginDeps } from "./deps.ts";
+import { writeLoginRecord } from "./login_record.ts";
 import { forgetRefusedIdToken, type IdToken, lockTokenCache, obtainIdToken } from "./id_token.ts";
 import type { LoginInput } from "./input.ts";
 import { explainNoRoles, isNoRolesRefusal } from "./no_roles.ts";
@@ -120,6 +122,8 @@ async function loginOnce(run: LoginRun, options: { force?: boolean } = {}): Prom
     });
     const pass = renewed(run, { token, result, cert, talosconfigPath: written.path });
     sayCurrentContext(run, currentContext(parseTalosconfig(written.before)));
+    const serverCa = o.serverCa ? { server_ca: resolve(expandHome(o.serverCa, d.env)) } : {};
+    await writeLoginRecord(o.contextName, { server: t.server.href.replace(/\/+$/, ""), ...serverCa }, d.env);
     await Promise.all(tabs.map((tab) => tab.finish(signedInPage(pass))));
     return pass;
   } catch (err) {
