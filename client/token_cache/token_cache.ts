@@ -62,10 +62,14 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
       ? keychain.probe().catch((err) => `probe failed: ${err instanceof Error ? err.message : String(err)}`)
       : Promise.resolve("no OS keychain support on this platform, or disabled by TALOSCTL_OIDC_KEYCHAIN");
   const usable = async () => keychain !== null && (await problem()) === null;
+  // TALOSCTL_OIDC_KEYCHAIN=off chooses the file on purpose: say so only with -v, as it is no surprise.
+  const onPurpose = options.keychain === undefined &&
+    /^(0|false|no|off)$/i.test(options.env.TALOSCTL_OIDC_KEYCHAIN ?? "");
   const warnFallback = (why: string) => {
     if (warned) return;
     warned = true;
-    logger.warn(`OS keychain unavailable (${why}); caching tokens in "${filePath}" (mode 0600)`);
+    if (onPurpose) logger.debug(`TALOSCTL_OIDC_KEYCHAIN is off; caching tokens in "${filePath}" (mode 0600)`);
+    else logger.warn(`OS keychain unavailable (${why}); caching tokens in "${filePath}" (mode 0600)`);
   };
   const fileHas = async () => {
     try {

@@ -116,3 +116,13 @@ Deno.test("lock() serializes two refreshes of the same key", async () => {
   await first.release();
   await using _again = await cache.lock(KEY, { timeoutMs: 1000 });
 });
+
+Deno.test("TALOSCTL_OIDC_KEYCHAIN=off uses the file on purpose: a debug line (-v), no warning", async () => {
+  await using h = await tempHome();
+  const logger = recordingLogger();
+  const cache = createTokenCache({ env: { ...h.env, TALOSCTL_OIDC_KEYCHAIN: "off" }, logger, os: "linux" });
+  await cache.put(KEY, TOKEN);
+  assertEquals(await cache.backend(), "file");
+  assertEquals(logger.lines.filter((l) => l.startsWith("warn:")), []);
+  assertMatch(logger.lines.find((l) => l.startsWith("debug:"))!, /TALOSCTL_OIDC_KEYCHAIN is off; caching tokens in/);
+});
