@@ -138,7 +138,8 @@ ${
 
     ${login}
 
-2. Ask the apid stand-in who you are, with the context login just wrote:
+2. Ask the apid stand-in who you are, with the context login just wrote (the demo's stand-in for
+   "talosctl --context ${DEMO_CONTEXT} get members" against a real cluster; no talosctl needed here):
 
     ${cli} demo whoami --talosconfig ${p.talosconfig}
 

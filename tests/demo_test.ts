@@ -46,7 +46,21 @@ Deno.test("demo --headless signs alice in through the demo IdP and the apid stan
   assertMatch(r.stderr, /Talosconfig updated|Config written to/);
   assert(!(await exists(demoDir(r.stderr))), "the demo removed its temp dir");
   assertEquals([...Deno.readDirSync(home.path)].map((e) => e.name), [], "nothing written to HOME");
+  // The README's Quick start shows what this printed, line for line (ports, paths, URL and times aside).
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const shown = readme.split("\n```\nTask demo ")[1]?.split("\n```\n")[0]?.split("\n").slice(1).join("\n");
+  assert(shown, "no demo --headless transcript in README.md");
+  assertEquals(normalise(shown), normalise(r.stderr + r.stdout));
 });
+
+/** What differs between two runs of the demo: ports, the temp dir, the sign-in URL, times; and column padding. */
+function normalise(text: string): string[] {
+  return text.trim().split("\n").map((l) =>
+    l.replace(/^ +http:\/\/127\.0\.0\.1:\d+\/auth\?.*$/, "URL").replace(/127\.0\.0\.1:\d+/g, "ADDR")
+      .replace(/talosctl-oidc-demo-[0-9a-f]+/g, "DIR").replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "TIME")
+      .replace(/in \d+m\d+s/, "in DURATION").replace(/ {2,}/g, "  ")
+  );
+}
 
 Deno.test("demo --talos-api --headless issues through the Talos API stand-in: the server holds no CA, whoami works", async () => {
   await using home = await makeHome();
@@ -85,6 +99,7 @@ Deno.test("the commands the interactive demo prints work as printed, and Ctrl-C 
   const commands = banner.replace(/ \\\n\s+/g, " ").split("\n").map((l) => l.trim())
     .filter((l) => / run -A main\.ts (login|demo whoami) /.test(l)).map((l) => l.split(/ run -A main\.ts /)[1]!);
   assertEquals(commands.length, 2, banner);
+  assertMatch(banner, /stand-in for\n +"talosctl --context talosctl-oidc-demo get members" against a real cluster/);
   const argv = (line: string) => line.split(" ").filter(Boolean);
   await using user = await makeHome();
   const login = await runCli([
@@ -115,4 +130,15 @@ Deno.test("the commands the interactive demo prints work as printed, and Ctrl-C 
   assertEquals(code, 0, rest);
   assertStringIncludes(rest, "Stopping the demo");
   assert(!(await exists(demoDir(banner))), "Ctrl-C removed the demo's temp dir");
+});
+
+Deno.test("the Quick start says that demo whoami stands in for talosctl, where talosctl comes from, which Node.js", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const quickStart = readme.split("## Quick start\n")[1]!.split("\n## ")[0]!;
+  assertMatch(quickStart, /`demo whoami` is the demo's stand-in for\s+`talosctl --context oidc get members`/);
+  assertMatch(
+    quickStart,
+    /\[install talosctl\]\(https:\/\/docs\.siderolabs\.com\/talos\/v[\d.]+\/getting-started\/talosctl\)/,
+  );
+  assertMatch(quickStart, /Node\.js 20 or later/);
 });
