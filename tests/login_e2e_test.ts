@@ -27,6 +27,8 @@ Deno.test("login signs in through the browser, writes a context apid accepts, an
   );
   assertStringIncludes(r.stderr, "roles [os:admin]");
   assertStringIncludes(r.stderr, "(key made here)");
+  // -v: each request, with the exchange's request id (docs/login.md), never a token
+  assertMatch(r.stderr, /^debug: POST https:\/\/127\.0\.0\.1:\d+\/exchange: HTTP 200 \(request id [0-9a-f-]{36}\)$/m);
   assertNoSecrets(r.stderr);
   const text = await Deno.readTextFile(w.talosconfig);
   assert(text.startsWith(EXISTING_TALOSCONFIG.split("\n  oidc")[0]!.replace("context: prod", "context: oidc")));
