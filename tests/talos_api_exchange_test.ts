@@ -88,12 +88,15 @@ Deno.test("serve refuses to start when its Talos credential lacks os:admin, sayi
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);
     assertEquals(out.code, 2, stderr);
+    // log_format json (the default): the problems are the list of the one error line.
+    const error = stderr.trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.level === "error");
+    const problems = (error?.problems ?? []).join("\n");
     assertStringIncludes(
-      stderr,
+      problems,
       `TALOSCONFIG: the client certificate in "${path}" (context "talosctl-oidc") has roles [os:reader]`,
     );
-    assertStringIncludes(stderr, "needs os:admin: create one with: talosctl config new --roles os:admin");
-    assertStringIncludes(stderr, "talos.dev/v1alpha1 ServiceAccount");
+    assertStringIncludes(problems, "needs os:admin: create one with: talosctl config new --roles os:admin");
+    assertStringIncludes(problems, "talos.dev/v1alpha1 ServiceAccount");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
