@@ -58,3 +58,25 @@ Deno.test("login --server-ca refuses an impostor whose CA the process trusts thr
   assertEquals(real.code, 0, real.stderr);
   assert((await Deno.readTextFile(w.talosconfig)).includes("oidc"), "the pinned server still works");
 });
+
+Deno.test("status --check --server-ca never asks an impostor the process trusts otherwise, and passes the real server", async () => {
+  await using w = await startLoginWorld();
+  await using impostor = await startImpostor();
+  const pinned = join(w.home, "server-ca.pem"), other = join(w.home, "other-ca.pem");
+  await Deno.writeTextFile(pinned, w.server.tlsCaPem!);
+  await Deno.writeTextFile(other, impostor.caPem);
+  const check = (server: string) =>
+    runCli(["status", "--check", "--server", server, "--server-ca", pinned, "-o", "json"], {
+      home: w.home,
+      env: { DENO_CERT: other },
+    });
+
+  const fake = await check(impostor.url);
+  assertEquals(fake.code, 1, fake.stderr);
+  assertEquals(JSON.parse(fake.stdout).server.healthy, false);
+  assertEquals(impostor.seen, [], "the impostor got the health request although --server-ca names another CA");
+
+  const real = await check(w.server.url);
+  assertEquals(real.code, 0, real.stderr);
+  assertEquals(JSON.parse(real.stdout).server, { url: w.server.url, healthy: true, status: 200, error: null });
+});

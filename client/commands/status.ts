@@ -217,16 +217,18 @@ async function checkServer(
 ): Promise<NonNullable<StatusReport["server"]>> {
   const url = new URL("healthz", server.endsWith("/") ? server : server + "/").href;
   d.logger?.debug(`GET ${url}${caPem ? " (with the --server-ca file)" : ""}`);
-  const client = caPem ? Deno.createHttpClient({ caCerts: [caPem] }) : undefined;
+  // --server-ca trusts that CA only (Deno's createHttpClient({caCerts}) would add it to the default roots); loaded
+  // on demand: pinned_fetch brings node:https, which the plain check does not need.
+  const pinned = caPem && url.startsWith("https:")
+    ? (await import("../pinned_fetch.ts")).pinnedFetch(caPem)
+    : undefined;
   const signal = AbortSignal.any([AbortSignal.timeout(5_000), ...(d.signal ? [d.signal] : [])]);
   try {
-    const res = await (d.fetch ?? fetch)(url, { signal, ...(client ? { client } : {}) });
+    const res = pinned ? await pinned(new URL(url), { signal }) : await (d.fetch ?? fetch)(url, { signal });
     await res.body?.cancel();
     return { url: server, healthy: res.ok, status: res.status, error: res.ok ? null : `HTTP ${res.status}` };
   } catch (err) {
     return { url: server, healthy: false, status: null, error: fetchFailureReason(err) };
-  } finally {
-    client?.close();
   }
 }
 
