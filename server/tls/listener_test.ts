@@ -184,15 +184,15 @@ Deno.test("startListener() cuts slow clients off at its own limits (node alone w
     tls,
     logger: nullLogger,
     handler: async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`),
-    timeouts: { headersMs: 400, requestMs: 1_200, keepAliveMs: 600 },
+    timeouts: { headersMs: 250, requestMs: 600, keepAliveMs: 300 },
   });
   const port = listener.addr.port, enc = new TextEncoder();
   const tlsConn = () => Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca.certPem] });
-  /** Send `head`, then one more `drip` every 100 ms until the server answers or hangs up; how long that took. */
+  /** Send `head`, then one more `drip` every 50 ms until the server answers or hangs up; how long that took. */
   const trickle = async (conn: Deno.Conn, head: string, drip: string) => {
     const started = Date.now();
     await conn.write(enc.encode(head));
-    const timer = setInterval(() => void conn.write(enc.encode(drip)).catch(() => {}), 100);
+    const timer = setInterval(() => void conn.write(enc.encode(drip)).catch(() => {}), 50);
     const line = await firstLine(conn);
     clearInterval(timer);
     conn.close();
