@@ -1,7 +1,7 @@
 /**
  * @module Repo rule check: server/ and client/ never import each other; Deno.env/args/exit only where
  * allowed; every file opens with a `@module` line and stays within 300 lines; production code imports no test-only
- * file; a value export is used by some other file.
+ * file; an export is used by some other file (a type may instead be named by another export of its file).
  */
 
 import { join, relative } from "node:path";
@@ -12,6 +12,9 @@ const PROCESS_GLOBALS_OK = [/^main\.ts$/, /config(_loader)?\.ts$/, /^tests\//, /
 /** What the binary is built from (scripts/build_info.ts SOURCE_PATHS). */
 const PRODUCTION = /^(main\.ts$|shared\/|server\/|client\/)/;
 const MAX_LINES = 300;
+/** An exported declaration: its kind and name. */
+const EXPORT =
+  /^export\s+(?:declare\s+)?(?:async\s+)?(function\*?|class|const|let|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm;
 
 const isTestOnly = (rel: string) =>
   /_test\.tsx?$/.test(rel) || rel.startsWith("tests/") || /(^|\/)testdata\//.test(rel);
@@ -56,9 +59,10 @@ for (const [rel, text] of files) {
 problems.push(...exportsUsedNowhereElse());
 
 /**
- * A value export (function, class, const, let) whose name no other file mentions is private in all but name: drop
- * `export` (or the code). Types are exempt: an exported signature must be able to name its option and result types.
- * Tests count as users, so a helper exported for its test is fine. Matched by name, so it can miss, never misfire.
+ * An export whose name no other file mentions is private in all but name: drop `export` (or the code). A type may
+ * stay exported when another export of its file names it (an exported function's options or result type), so a
+ * caller can write it down. Tests count as users, so a helper exported for its test is fine. Matched by name, so it
+ * can miss, never misfire.
  */
 function exportsUsedNowhereElse(): string[] {
   const filesMentioning = new Map<string, number>();
@@ -70,11 +74,29 @@ function exportsUsedNowhereElse(): string[] {
   const out: string[] = [];
   for (const [rel, text] of files) {
     if (isTestOnly(rel)) continue;
-    for (const m of text.matchAll(/^export\s+(?:async\s+)?(?:function\*?|class|const|let)\s+([A-Za-z_$][\w$]*)/gm)) {
-      if ((filesMentioning.get(m[1]!) ?? 0) < 2) {
-        out.push(`${rel}: exports "${m[1]}" but no other file uses it (remove \`export\`, or the code if unused)`);
-      }
+    const surface = exportedSurface(text);
+    for (const m of text.matchAll(EXPORT)) {
+      const [kind, name] = [m[1]!, m[2]!];
+      if ((filesMentioning.get(name) ?? 0) >= 2) continue;
+      const named = new RegExp(`\\b${name.replaceAll("$", "\\$")}\\b`);
+      if (/^(interface|type|enum)$/.test(kind) && surface.some((s) => s.name !== name && named.test(s.text))) continue;
+      out.push(`${rel}: exports "${name}" but no other file uses it (remove \`export\`, or the code if unused)`);
     }
+  }
+  return out;
+}
+
+/** Each export's public text: a function's signature (up to its body), a type, class or constant whole. */
+function exportedSurface(text: string): { name: string; text: string }[] {
+  const lines = text.split("\n");
+  const out: { name: string; text: string }[] = [];
+  for (const [i, line] of lines.entries()) {
+    const m = line.match(new RegExp(EXPORT.source));
+    if (!m) continue;
+    const end = m[1]!.startsWith("function") ? /\{\s*$/ : /^(type|const|let)$/.test(m[1]!) ? /;\s*$/ : /^\}/;
+    let j = i;
+    while (j < lines.length - 1 && !end.test(lines[j]!)) j++;
+    out.push({ name: m[2]!, text: lines.slice(i, j + 1).join("\n") });
   }
   return out;
 }

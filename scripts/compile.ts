@@ -66,7 +66,7 @@ export async function writeChecksums(dir: string): Promise<string> {
   return text;
 }
 
-export interface CompileOptions {
+interface CompileOptions {
   targets: string[];
   outDir: string;
   info: BuildInfo;

@@ -6,7 +6,7 @@ const FORMULA_ASSETS = {
   linux: { arm: "talosctl-oidc-linux-arm64", intel: "talosctl-oidc-linux-amd64" },
 } as const;
 
-export interface FormulaInput {
+interface FormulaInput {
   /** Release tag, e.g. `v1.2.3` (the formula's `version` drops the `v`). */
   tag: string;
   /** GitHub `owner/name` hosting the releases. */

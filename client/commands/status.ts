@@ -50,7 +50,7 @@ server {url, healthy, status, error}.`,
 });
 
 /** What `status --output json` prints. Field names are a stable interface for scripts. */
-export interface StatusReport {
+interface StatusReport {
   context: string;
   talosconfig: { path: string; exists: boolean };
   context_exists: boolean;
@@ -81,7 +81,7 @@ export interface StatusReport {
   server?: { url: string; healthy: boolean; status: number | null; error: string | null };
 }
 
-export interface StatusOptions {
+interface StatusOptions {
   /** Undefined: the talosconfig's current context (as doctor picks it), else `oidc`. */
   contextName: string | undefined;
   talosconfigPath: string;
@@ -89,7 +89,7 @@ export interface StatusOptions {
   check?: { server: string; serverCaPem?: string };
 }
 
-export interface StatusDeps {
+interface StatusDeps {
   stdio: CommandContext["stdio"];
   clock: Clock;
   tokenCache: Pick<LocalTokenCache, "peek" | "describe">;

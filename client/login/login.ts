@@ -25,14 +25,14 @@ import { createSignInRun, type SignInRun } from "./run.ts";
 import { type Attempt, watchRenewals } from "./watch.ts";
 
 /** Where the certificate comes from and goes to, checked before anything goes over the network. */
-export interface LoginTarget {
+interface LoginTarget {
   server: URL;
   serverCaPem?: string;
   talosconfigPath: string;
 }
 
 /** A sign-in run that ends in a talosconfig context. */
-export interface LoginRun extends SignInRun {
+interface LoginRun extends SignInRun {
   readonly input: Readonly<LoginInput>;
   readonly target: LoginTarget;
 }

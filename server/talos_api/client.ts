@@ -34,7 +34,7 @@ export interface TalosApiClientOptions {
 }
 
 /** One endpoint's failure, for the error, the audit event and the log. */
-export interface TalosApiFailure {
+interface TalosApiFailure {
   endpoint: string;
   /** gRPC status name (UNAVAILABLE, UNIMPLEMENTED, ...) or TALOS_ERROR for a reply whose metadata.error is set. */
   status: string;
