@@ -12,7 +12,7 @@ import { clusterFiles, parseTalosVersion } from "../kube/cluster_config.ts";
 import { checkTokenForKube, type ClusterSide, readApiserverOidc, readClusterSide } from "../kube/doctor_checks.ts";
 import { entry, KUBECONFIG, parseKubeconfig, resolveKubeconfigPath } from "../kube/kubeconfig.ts";
 import { createLoginDeps } from "../login/deps.ts";
-import { SIGN_IN } from "../login/flags.ts";
+import { SIGN_IN_BROWSER, SIGN_IN_IDP } from "../login/flags.ts";
 import { getIdToken } from "../login/id_token.ts";
 import { type SignInInput, toSignInInput } from "../login/input.ts";
 import { createSignInRun } from "../login/run.ts";
@@ -52,11 +52,7 @@ ClusterRoleBinding's group carrying the groups prefix. --from DIR reads what "ku
 without it the cluster side is what kube setup would print with the same flags. Prints one line per check and a
 "fix:" for each problem; exits 1 when a check fails. The token is not sent anywhere.`,
   flags: [
-    SIGN_IN.profile,
-    SIGN_IN.provider,
-    SIGN_IN.clientId,
-    SIGN_IN.clientSecret,
-    SIGN_IN.scopes,
+    ...SIGN_IN_IDP,
     contextNameFlag("the login's context: whose cached token to check"),
     {
       name: "from",
@@ -71,17 +67,8 @@ without it the cluster side is what kube setup would print with the same flags. 
       arg: "PATH",
       description: "kubeconfig to check (default $KUBECONFIG or ~/.kube/config)",
     },
-    SIGN_IN.insecureProvider,
     // The rest of the sign-in group, so a kube token's flags can be pasted here as they are (none signs in).
-    SIGN_IN.callbackPort,
-    SIGN_IN.listenAddress,
-    SIGN_IN.redirectUrl,
-    SIGN_IN.localServerCert,
-    SIGN_IN.localServerKey,
-    SIGN_IN.skipOpenBrowser,
-    SIGN_IN.browserCommand,
-    SIGN_IN.deviceCode,
-    SIGN_IN.verbose,
+    ...SIGN_IN_BROWSER,
   ],
   maxPositionals: 0,
   examples: ["talosctl-oidc kube doctor --profile prod --from ./oidc"],

@@ -10,7 +10,7 @@ import { parseTalosVersion } from "../kube/cluster_config.ts";
 import { execConfig, type GivenFlags, selfCommand } from "../kube/exec_user.ts";
 import { resolveKubeconfigPath } from "../kube/kubeconfig.ts";
 import { type KubeSetupResult, runKubeSetup } from "../kube/setup.ts";
-import { SIGN_IN } from "../login/flags.ts";
+import { SIGN_IN, SIGN_IN_BROWSER, SIGN_IN_IDP } from "../login/flags.ts";
 import { toSignInInput } from "../login/input.ts";
 import { textLogger } from "../../shared/log.ts";
 import { applyNamedProfile } from "../profiles.ts";
@@ -31,11 +31,7 @@ Then it prints what the cluster needs (or writes it with --output-dir): the Talo
 kube-apiserver (Talos <= 1.13: cluster.apiServer.extraArgs; 1.14+: a KubeAuthenticationConfig document), and,
 with --admin-group, a ClusterRoleBinding making that IdP group cluster-admin. See docs/kubernetes.md.`,
   flags: [
-    SIGN_IN.profile,
-    SIGN_IN.provider,
-    SIGN_IN.clientId,
-    SIGN_IN.clientSecret,
-    SIGN_IN.scopes,
+    ...SIGN_IN_IDP,
     contextNameFlag("kubeconfig user and context to write; also the login context whose token kubectl uses"),
     {
       name: "kubeconfig",
@@ -95,16 +91,7 @@ with --admin-group, a ClusterRoleBinding making that IdP group cluster-admin. Se
       default: true,
       description: "make the context current (--no-switch: keep the current one)",
     },
-    SIGN_IN.callbackPort,
-    SIGN_IN.listenAddress,
-    SIGN_IN.redirectUrl,
-    SIGN_IN.localServerCert,
-    SIGN_IN.localServerKey,
-    SIGN_IN.insecureProvider,
-    SIGN_IN.skipOpenBrowser,
-    SIGN_IN.browserCommand,
-    SIGN_IN.deviceCode,
-    SIGN_IN.verbose,
+    ...SIGN_IN_BROWSER,
   ],
   maxPositionals: 0,
   examples: [

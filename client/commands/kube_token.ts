@@ -10,7 +10,7 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { contextNameFlag } from "../flags.ts";
 import { formatExecCredential, readExecRequest } from "../kube/exec_credential.ts";
 import { createLoginDeps, type LoginDeps } from "../login/deps.ts";
-import { SIGN_IN } from "../login/flags.ts";
+import { SIGN_IN_BROWSER, SIGN_IN_IDP } from "../login/flags.ts";
 import { getIdToken } from "../login/id_token.ts";
 import { toSignInInput } from "../login/input.ts";
 import { createSignInRun } from "../login/run.ts";
@@ -27,22 +27,9 @@ cached token still valid is answered without contacting the IdP; an expired one 
 token, without a browser. Only when kubectl says the session is interactive (a terminal) does it open a browser or
 the device flow; otherwise it fails at once and says to run "talosctl-oidc login".`,
   flags: [
-    SIGN_IN.profile,
-    SIGN_IN.provider,
-    SIGN_IN.clientId,
-    SIGN_IN.clientSecret,
-    SIGN_IN.scopes,
+    ...SIGN_IN_IDP,
     contextNameFlag("the login's context: whose cached token to use"),
-    SIGN_IN.callbackPort,
-    SIGN_IN.listenAddress,
-    SIGN_IN.redirectUrl,
-    SIGN_IN.localServerCert,
-    SIGN_IN.localServerKey,
-    SIGN_IN.insecureProvider,
-    SIGN_IN.skipOpenBrowser,
-    SIGN_IN.browserCommand,
-    SIGN_IN.deviceCode,
-    SIGN_IN.verbose,
+    ...SIGN_IN_BROWSER,
   ],
   maxPositionals: 0,
   examples: [

@@ -87,6 +87,29 @@ export const SIGN_IN = {
 /** The sign-in flags as a list, for a command that takes them as they are. */
 export const SIGN_IN_FLAGS = Object.values(SIGN_IN);
 
+/** Which IdP and client, and what to ask for: the kube commands' first flags (their context name comes next). */
+export const SIGN_IN_IDP = [
+  SIGN_IN.profile,
+  SIGN_IN.provider,
+  SIGN_IN.clientId,
+  SIGN_IN.clientSecret,
+  SIGN_IN.scopes,
+] as const;
+
+/** How a browser or device sign-in runs when one is needed, and -v: the kube commands' last flags. */
+export const SIGN_IN_BROWSER = [
+  SIGN_IN.callbackPort,
+  SIGN_IN.listenAddress,
+  SIGN_IN.redirectUrl,
+  SIGN_IN.localServerCert,
+  SIGN_IN.localServerKey,
+  SIGN_IN.insecureProvider,
+  SIGN_IN.skipOpenBrowser,
+  SIGN_IN.browserCommand,
+  SIGN_IN.deviceCode,
+  SIGN_IN.verbose,
+] as const;
+
 export const loginSpec = defineSpec({
   name: "login",
   usage:
