@@ -1,8 +1,7 @@
 /** @module The dashboard's block controls: the Block button on a certificate row and the list of blocks with Unblock. */
 
 import type { Block } from "../../state/types.ts";
-
-const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+import { Table, when } from "./table.tsx";
 
 /** A small form on each issued-certificate row: block this identity (a reason is required; it is audited). */
 export function BlockButton(props: { csrf: string; subject: string; email: string }) {
@@ -26,19 +25,10 @@ export function BlocksTable(props: { blocks: Block[]; csrf: string }) {
         A blocked identity gets 403 at /exchange on every worker and replica within a second. Certificates already
         issued stay valid until they expire (cert_ttl).
       </p>
-      {props.blocks.length === 0 ? <p class="empty">Nobody is blocked</p> : (
-        <table id="blocks-table">
-          <thead>
-            <tr>
-              <th>Subject</th>
-              <th>Email</th>
-              <th>Reason</th>
-              <th>Blocked at</th>
-              <th>Until</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
+      {props.blocks.length === 0
+        ? <p class="empty">Nobody is blocked</p>
+        : (
+          <Table id="blocks-table" head={["Subject", "Email", "Reason", "Blocked at", "Until", ""]}>
             {props.blocks.map((b) => (
               <tr key={b.id}>
                 <td>
@@ -57,9 +47,8 @@ export function BlocksTable(props: { blocks: Block[]; csrf: string }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
     </section>
   );
 }

@@ -6,6 +6,7 @@ import type { FailureRecord, Stats } from "../../admin/tracker.ts";
 import type { AuditTailRow } from "./audit_tail.ts";
 import { type ChartPoint, IssuanceChart } from "./chart.tsx";
 import { BlockButton } from "./blocks_view.tsx";
+import { Table, when } from "./table.tsx";
 
 const CSS_PATH = "/admin/static/admin.css";
 
@@ -97,8 +98,6 @@ export function MessagePage(props: { title: string; message: string }) {
 }
 
 const Roles = (props: { roles: string[] }) => <>{props.roles.map((r) => <span key={r} class="badge">{r}</span>)}</>;
-const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
-
 export function Overview(props: { stats: Stats; chart: ChartPoint[]; active: CertRecord[]; csrf?: string }) {
   const s = props.stats;
   const cards: [string, string | number, string][] = [
@@ -143,50 +142,48 @@ export function ActiveTable(props: { certs: CertRecord[]; csrf?: string }) {
     <section>
       <h2>Active certificates</h2>
       {props.certs.length === 0 ? <p class="empty">No active certificates</p> : (
-        <table id="active-certs-table">
-          <thead>
-            <tr>
-              <th>Subject</th>
-              <th>Email</th>
-              <th>Roles</th>
-              <th>Client IP</th>
-              <th>Issued at</th>
-              <th>Expires at</th>
-              <th>TTL</th>
-              <th>Serial</th>
-              {props.csrf ? <th>Block</th> : null}
+        <Table
+          id="active-certs-table"
+          head={[
+            "Subject",
+            "Email",
+            "Roles",
+            "Client IP",
+            "Issued at",
+            "Expires at",
+            "TTL",
+            "Serial",
+            props.csrf ? "Block" : null,
+          ]}
+        >
+          {props.certs.map((c) => (
+            <tr key={c.serial + c.issued_at}>
+              <td>
+                <code>{c.subject}</code>
+              </td>
+              <td>{c.email}</td>
+              <td>
+                <Roles roles={c.roles} />
+              </td>
+              <td>
+                <code>{c.client_ip}</code>
+              </td>
+              <td>{when(c.issued_at)}</td>
+              <td>{when(c.expires_at)}</td>
+              <td>{c.ttl}</td>
+              <td>
+                <code title={`SHA-256 ${c.fingerprint}`}>{c.serial}</code>
+              </td>
+              {props.csrf
+                ? (
+                  <td>
+                    <BlockButton csrf={props.csrf} subject={c.subject} email={c.email} />
+                  </td>
+                )
+                : null}
             </tr>
-          </thead>
-          <tbody>
-            {props.certs.map((c) => (
-              <tr key={c.serial + c.issued_at}>
-                <td>
-                  <code>{c.subject}</code>
-                </td>
-                <td>{c.email}</td>
-                <td>
-                  <Roles roles={c.roles} />
-                </td>
-                <td>
-                  <code>{c.client_ip}</code>
-                </td>
-                <td>{when(c.issued_at)}</td>
-                <td>{when(c.expires_at)}</td>
-                <td>{c.ttl}</td>
-                <td>
-                  <code title={`SHA-256 ${c.fingerprint}`}>{c.serial}</code>
-                </td>
-                {props.csrf
-                  ? (
-                    <td>
-                      <BlockButton csrf={props.csrf} subject={c.subject} email={c.email} />
-                    </td>
-                  )
-                  : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -196,19 +193,10 @@ export function FailuresTable(props: { failures: FailureRecord[] }) {
   return (
     <section>
       <h2>Recent failures</h2>
-      {props.failures.length === 0 ? <p class="empty">No failures recorded since start</p> : (
-        <table id="failures-table">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Type</th>
-              <th>Subject</th>
-              <th>Client IP</th>
-              <th>Reason</th>
-              <th>Count</th>
-            </tr>
-          </thead>
-          <tbody>
+      {props.failures.length === 0
+        ? <p class="empty">No failures recorded since start</p>
+        : (
+          <Table id="failures-table" head={["Time", "Type", "Subject", "Client IP", "Reason", "Count"]}>
             {props.failures.map((f, i) => (
               <tr key={i}>
                 <td>{when(f.timestamp)}</td>
@@ -225,9 +213,8 @@ export function FailuresTable(props: { failures: FailureRecord[] }) {
                 <td>{String(f.count ?? 1)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
     </section>
   );
 }
@@ -245,40 +232,27 @@ export function AuditTail(props: { rows: AuditTailRow[] | undefined }) {
         : props.rows.length === 0
         ? <p class="empty">The audit log is empty</p>
         : (
-          <table id="audit-table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Type</th>
-                <th>Subject</th>
-                <th>Client IP</th>
-                <th>Roles</th>
-                <th>Reason</th>
-                <th>Hash</th>
+          <Table id="audit-table" head={["Time", "Type", "Subject", "Client IP", "Roles", "Reason", "Hash"]}>
+            {props.rows.map((r, i) => (
+              <tr key={i}>
+                <td>{when(r.timestamp)}</td>
+                <td>{r.type}</td>
+                <td>
+                  <code>{r.subject ?? ""}</code>
+                </td>
+                <td>
+                  <code>{r.client_ip ?? ""}</code>
+                </td>
+                <td>
+                  <Roles roles={r.roles ?? []} />
+                </td>
+                <td>{r.reason ?? ""}</td>
+                <td>
+                  <code title={r.hash}>{r.hash?.slice(0, 12) ?? ""}</code>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((r, i) => (
-                <tr key={i}>
-                  <td>{when(r.timestamp)}</td>
-                  <td>{r.type}</td>
-                  <td>
-                    <code>{r.subject ?? ""}</code>
-                  </td>
-                  <td>
-                    <code>{r.client_ip ?? ""}</code>
-                  </td>
-                  <td>
-                    <Roles roles={r.roles ?? []} />
-                  </td>
-                  <td>{r.reason ?? ""}</td>
-                  <td>
-                    <code title={r.hash}>{r.hash?.slice(0, 12) ?? ""}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
     </section>
   );
