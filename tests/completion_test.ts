@@ -2,8 +2,8 @@
 
 import { COMMANDS } from "../main.ts";
 import { type CommandTable, completionCommand } from "../client/commands/completion.ts";
-import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./helpers/assert.ts";
+import { runInProcess } from "./helpers/in_process.ts";
 import { syntaxErrors } from "./helpers/syntax.ts";
 
 /** The real command table, as main.ts passes it to the completion command. */
@@ -12,15 +12,9 @@ function table(): CommandTable {
 }
 
 async function generate(shell: string, commands: CommandTable = table()): Promise<string> {
-  let out = "";
-  const ctx: CommandContext = {
-    args: [shell],
-    env: {},
-    stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
-    signal: new AbortController().signal,
-  };
-  assertEquals(await runCommand(completionCommand(commands), ctx), 0);
-  return out;
+  const r = await runInProcess(completionCommand(commands), [shell]);
+  assertEquals(r.code, 0);
+  return r.stdout;
 }
 
 async function has(cmd: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import { createDoctorCommand } from "../client/commands/doctor.ts";
 import { mintTestCredentials } from "./helpers/client_certs.ts";
 import { writeContext } from "../client/talosconfig/write.ts";
 import { writeProfile } from "../client/profiles.ts";
-import { type CommandContext, runCommand } from "../shared/cli.ts";
+import { runInProcess } from "./helpers/in_process.ts";
 import { fixedClock } from "../shared/clock.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { createDevCa, type DevCa, signDevLeaf } from "./helpers/dev_ca.ts";
@@ -15,15 +15,10 @@ const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 
 async function doctor(home: string, args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const ctx: CommandContext = {
-    args: ["--callback-port", "0", "--skip-keychain", ...args],
-    env: { HOME: home, XDG_CONFIG_HOME: `${home}/.config`, TALOSCTL_OIDC_KEYCHAIN: "off" },
-    stdio: { stdout: (t) => void (out += t), stderr: () => {}, isTerminal: false },
-    signal: new AbortController().signal,
-  };
-  const code = await runCommand(createDoctorCommand({ clock: fixedClock(NOW) }), ctx);
-  return { code, out };
+  const argv = ["--callback-port", "0", "--skip-keychain", ...args];
+  const env = { HOME: home, XDG_CONFIG_HOME: `${home}/.config`, TALOSCTL_OIDC_KEYCHAIN: "off" };
+  const r = await runInProcess(createDoctorCommand({ clock: fixedClock(NOW) }), argv, { env });
+  return { code: r.code, out: r.stdout };
 }
 
 /** A temp HOME with a talosconfig holding context "oidc" with a certificate valid in [notBefore, notAfter]. */

@@ -1,25 +1,14 @@
 /** @module Fault: the audit log's disk runs full (a real tmpfs) under a live server; /exchange fails closed. */
 
 import { join } from "node:path";
-import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";
+import { runInProcess } from "./helpers/in_process.ts";
 import { createTestApp, startTestServer } from "./helpers/server.ts";
 import { createApp } from "../server/app.ts";
 import type { AuditSink } from "../server/audit/types.ts";
 import { mountTmpfs } from "./helpers/tmpfs.ts";
-
-async function auditVerify(path: string): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const ctx: CommandContext = {
-    args: ["verify", path],
-    env: {},
-    signal: new AbortController().signal,
-    stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
-  };
-  return { code: await runCommand(auditCommand, ctx), out: out.join("") };
-}
 
 Deno.test("disk full: /exchange answers 503 ERR_AUDIT with no certificate, readyz says why, and it recovers alone", async () => {
   await using idp = await startTestIdp();
@@ -71,8 +60,8 @@ Deno.test("disk full: /exchange answers 503 ERR_AUDIT with no certificate, ready
   const missed = (type: string) => gaps.reduce((n, g) => n + (g.counts[type] ?? 0), 0);
   assertEquals(missed("cert_error") + missed("cert_issued"), refused);
   assertEquals(gaps.reduce((n, g) => n + g.count, 0), refused + missed("auth_success"));
-  const verified = await auditVerify(log);
-  assertEquals([verified.code, verified.out.split("\n")[0]], [0, `OK: ${lines.length} lines, chain intact`]);
+  const verified = await runInProcess(auditCommand, ["verify", log]);
+  assertEquals([verified.code, verified.stdout.split("\n")[0]], [0, `OK: ${lines.length} lines, chain intact`]);
 });
 
 Deno.test("disk full with workers: 2: /readyz from every event loop says since when and why", async () => {

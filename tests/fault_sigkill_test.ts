@@ -3,28 +3,21 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
 import { startServer } from "./bench/exchange_server.ts";
 import { mintTokens } from "./bench/wrk.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { createDevCa } from "./helpers/dev_ca.ts";
 import { startTestIdp } from "./helpers/idp.ts";
+import { runInProcess } from "./helpers/in_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = 3;
 const CERTS_PER_ROUND = 25;
 
 async function auditVerify(path: string): Promise<string> {
-  const out: string[] = [];
-  const ctx: CommandContext = {
-    args: ["verify", path],
-    env: {},
-    signal: new AbortController().signal,
-    stdio: { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), isTerminal: false },
-  };
-  const code = await runCommand(auditCommand, ctx);
-  return `${code} ${out.join("").split("\n")[0]}`;
+  const r = await runInProcess(auditCommand, ["verify", path]);
+  return `${r.code} ${r.output.split("\n")[0]}`;
 }
 
 function freePort(): number {

@@ -1,20 +1,14 @@
 /** @module Over real TLS: the server's audit log verifies; edited, deleted, reordered or truncated copies do not. */
 
-import { type CommandContext, runCommand } from "../shared/cli.ts";
 import { auditCommand } from "../server/commands/audit_verify_cmd.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";
+import { runInProcess } from "./helpers/in_process.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 async function verify(path: string, ...flags: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const ctx: CommandContext = {
-    args: ["verify", path, ...flags],
-    env: {},
-    signal: new AbortController().signal,
-    stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
-  };
-  return { code: await runCommand(auditCommand, ctx), out: out.join("") };
+  const r = await runInProcess(auditCommand, ["verify", path, ...flags]);
+  return { code: r.code, out: r.stdout };
 }
 
 const ADMIN_TOKEN = "t0ken-admin-ops-0123456789abcdefghij";

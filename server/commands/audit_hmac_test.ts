@@ -3,21 +3,15 @@
 import { createHash } from "node:crypto";
 import { assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import { type CommandContext, runCommand } from "../../shared/cli.ts";
+import { runInProcess } from "../../tests/helpers/in_process.ts";
 import { canonicalJson, GENESIS_HASH, openAuditLog } from "../audit/audit_log.ts";
 import { auditCommand } from "./audit_verify_cmd.ts";
 
 const KEY = "9f2c4e6a8b0d1f3e5c7a9b1d3f5e7c9a1b3d5f7e9c1a3b5d7f9e1c3a5b7d9f1e";
 
 async function run(dir: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const ctx: CommandContext = {
-    args: args.map((a) => a.replaceAll("$DIR", dir)),
-    env: {},
-    signal: new AbortController().signal,
-    stdio: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), isTerminal: false },
-  };
-  return { code: await runCommand(auditCommand, ctx), out: out.join(""), err: err.join("") };
+  const r = await runInProcess(auditCommand, args.map((a) => a.replaceAll("$DIR", dir)));
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** A temp dir with a 0600 key file and a real keyed log of five lines. */

@@ -2,7 +2,7 @@
 
 import { assertEquals, assertMatch, assertRejects } from "../../tests/helpers/assert.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import { type CommandContext, runCommand } from "../../shared/cli.ts";
+import { runInProcess } from "../../tests/helpers/in_process.ts";
 import { openAuditLog } from "../audit/audit_log.ts";
 import { auditCommand } from "./audit_verify_cmd.ts";
 
@@ -23,14 +23,8 @@ async function verify(lines: string[] | string, ...flags: string[]) {
   try {
     const text = typeof lines === "string" ? lines : lines.map((l) => l + "\n").join("");
     await Deno.writeTextFile(`${dir}/copy.log`, text);
-    const out: string[] = [];
-    const ctx: CommandContext = {
-      args: ["verify", `${dir}/copy.log`, ...flags],
-      env: {},
-      signal: new AbortController().signal,
-      stdio: { stdout: (t) => void out.push(t), stderr: () => {}, isTerminal: false },
-    };
-    return { code: await runCommand(auditCommand, ctx), out: out.join("") };
+    const r = await runInProcess(auditCommand, ["verify", `${dir}/copy.log`, ...flags]);
+    return { code: r.code, out: r.stdout };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/helpers/assert.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import { type CommandContext, runCommand } from "../../shared/cli.ts";
+import { runInProcess } from "../../tests/helpers/in_process.ts";
 import { rbacCommand } from "./rbac_test_cmd.ts";
 
 const CONFIG = `
@@ -16,24 +16,12 @@ rbac:
 `;
 
 async function run(args: string[], stdin?: string, env: Record<string, string> = {}, config = CONFIG) {
-  const out: string[] = [], err: string[] = [];
   const dir = await Deno.makeTempDir();
-  const ctx: CommandContext = {
-    args: args.map((a) => a.replace("$DIR", dir)),
-    env,
-    signal: new AbortController().signal,
-    stdio: {
-      stdout: (t) => void out.push(t),
-      stderr: (t) => void err.push(t),
-      isTerminal: false,
-      readLine: () => Promise.resolve(stdin ?? null),
-    },
-  };
   await Deno.writeTextFile(`${dir}/server.yaml`, config);
   await Deno.writeTextFile(`${dir}/alice.json`, JSON.stringify(ALICE));
   try {
-    const code = await runCommand(rbacCommand, ctx);
-    return { code, stdout: out.join(""), stderr: err.join("") };
+    const r = await runInProcess(rbacCommand, args.map((a) => a.replace("$DIR", dir)), { env, stdin: stdin ?? null });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,8 +4,8 @@
  */
 
 import { join } from "node:path";
-import { type CommandContext, runCommand } from "../../shared/cli.ts";
 import { auditCommand } from "../../server/commands/audit_verify_cmd.ts";
+import { runInProcess } from "../helpers/in_process.ts";
 import type { Outcome } from "./load.ts";
 import type { Check } from "./world.ts";
 
@@ -17,14 +17,8 @@ export interface LostCheck {
 }
 
 async function auditVerify(path: string): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const ctx: CommandContext = {
-    args: ["verify", path],
-    env: {},
-    signal: new AbortController().signal,
-    stdio: { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), isTerminal: false },
-  };
-  return { code: await runCommand(auditCommand, ctx), out: out.join("").split("\n")[0] ?? "" };
+  const r = await runInProcess(auditCommand, ["verify", path]);
+  return { code: r.code, out: r.output.split("\n")[0] ?? "" };
 }
 
 /**
