@@ -14,6 +14,13 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 }
 
 const BASE = "issuer_url: https://idp.example.com\nclient_id: talosctl\nendpoints: [10.0.0.1]\nroles: [os:admin]\n";
+/** The required settings as environment variables, for the tests that give the rest there too. */
+const BASE_ENV = {
+  TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
+  TALOSCTL_OIDC_ROLES: "os:admin",
+  TALOSCTL_OIDC_CLIENT_ID: "c",
+  TALOSCTL_OIDC_ENDPOINTS: "e",
+};
 
 Deno.test("loadServerConfig() loads the CA from talos_secrets and names the file source", async () => {
   await using dir = await tempDir();
@@ -54,10 +61,7 @@ Deno.test("loadServerConfig() refuses a CA key file readable by group or others"
   await Deno.chmod(key, 0o640);
   const loaded = await loadServerConfig({
     env: {
-      TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
-      TALOSCTL_OIDC_ROLES: "os:admin",
-      TALOSCTL_OIDC_CLIENT_ID: "c",
-      TALOSCTL_OIDC_ENDPOINTS: "e",
+      ...BASE_ENV,
       TALOSCTL_OIDC_CA_CERT: crt,
       TALOSCTL_OIDC_CA_KEY: key,
     },
@@ -75,10 +79,7 @@ Deno.test("loadServerConfig() reports a CA key that does not match the certifica
   const a = await createDevCa("ed25519"), b = await createDevCa("ed25519");
   const loaded = await loadServerConfig({
     env: {
-      TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
-      TALOSCTL_OIDC_ROLES: "os:admin",
-      TALOSCTL_OIDC_CLIENT_ID: "c",
-      TALOSCTL_OIDC_ENDPOINTS: "e",
+      ...BASE_ENV,
       TALOSCTL_OIDC_CA_CERT_DATA: a.certPem,
       TALOSCTL_OIDC_CA_KEY_DATA: b.keyPem,
     },
@@ -123,10 +124,7 @@ Deno.test("loadServerConfig() checks that the provided TLS key matches its certi
   await Deno.writeTextFile(key, other.keyPem);
   const loaded = await loadServerConfig({
     env: {
-      TALOSCTL_OIDC_ISSUER_URL: "https://idp.example.com",
-      TALOSCTL_OIDC_ROLES: "os:admin",
-      TALOSCTL_OIDC_CLIENT_ID: "c",
-      TALOSCTL_OIDC_ENDPOINTS: "e",
+      ...BASE_ENV,
       TALOSCTL_OIDC_CA_CERT_DATA: ca.certPem,
       TALOSCTL_OIDC_CA_KEY_DATA: ca.keyPem,
       TALOSCTL_OIDC_TLS_CERT: crt,
