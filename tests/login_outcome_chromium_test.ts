@@ -1,5 +1,5 @@
 /**
- * @module The browser tab tells the truth (issue 19 items 1 and 3), in a real Chromium that keeps its IdP session: a
+ * @module The browser tab tells how the login ended, in a real Chromium that keeps its IdP session: a
  * refused user sees the refusal and its hint in the tab, then `login --force` makes the IdP ask again who signs in,
  * and the tab shows the new user's roles. Screenshots in test-artifacts/.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Tests of the way out of "403 no roles assigned" (issue 19 item 1) with a real IdP and exchange server: the
+ * @module Tests of the way out of "403 no roles assigned" with a real IdP and exchange server: the
  * token cache keyed by scopes, a refused ID token never sent again silently, `--force` through the IdP's own login
  * page while its session is someone else's, and the hint naming the claim the server's rules read.
  */

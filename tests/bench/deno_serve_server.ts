@@ -1,6 +1,6 @@
 /**
  * @module The server's app on Deno.serve (Rust hyper) instead of the shipped node:http listener, for the bench's A/B
- * (issue 16: is Deno.serve worth it for plain HTTP behind a TLS-terminating ingress?). Same config and environment as
+ * (is Deno.serve worth it for plain HTTP behind a TLS-terminating ingress?). Same config and environment as
  * `serve` (one event loop); prints the same "Cert exchange server listening" log line with its URL.
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module Benchmark (issue 16): replicas sharing one Redis and what a store round trip costs an exchange; Deno.serve
+ * @module Benchmark: replicas sharing one Redis and what a store round trip costs an exchange; Deno.serve
  * against the shipped node:http listener; the TLS delayed-ACK hold reduced to its cause.
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module A minimal HTTP/1.1-over-TLS server for the delayed-ACK question (issue 16): Deno.serve; Deno.listenTls
+ * @module A minimal HTTP/1.1-over-TLS server for the delayed-ACK question: Deno.serve; Deno.listenTls
  * answering each request in two writes (head, then body) or in one (Deno.TlsConn has no setNoDelay: Nagle stays on);
  * or node:tls answering in two writes with TCP_NODELAY on or off. Run as a child:
  *
