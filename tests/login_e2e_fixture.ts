@@ -2,20 +2,13 @@
 
 import { join } from "node:path";
 import { startTestIdp, type TestIdp, type TestIdpOptions } from "./helpers/idp.ts";
+import { USERS_RBAC } from "./helpers/idp_users.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { makeHome } from "./helpers/cli.ts";
 import { decodeBase64Pem } from "../client/talosconfig/cert.ts";
 import { getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { startFakeApid } from "./helpers/apid.ts";
 import { callApid } from "./helpers/apid.ts";
-
-/** alice (talos-admins) → os:admin, bob (talos-readers) → os:reader, mallory → nothing. */
-export const RBAC = {
-  rules: [
-    { claim: "groups", value: "talos-admins", roles: ["os:admin"] },
-    { claim: "groups", value: "talos-readers", roles: ["os:reader"] },
-  ],
-};
 
 export interface LoginWorld extends AsyncDisposable {
   idp: TestIdp;
@@ -30,7 +23,7 @@ export interface LoginWorld extends AsyncDisposable {
 
 export async function startLoginWorld(idpOptions: TestIdpOptions = {}): Promise<LoginWorld> {
   const idp = await startTestIdp(idpOptions);
-  const server = await startTestServer({ idp, config: { rbac: RBAC } });
+  const server = await startTestServer({ idp, config: { rbac: USERS_RBAC } });
   const home = await makeHome();
   const caFile = join(home.path, "server-ca.pem");
   await Deno.writeTextFile(caFile, server.tlsCaPem!);

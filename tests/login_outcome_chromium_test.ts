@@ -13,7 +13,7 @@ import { makeHome } from "./helpers/cli.ts";
 import { startTestIdp } from "./helpers/idp.ts";
 import { loginHarness, loginInput } from "./helpers/login_harness.ts";
 import { startTestServer } from "./helpers/server.ts";
-import { RBAC } from "./login_e2e_fixture.ts";
+import { USERS_RBAC } from "./helpers/idp_users.ts";
 import { runLogin } from "../client/login/login.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
 
@@ -34,7 +34,7 @@ Deno.test({
   async fn() {
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await using idp = await startTestIdp();
-    await using server = await startTestServer({ idp, config: { rbac: RBAC } });
+    await using server = await startTestServer({ idp, config: { rbac: USERS_RBAC } });
     await using home = await makeHome();
     const ca = join(home.path, "ca.pem");
     await Deno.writeTextFile(ca, server.tlsCaPem!);

@@ -10,17 +10,10 @@ import { callApid, startFakeApid } from "./helpers/apid.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "./helpers/assert.ts";
 import { browserCommand, makeHome, runCli } from "./helpers/cli.ts";
 import { startTestIdp } from "./helpers/idp.ts";
+import { USERS_RBAC } from "./helpers/idp_users.ts";
 import { startTalosApiServer } from "./helpers/talos_api_server.ts";
 
-const RBAC = {
-  roles: [],
-  rbac: {
-    rules: [
-      { claim: "groups", value: "talos-admins", roles: ["os:admin"] },
-      { claim: "groups", value: "talos-readers", roles: ["os:reader"] },
-    ],
-  },
-};
+const RBAC = { roles: [], rbac: USERS_RBAC };
 
 Deno.test("login through a talos_api server: Talos's key lands in the talosconfig and apid accepts it as bob", async () => {
   await using idp = await startTestIdp();

@@ -11,7 +11,7 @@ import { makeHome } from "../../tests/helpers/cli.ts";
 import { browserSession } from "../../tests/helpers/browser_walker.ts";
 import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import { RBAC } from "../../tests/login_e2e_fixture.ts";
+import { USERS_RBAC } from "../../tests/helpers/idp_users.ts";
 import { join } from "node:path";
 import { cacheKeyFor, getIdToken } from "./id_token.ts";
 import { createSignInRun } from "./run.ts";
@@ -19,7 +19,7 @@ import { type LoginPass, runLogin } from "./login.ts";
 
 async function world() {
   const idp = await startTestIdp();
-  const server = await startTestServer({ idp, config: { rbac: RBAC } });
+  const server = await startTestServer({ idp, config: { rbac: USERS_RBAC } });
   const home = await makeHome();
   const ca = join(home.path, "ca.pem");
   await Deno.writeTextFile(ca, server.tlsCaPem!);

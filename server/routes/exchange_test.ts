@@ -8,16 +8,9 @@ import { generateSigningKey, startTestIdp, type TestIdp } from "../../tests/help
 import { createTestApp, type TestServerOptions } from "../../tests/helpers/server.ts";
 import { fixedClock } from "../../shared/clock.ts";
 import { createDevCa } from "../../tests/helpers/dev_ca.ts";
+import { USERS_RBAC } from "../../tests/helpers/idp_users.ts";
 
-const RBAC = {
-  roles: [],
-  rbac: {
-    rules: [
-      { claim: "groups", value: "talos-admins", roles: ["os:admin"] },
-      { claim: "groups", value: "talos-readers", roles: ["os:reader"] },
-    ],
-  },
-};
+const RBAC = { roles: [], rbac: USERS_RBAC };
 
 async function withApp(
   fn: (t: Awaited<ReturnType<typeof createTestApp>>, idp: TestIdp) => Promise<void>,

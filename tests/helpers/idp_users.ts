@@ -23,3 +23,11 @@ export const DEFAULT_USERS: IdpUser[] = [
   { sub: "bob", password: "bob", email: "bob@example.com", name: "Bob Reader", groups: ["talos-readers"] },
   { sub: "mallory", password: "mallory", email: "mallory@example.com", name: "Mallory Nobody", groups: ["guests"] },
 ];
+
+/** The RBAC rules these users are tested with: alice (talos-admins) → os:admin, bob (talos-readers) → os:reader, mallory → nothing. */
+export const USERS_RBAC = {
+  rules: [
+    { claim: "groups", value: "talos-admins", roles: ["os:admin"] },
+    { claim: "groups", value: "talos-readers", roles: ["os:reader"] },
+  ],
+};
