@@ -32,16 +32,6 @@ export interface CacheKey {
 
 export type CacheBackend = "keychain" | "file";
 
-export interface TokenCache {
-  /** Which backend is in use ("keychain" when the OS keychain works, else "file"). */
-  backend(): Promise<CacheBackend>;
-  /** The cached token for this context, or null. Entries for another issuer/client are ignored. */
-  get(key: CacheKey): Promise<CachedToken | null>;
-  put(key: CacheKey, token: CachedToken): Promise<void>;
-  /** Remove from keychain and file; returns which backends had something. */
-  delete(context: string): Promise<CacheBackend[]>;
-}
-
 /** The credential material login writes into a talosconfig context (PEM strings). */
 export interface ContextCredentials {
   endpoints: string[];

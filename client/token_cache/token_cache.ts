@@ -9,7 +9,7 @@
 import { dirname, join } from "../../shared/path.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { CacheBackend, CachedToken, CacheKey, TokenCache } from "../types.ts";
+import type { CacheBackend, CachedToken, CacheKey } from "../types.ts";
 import { acquireFileLock, type FileLock, type FileLockOptions } from "../file_lock.ts";
 import { type Env, type Os, tokenCachePath } from "../paths.ts";
 import { fileStore } from "./file_store.ts";
@@ -36,8 +36,15 @@ export interface CacheDescription {
   filePath: string;
 }
 
-/** The TokenCache contract plus what login and status need around it. */
-export interface LocalTokenCache extends TokenCache {
+/** The token cache on this machine: the OS keychain when it works, else a 0600 file; one lock per key. */
+export interface LocalTokenCache {
+  /** Which backend is in use ("keychain" when the OS keychain works, else "file"). */
+  backend(): Promise<CacheBackend>;
+  /** The cached token for this context, or null. Entries for another issuer/client are ignored. */
+  get(key: CacheKey): Promise<CachedToken | null>;
+  put(key: CacheKey, token: CachedToken): Promise<void>;
+  /** Remove from keychain and file; returns which backends had something. */
+  delete(context: string): Promise<CacheBackend[]>;
   readonly filePath: string;
   describe(): Promise<CacheDescription>;
   /**
