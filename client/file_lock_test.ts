@@ -6,11 +6,7 @@ import { fixedClock } from "../shared/clock.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
 import { sleep } from "../shared/sleep.ts";
 import { acquireFileLock, withFileLock } from "./file_lock.ts";
-
-async function tempDir(): Promise<{ dir: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "lock-" });
-  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
-}
+import { tempDir } from "../tests/helpers/temp_dir.ts";
 
 /** A sleep that must not be reached: the lock was expected on the first attempt. */
 const noWaiting = () => Promise.reject(new Error("acquireFileLock() waited for a lock it should have taken at once"));
@@ -18,8 +14,8 @@ const noWaiting = () => Promise.reject(new Error("acquireFileLock() waited for a
 const lockOwner = async (path: string) => JSON.parse(await Deno.readTextFile(`${path}.lock`));
 
 Deno.test("acquireFileLock() excludes a second holder until release, then lets it in", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   const order: string[] = [];
   const first = await acquireFileLock(path);
   let waiting!: () => void, release!: () => void;
@@ -38,8 +34,8 @@ Deno.test("acquireFileLock() excludes a second holder until release, then lets i
 });
 
 Deno.test("acquireFileLock() times out with an error naming the lock file and its owner", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   using _held = await acquireFileLock(path);
   const clock = fixedClock(new Date());
   const slept: number[] = [];
@@ -61,8 +57,8 @@ Deno.test("acquireFileLock() times out with an error naming the lock file and it
 });
 
 Deno.test("acquireFileLock() breaks a lock whose owner process is gone", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   const dead = new Deno.Command("true").spawn();
   await dead.status;
   const info = { pid: dead.pid, host: Deno.hostname(), token: "x", created: Date.now() };
@@ -72,8 +68,8 @@ Deno.test("acquireFileLock() breaks a lock whose owner process is gone", async (
 });
 
 Deno.test("acquireFileLock() breaks a lock older than staleMs even if its owner looks alive", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   const clock = fixedClock(new Date("2031-01-01T00:00:00Z"));
   // pid 1 is alive, but on another host: only the age can make this lock stale.
   const old = { pid: 1, host: "elsewhere", token: "y", created: clock.now().getTime() - 1_001 };
@@ -89,8 +85,8 @@ Deno.test("acquireFileLock() breaks a lock older than staleMs even if its owner 
 });
 
 Deno.test("acquireFileLock() leaves a lock alone that is younger than staleMs and whose owner looks alive", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   const clock = fixedClock(new Date("2031-01-01T00:00:00Z"));
   const young = { pid: 1, host: "elsewhere", token: "y", created: clock.now().getTime() - 999 };
   await Deno.writeTextFile(path + ".lock", JSON.stringify(young));
@@ -102,8 +98,8 @@ Deno.test("acquireFileLock() leaves a lock alone that is younger than staleMs an
 });
 
 Deno.test("acquireFileLock() stops waiting when its signal aborts, during a wait or before one", async () => {
-  await using t = await tempDir();
-  const path = join(t.dir, "config");
+  await using t = await tempDir("lock-");
+  const path = join(t.path, "config");
   await using _held = await acquireFileLock(path);
   const interrupted = (e: unknown) => (e as Error).message === "interrupted";
   // Aborted while the real sleep waits (a minute between polls here): the wait ends at once.

@@ -3,11 +3,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../../tests/helpers/assert.ts";
 import { GENESIS_HASH, openAuditLog, verifyAuditChain } from "./audit_log.ts";
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "audit-test-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
+import { tempDir } from "../../tests/helpers/temp_dir.ts";
 
 const at = new Date("2026-11-23T10:00:00Z");
 
@@ -58,7 +54,7 @@ Deno.test("openAuditLog() never writes a token that slipped into an error field"
 });
 
 Deno.test("openAuditLog() creates the file 0600 and continues the chain after a restart", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("audit-test-");
   const path = join(dir.path, "sub", "audit.log");
   const first = await openAuditLog({ path });
   first.write({ type: "auth_success", subject: "alice" });
@@ -77,7 +73,7 @@ Deno.test("openAuditLog() creates the file 0600 and continues the chain after a 
 });
 
 Deno.test("openAuditLog() starts a fresh file from the last hash of the rotated one", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("audit-test-");
   const path = join(dir.path, "audit.log");
   const first = await openAuditLog({ path });
   first.write({ type: "auth_success", subject: "bob" });
@@ -93,7 +89,7 @@ Deno.test("openAuditLog() starts a fresh file from the last hash of the rotated 
 });
 
 Deno.test("openAuditLog() follows a file rotated while running and keeps the chain", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("audit-test-");
   const path = join(dir.path, "audit.log");
   const log = await openAuditLog({ path });
   log.write({ type: "auth_success", subject: "carol" });
@@ -109,7 +105,7 @@ Deno.test("openAuditLog() follows a file rotated while running and keeps the cha
 });
 
 Deno.test("openAuditLog() tightens an existing audit file that others can read", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("audit-test-");
   const path = join(dir.path, "audit.log");
   await Deno.writeTextFile(path, "", { mode: 0o644 });
   await Deno.chmod(path, 0o644);

@@ -6,18 +6,14 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { nullLogger } from "../../shared/log.ts";
 import { certFacts, issuedBy, LEAF_VALIDITY_MS, serverSans } from "./self_signed.ts";
 import { loadOrCreateSelfSigned, renewLeafIfDue } from "./self_signed_store.ts";
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "tls-store-test-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
+import { tempDir } from "../../tests/helpers/temp_dir.ts";
 
 const t0 = new Date();
 const sans = serverSans("0.0.0.0", []);
 const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
 
 Deno.test("loadOrCreateSelfSigned() persists four 0600 files in a 0700 dir and reuses them after a restart", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const dataDir = join(tmp.path, "data");
   const first = await loadOrCreateSelfSigned({ dataDir, sans, logger: nullLogger }, t0);
   assertEquals(await mode(dataDir), 0o700);
@@ -30,7 +26,7 @@ Deno.test("loadOrCreateSelfSigned() persists four 0600 files in a 0700 dir and r
 });
 
 Deno.test("loadOrCreateSelfSigned() renews an expiring leaf from the same persisted CA", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const first = await loadOrCreateSelfSigned({ dataDir: tmp.path, sans, logger: nullLogger }, t0);
   const later = new Date(t0.getTime() + LEAF_VALIDITY_MS - 3_600_000);
   const second = await loadOrCreateSelfSigned({ dataDir: tmp.path, sans, logger: nullLogger }, later);
@@ -42,7 +38,7 @@ Deno.test("loadOrCreateSelfSigned() renews an expiring leaf from the same persis
 });
 
 Deno.test("loadOrCreateSelfSigned() issues a new leaf when tls_san changes, keeping the CA", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const first = await loadOrCreateSelfSigned({ dataDir: tmp.path, sans, logger: nullLogger }, t0);
   const more = serverSans("talos-oidc.example.com", ["10.9.8.7"]);
   const second = await loadOrCreateSelfSigned({ dataDir: tmp.path, sans: more, logger: nullLogger }, t0);
@@ -51,7 +47,7 @@ Deno.test("loadOrCreateSelfSigned() issues a new leaf when tls_san changes, keep
 });
 
 Deno.test("renewLeafIfDue() leaves a fresh leaf alone and renews a due one from the same CA", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const options = { dataDir: tmp.path, sans, logger: nullLogger };
   const m = await loadOrCreateSelfSigned(options, t0);
   assertEquals(await renewLeafIfDue(m, options, t0), undefined);
@@ -61,7 +57,7 @@ Deno.test("renewLeafIfDue() leaves a fresh leaf alone and renews a due one from 
 });
 
 Deno.test("loadOrCreateSelfSigned() signs with an original-tool CA (SEC1 EC key written by openssl)", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const key = join(tmp.path, "ca.key"), crt = join(tmp.path, "ca.crt");
   const run = (args: string[]) => new Deno.Command("openssl", { args, stdout: "null", stderr: "null" }).output();
   await run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
@@ -74,7 +70,7 @@ Deno.test("loadOrCreateSelfSigned() signs with an original-tool CA (SEC1 EC key 
 });
 
 Deno.test("loadOrCreateSelfSigned() refuses a persisted CA whose key does not match instead of replacing it", async () => {
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("tls-store-test-");
   const a = join(tmp.path, "a"), b = join(tmp.path, "b");
   await loadOrCreateSelfSigned({ dataDir: a, sans, logger: nullLogger }, t0);
   await loadOrCreateSelfSigned({ dataDir: b, sans, logger: nullLogger }, t0);

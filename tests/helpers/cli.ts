@@ -11,6 +11,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { PERMISSIONS } from "../../scripts/compile.ts";
 import type { TestIdp } from "./idp.ts";
 import { walkLogin } from "./browser_walker.ts";
+import { tempDir } from "./temp_dir.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 const SELF = fromFileUrl(import.meta.url);
@@ -28,9 +29,8 @@ export interface CliOptions {
 }
 
 /** A temp HOME, removed on dispose. */
-export async function makeHome(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "talosctl-oidc-home-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+export function makeHome(): Promise<{ path: string } & AsyncDisposable> {
+  return tempDir("talosctl-oidc-home-");
 }
 
 /**
