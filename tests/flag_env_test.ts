@@ -1,6 +1,6 @@
 /**
  * @module Every flag of every command has an environment variable, shown in its --help, or is on the list below of
- * flags deliberately without one, each with the reason (issue 19 item 5: the README promises the env var of each flag).
+ * flags deliberately without one, each with the reason (the README promises the env var of each flag).
  */
 
 import { COMMANDS, runCli } from "../main.ts";

@@ -1,5 +1,5 @@
 /**
- * @module status right after login (issue 19 items 5 and 6): `status --check` uses the server (and CA) the last login
+ * @module status right after login: `status --check` uses the server (and CA) the last login
  * for the context used (doctor too), `-v` says which talosconfig, context and URL it used; logout forgets the server.
  */
 

@@ -1,7 +1,7 @@
 /**
- * @module What a person at a real terminal (a tmux pane) meets (issue 19 items 4 and 8): Ctrl-C during login and
+ * @module What a person at a real terminal (a tmux pane) meets: Ctrl-C during login and
  * setup says "interrupted", exits 130 and leaves nothing behind; a browser that never calls back (a wrong client id)
- * gets one line saying what to check while login keeps waiting; the demo's terminal (issue 19 item 9) shows no
+ * gets one line saying what to check while login keeps waiting; the demo's terminal shows no
  * oidc-provider NOTICE or warning lines while someone signs in.
  */
 
