@@ -20,7 +20,7 @@ export async function rotationFault(w: SoakWorld, graceMs: number): Promise<Faul
   };
   const jwks0 = w.idp.hits.get("/jwks") ?? 0;
   const { kid: oldKid } = w.idp.addKey();
-  await w.rotateTokens();
+  w.rotateTokens();
   const rotatedAt = w.lastKidTraffic = rec.end = w.t();
   const first = await firstOutcome(w, rotatedAt, (o) => o.kind === "main", 10_000);
   const firstOk = await firstOutcome(w, rotatedAt, (o) => o.kind === "main" && o.status === 200, 30_000);
@@ -157,7 +157,10 @@ export async function idpDownFault(w: SoakWorld): Promise<FaultRecord> {
     ok: degraded !== undefined && degraded.at < rec.end,
     detail: degraded?.details?.oidc ?? "never degraded",
   });
-  const slowest = Math.max(0, ...w.load.outcomes.filter((o) => o.at >= rec.start && o.at < rec.end).map((o) => o.ms));
+  const slowest = w.load.outcomes.filter((o) => o.at >= rec.start && o.at < rec.end).reduce(
+    (m, o) => Math.max(m, o.ms),
+    0,
+  );
   rec.checks.push({
     what: "no request hung past its deadline",
     ok: slowest < 10_000,

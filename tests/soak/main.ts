@@ -9,7 +9,7 @@ import { runSoak } from "./soak.ts";
 import { invariants, summaryText } from "./summary.ts";
 
 const USAGE =
-  "usage: deno task soak [--minutes N (default 10)] [--rate R exchanges/s (default 500)] [--report|--no-report]";
+  "usage: deno task soak [--minutes N (default 10)] [--rate R exchanges/s (default 500)] [--report|--no-report] [--json FILE]";
 
 if (import.meta.main) {
   let values;
@@ -20,6 +20,7 @@ if (import.meta.main) {
         minutes: { type: "string", default: "10" },
         rate: { type: "string", default: "500" },
         report: { type: "boolean" },
+        json: { type: "string" },
         "no-report": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -40,6 +41,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const result = await runSoak({ minutes, rate, log: (l) => console.error(`soak: ${l}`) });
+  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(result));
   console.log(summaryText(result));
   const report = values.report ?? (!values["no-report"] && minutes >= 10);
   if (report) {

@@ -34,7 +34,7 @@ export function sampleMinutes(w: SoakWorld): { stop(): Promise<MinuteSample[]> }
       await loop;
       const rows: MinuteSample[] = [];
       const outcomes = w.load.outcomes;
-      const last = Math.max(0, ...outcomes.map((o) => o.at));
+      const last = outcomes.reduce((m, o) => Math.max(m, o.at), 0); // (a spread of 300,000 overflows the stack)
       for (let m = 0; m * 60_000 <= last; m++) {
         const inside = outcomes.filter((o) => o.at >= m * 60_000 && o.at < (m + 1) * 60_000);
         const answered = inside.filter((o) => o.kind === "main" && o.status !== 0).map((o) => o.ms);

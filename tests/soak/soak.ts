@@ -112,6 +112,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     now: t,
   });
   const readyz: ReadySample[] = [];
+  let minting = Promise.resolve();
   const stopPolling = pollReadyz(server.url, () => server.client(), t, readyz);
   const world: SoakWorld = {
     idp,
@@ -123,14 +124,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     readyz,
     mix,
     lastKidTraffic: Number.NEGATIVE_INFINITY,
-    async rotateTokens() {
+    rotateTokens() {
       pools.removed_kid = pools.main;
       const fresh = mint(idp, 20, idp.keys.RS256, 10_000, ttlS);
       pools.main = fresh;
-      for (let i = 1; i < 50; i++) { // the rest in small batches, so the load's own loop keeps its pace
-        await sleep(20);
-        fresh.push(...mint(idp, 20, idp.keys.RS256, 10_000 + i * 20, ttlS));
-      }
+      minting = (async () => { // the rest in small batches, so the load's own loop keeps its pace
+        for (let i = 1; i < 50; i++) {
+          await sleep(20);
+          fresh.push(...mint(idp, 20, idp.keys.RS256, 10_000 + i * 20, ttlS));
+        }
+      })();
     },
     ...(disk.mounted ? { auditDisk: disk } : {}),
     log,
@@ -162,7 +165,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   await run(0.3, () => auditFullFault(world));
   await run(0.4, () => slowClientsFault(world));
   await run(0.5, () => idpDownFault(world));
-  await Promise.all(faults.map((f) => f.settle));
+  await Promise.all([...faults.map((f) => f.settle), minting]);
   await at(1);
   await load.stop();
   await stopPolling();

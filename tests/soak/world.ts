@@ -24,8 +24,8 @@ export interface SoakWorld {
   readyz: ReadySample[];
   /** Shares of the extra token kinds in the load right now. */
   mix: Partial<Record<TokenKind, number>>;
-  /** Switch the main traffic to tokens of the IdP's current key (after a rotation). */
-  rotateTokens(): Promise<void>;
+  /** Switch the main traffic to tokens of the IdP's current key now (after a rotation; more are minted meanwhile). */
+  rotateTokens(): void;
   /**
    * The last time the server may have asked the IdP for an unknown kid (a rotation's new kid, a removed kid it
    * refused): it asks at most once per 30 s cool-down, so an IdP outage is noticed at once only 30 s after it.
