@@ -29,12 +29,16 @@ export async function mountAuditDisk(): Promise<AuditDisk> {
     path,
     mounted: mount.ok,
     async fill() {
-      // Shrink the file system to the pages it uses: the next page the log needs is not there (ENOSPC).
-      const st = await sh("stat", ["-f", "-c", "%b %f %S", path]);
-      const [blocks, free, size] = st.out.split(" ").map(Number) as [number, number, number];
-      const r = await remount(String((blocks - free) * size));
-      if (!r.ok) throw new Error(`shrinking the audit tmpfs failed: ${r.out}`);
-      // Whatever the kernel rounded up goes to a filler file.
+      // Shrink the file system to about the pages it uses. The log grows meanwhile, and a size under what is used is
+      // refused (EINVAL): leave a margin, larger on each refusal.
+      for (let margin = 256 * 1024;; margin *= 4) {
+        const st = await sh("stat", ["-f", "-c", "%b %f %S", path]);
+        const [blocks, free, size] = st.out.split(" ").map(Number) as [number, number, number];
+        const r = await remount(String((blocks - free) * size + margin));
+        if (r.ok) break;
+        if (margin > 256 * 1024 * 1024) throw new Error(`shrinking the audit tmpfs failed: ${r.out}`);
+      }
+      // The margin goes to a filler file: the next page the log needs is not there (ENOSPC).
       const f = await Deno.open(filler, { write: true, create: true, append: true });
       try {
         for (;;) f.writeSync(new Uint8Array(4096));
