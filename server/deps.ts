@@ -160,6 +160,7 @@ export function buildRequestDeps(
     removedKeyGraceMs: config.jwksRemovedKeyGraceMs,
     logger,
     now: () => clock.now(),
+    elapsed: () => elapsedMs(clock),
     fetch: countJwksRefreshes(options.fetch ?? ((input, init) => fetch(input, init)), options.metrics),
   });
   const issuer = createIssuer(options, clock);

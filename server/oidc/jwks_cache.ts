@@ -14,6 +14,11 @@ export interface JwksCacheOptions {
   issuer: string;
   fetch: typeof fetch;
   now: () => Date;
+  /**
+   * Monotonic milliseconds (default performance.now): a removed key's grace runs on it, so a wall clock stepped while
+   * the key is retired neither stretches nor cuts the grace (a leaked key must stop when the grace says).
+   */
+  elapsed?: () => number;
   logger: Logger;
   /** Least time between two fetches an unknown kid may trigger, and between a failed attempt and the next. */
   cooldownMs: number;
@@ -58,6 +63,7 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
   /** Keys gone from the issuer's set, by kid, with the time their absence was seen. */
   const retired = new Map<string, { entry: JwkEntry; at: number }>();
   const graceMs = o.removedKeyGraceMs ?? 0;
+  const elapsed = o.elapsed ?? (() => performance.now());
   const now = () => o.now().getTime();
   /** A clock that went backwards (elapsed < 0) also allows an attempt. */
   const elapsedSince = (t: number, gap: number) => {
@@ -80,7 +86,7 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
     for (const k of retired.keys()) if (kids.has(k)) retired.delete(k); // published again
     for (const e of keys) {
       if (typeof e.kid === "string" && !kids.has(e.kid) && !retired.has(e.kid)) {
-        retired.set(e.kid, { entry: e, at: now() });
+        retired.set(e.kid, { entry: e, at: elapsed() });
       }
     }
     if (retired.size > 0) {
@@ -94,7 +100,7 @@ export function createJwksCache(o: JwksCacheOptions): JwksCache {
   /** The fetched set plus the removed keys still in their grace (none once it has passed). */
   const view = (): readonly JwkEntry[] | undefined => {
     if (!keys || retired.size === 0) return keys;
-    for (const [kid, r] of retired) if (now() - r.at >= graceMs) retired.delete(kid);
+    for (const [kid, r] of retired) if (elapsed() - r.at >= graceMs) retired.delete(kid);
     return retired.size === 0 ? keys : [...keys, ...[...retired.values()].map((r) => r.entry)];
   };
 

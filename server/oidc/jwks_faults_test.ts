@@ -11,7 +11,13 @@ const refusedFor = (reason: InvalidTokenReason) => (err: unknown) => invalidToke
 
 async function world(idp: TestIdp, extra: Partial<IdTokenVerifierOptions> = {}) {
   const clock = fixedClock(new Date());
-  const verifier = createIdTokenVerifier({ issuer: idp.issuer, clientId: idp.clientId, now: clock.now, ...extra });
+  const verifier = createIdTokenVerifier({
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    now: clock.now,
+    elapsed: clock.elapsed,
+    ...extra,
+  });
   assert(await verifier.warmUp());
   const mint = (options: Parameters<TestIdp["mint"]>[1] = {}) => {
     const iat = Math.floor(clock.now().getTime() / 1000);
@@ -114,4 +120,20 @@ Deno.test("an unknown kid within 30 s of the last fetch for one is judged on tha
   clock.advance(2_000); // past it, the next unknown kid asks, finds the IdP down, and is a 503 from then on
   await assertRejects(() => verifier.verify(stranger), refusedFor("jwks_unavailable"));
   await assertRejects(() => verifier.verify(stranger), refusedFor("jwks_unavailable"));
+});
+
+Deno.test("a removed key's grace runs on elapsed time: a wall clock stepped back 5 min does not stretch it", async () => {
+  await using idp = await startTestIdp();
+  const { clock, verifier } = await world(idp, { removedKeyGraceMs: 60_000 });
+  const old = idp.addKey();
+  const t = Math.floor(clock.now().getTime() / 1000);
+  // Issued ten minutes ago: still valid on a clock set five minutes back.
+  const oldToken = await idp.mint({ iat: t - 600, exp: t + 3600 }, { kid: old.kid, key: old.privateKey });
+  idp.removeKey(old.kid);
+  clock.advance(301_000);
+  await verifier.verify(oldToken); // starts the refresh that finds the key gone: its grace starts now
+  assert(await verifier.warmUp());
+  clock.step(-5 * 60_000); // NTP or an admin sets the clock back
+  clock.advance(61_000); // a minute and a second pass
+  await assertRejects(() => verifier.verify(oldToken), refusedFor("unknown_kid"));
 });

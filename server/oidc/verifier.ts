@@ -29,6 +29,8 @@ export interface IdTokenVerifierOptions {
   /** Used for discovery and JWKS (inject one that trusts a private CA). */
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Monotonic milliseconds for durations the wall clock must not bend (a removed key's grace); default performance.now. */
+  elapsed?: () => number;
   logger?: Logger;
   /** Least time between refreshes triggered by an unknown kid (default 30 s). */
   jwksCooldownMs?: number;
@@ -83,6 +85,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     issuer,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now,
+    ...(options.elapsed ? { elapsed: options.elapsed } : {}),
     logger: options.logger ?? nullLogger,
     cooldownMs: duration(options.jwksCooldownMs, 30_000, "jwksCooldownMs"),
     maxAgeMs: duration(options.jwksMaxAgeMs, 300_000, "jwksMaxAgeMs"),

@@ -26,10 +26,11 @@ export function reliabilitySections(r: SoakResult): BenchSection[] {
       note: r.errorsOutside.examples.join("; "),
     },
     {
-      name: "p99 in the quiet first tenth of the run",
+      name: `p99 in ${r.quiet.label}`,
       value: round(r.quiet.p99, 2),
       unit: "ms",
-      note: `${r.quiet.requests} answered requests`,
+      note: `${r.quiet.requests} answered requests; the first minute includes the server's warm-up (JIT, first TLS ` +
+        "handshakes) and every connection the client opened while it lagged",
     },
     ...m.map((x) => ({
       name: `minute ${x.minute}: p99 / RSS / open fds`,

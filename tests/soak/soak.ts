@@ -35,7 +35,8 @@ export interface SoakResult {
   lost: LostCheck;
   /** Requests outside every fault window that did not get a certificate (must be none). */
   errorsOutside: { count: number; total: number; examples: string[] };
-  quiet: { p99: number; requests: number };
+  /** The p99 with no fault going on: the baseline of every per-minute p99. */
+  quiet: { p99: number; requests: number; label: string };
   /** Requests the load generator could not send (too many outstanding: the server or this machine fell behind). */
   skipped: number;
   loadAverage: string;

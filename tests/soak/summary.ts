@@ -25,8 +25,14 @@ export async function summarize(
 ): Promise<Omit<SoakResult, "seconds">> {
   const outside = load.outcomes.filter((o) => !inFault(o, faults));
   const bad = outside.filter((o) => o.status !== 200);
-  const quietEnd = options.minutes * 6_000; // the first tenth
-  const quiet = load.outcomes.filter((o) => o.kind === "main" && o.at >= 2_000 && o.at < quietEnd && o.status !== 0);
+  // The quiet baseline: the tail after the last fault recovered (the server warm, nothing injected), when it is at
+  // least 20 s long; else the first tenth of the run (without its first 2 s).
+  const lastFault = faults.reduce((m, f) => Math.max(m, (f.recoveredAt ?? f.end) + 5_000), 0);
+  const runEnd = load.outcomes.reduce((m, o) => Math.max(m, o.at), 0);
+  const [qFrom, qTo, qLabel] = runEnd - lastFault >= 20_000
+    ? [lastFault, runEnd, `the quiet tail (${((runEnd - lastFault) / 1000).toFixed(0)} s after the last recovery)`]
+    : [2_000, options.minutes * 6_000, "the quiet first tenth of the run"];
+  const quiet = load.outcomes.filter((o) => o.kind === "main" && o.at >= qFrom && o.at < qTo && o.status !== 0);
   for (const f of faults) {
     const spans = faultSpans(f);
     const mine = load.outcomes.filter((o) =>
@@ -46,7 +52,7 @@ export async function summarize(
       total: outside.length,
       examples: bad.slice(0, 5).map((o) => `${(o.at / 1000).toFixed(1)} s: ${o.status} ${o.code ?? o.error ?? ""}`),
     },
-    quiet: { p99: quantile(quiet.map((o) => o.ms), 0.99), requests: quiet.length },
+    quiet: { p99: quantile(quiet.map((o) => o.ms), 0.99), requests: quiet.length, label: qLabel },
     skipped: load.skipped.length,
     loadAverage: (await Deno.readTextFile("/proc/loadavg").catch(() => "? ? ?")).split(" ").slice(0, 3).join(" "),
     workers: "auto",
@@ -79,7 +85,7 @@ export function summaryText(r: SoakResult): string {
     `soak: ${r.options.minutes} min at ${r.options.rate}/s, ${
       r.seconds.toFixed(0)
     } s wall, load average ${r.loadAverage}`,
-    `quiet p99 ${r.quiet.p99.toFixed(1)} ms (${r.quiet.requests} requests); ${r.skipped} requests not sent ` +
+    `p99 in ${r.quiet.label}: ${r.quiet.p99.toFixed(1)} ms (${r.quiet.requests} requests); ${r.skipped} not sent ` +
     `(more than 512 outstanding: the server or this machine fell behind)`,
     "minute  requests  failed  p99 ms  RSS MiB  fds",
     ...r.minutes.map((m) =>
