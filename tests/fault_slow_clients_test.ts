@@ -39,19 +39,27 @@ Deno.test("slow clients: served clients get answers, max_connections holds, each
   });
   const caPem = t.deps.tls.caPem()!;
   const port = listener.addr.port;
+  const opened: { close(): void }[] = [];
   try {
     const slow = await openSlowClients(port, caPem, { headers: 20, body: 20, idle: 20 }, { dripMs: 100 });
+    opened.push(slow);
     assertEquals(slow.sockets.filter((s) => s.failed), [], "60 slow sockets under a limit of 64: all accepted");
     assertEquals(await serverHeld(port), 60);
 
     // max_connections holds: of 10 more connections, only the room left (64 - 60) gets an answer.
     const extra = await openSlowClients(port, caPem, { headers: 0, body: 0, idle: 10 });
+    opened.push(extra);
     await extra.settled(1_000);
     const answered = extra.sockets.filter((s) => s.firstLine === "HTTP/1.1 200 OK").length;
     assert(answered <= MAX_CONNECTIONS - 60, `${answered} of 10 over the limit were served`);
     assert(answered < 10, "the limit let every extra connection in");
     assert(await serverHeld(port) <= MAX_CONNECTIONS, `${await serverHeld(port)} connections held`);
     extra.close();
+    // Until the server has seen those leave, it is still full: a served client would be turned away.
+    for (let i = 0; (await serverHeld(port)) > 60; i++) {
+      assert(i < 100, "the server never let go of the extra connections");
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     // A served client meanwhile: every exchange answered, over one keep-alive connection.
     using client = Deno.createHttpClient({ caCerts: [caPem] });
@@ -77,6 +85,8 @@ Deno.test("slow clients: served clients get answers, max_connections holds, each
     // Nothing held on to: the server has closed every slow socket (the served client's may stay until it leaves).
     assert(await serverHeld(port) <= 1, `${await serverHeld(port)} connections still held`);
   } finally {
+    for (const o of opened) o.close(); // a failed assertion must not leave the shutdown waiting on slow requests
+    listener.closeAll();
     await listener.shutdown();
   }
 });
