@@ -135,6 +135,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           "groups to roles, Ed25519 key, x509.CreateCertificate, PEM, one audit line (mutex, flush), JSON answer.",
           "Ours does more per request: two hash-chained audit lines, a JSON log line, the full claim checks " +
           "(iat, nbf, azp, max token age), the per-IP limiter (off here: one address sends everything).",
+          "The A/B row runs the same build with the /exchange fast path turned off (tests/bench/variant_server.ts, " +
+          "BENCH_VARIANT=no-fast-exchange: every request through the Hono app), in the same alternation.",
           "wrk runs on the same 2 cores; the machine is shared with other agents, so absolute figures move between " +
           "runs while the alternated ratio holds better.",
           ...gapNotes(cpu),
@@ -170,8 +172,9 @@ function gapNotes(cpu: Record<string, Cpu>): string[] {
     `${round(p.ours / p.go, 2)}x), ${round(t.ours)} against ${round(t.go)} µs over TLS (${
       round(t.ours / t.go, 2)
     }x): ` +
-    "with both CPU-bound on the same cores the throughput ratio follows. TLS costs this server ~" +
-    `${round(t.ours - p.ours)} µs per exchange (node:tls over rustls in Deno) and Go ~${round(t.go - p.go)} µs. ` +
+    "with both CPU-bound on the same cores the throughput ratio follows. TLS cost this server ~" +
+    `${round(Math.max(0, t.ours - p.ours))} µs per exchange in this run (node:tls over rustls in Deno) and Go ~` +
+    `${round(Math.max(0, t.go - p.go))} µs (CPU per request moves with the machine's load, as much as TLS costs). ` +
     "A CPU profile of one loop (plain HTTP, workers: 1, after the /exchange fast path) puts its ~175 µs per " +
     "exchange in: RS256 verify ~40 µs (BigInt modPow 28; node:crypto verify with a cached KeyObject and WebCrypto " +
     "measured 3-4x slower here, Montgomery and Barrett reduction in BigInt slower too), issue ~53 (Ed25519 key from " +
@@ -228,7 +231,9 @@ function peerRows(mode: Mode, a: Sample[], b: Sample[], w1: Sample[], loads: str
     ratio: round(m(a, "rps") / m(b, "rps"), 2),
     note: `higher is better; runs ours ${a.map((s) => round(s.rps)).join(", ")}; Go ${
       b.map((s) => round(s.rps)).join(", ")
-    }; ${errors} errors; load ${loads.join(" / ")}`,
+    }; round by round ${a.map((s, i) => round(s.rps / b[i]!.rps, 2)).join(", ")}; ${errors} errors; load ${
+      loads.join(" / ")
+    }`,
   }, {
     name: `/exchange at saturation, ${what}, workers: 1 (one event loop)`,
     value: round(m(w1, "rps")),
