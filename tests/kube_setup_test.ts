@@ -27,6 +27,8 @@ Deno.test("kube setup twice: the second run changes nothing; comments, other ent
   const exec = k.users.find((u: { name: string }) => u.name === "oidc").user.exec;
   assertEquals([exec.apiVersion, exec.interactiveMode], ["client.authentication.k8s.io/v1", "IfAvailable"]);
   assert(exec.command.startsWith("/"), "absolute plugin path");
+  // From a checkout: deno run loading only kube token's modules, not every command's (kubectl runs it each time).
+  assertEquals(exec.args.slice(0, 2), ["run", "--unstable-lazy-dynamic-imports"]);
   assertEquals(exec.args.slice(exec.args.indexOf("kube")), [
     ...["kube", "token", "--provider", w.login.idp.issuer, "--client-id", w.login.idp.clientId],
     ...["--scopes", "openid,email,profile,groups,offline_access", "--context-name", "oidc"],

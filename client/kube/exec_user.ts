@@ -9,14 +9,25 @@ import { PERMISSIONS } from "../../shared/permissions.ts";
 import { EXEC_API_V1 } from "./exec_credential.ts";
 import type { ExecConfig } from "./kubeconfig_merge.ts";
 
-/** How to run this program again: its binary, or `deno run <permissions> <entry>` from a checkout or the bundle. */
+/**
+ * `deno run` reads and analyses, before running anything, every module main.ts's command table could import (~200
+ * files, a third of a cached `kube token` run here); with this flag it loads only the command it runs. kubectl runs
+ * the plugin for each of its commands (bench/REPORT.md, login_bench). The binary needs no flag: it loads its embedded
+ * modules on use.
+ */
+const LAZY_IMPORTS = "--unstable-lazy-dynamic-imports";
+
+/**
+ * How to run this program again: its binary, or `deno run --unstable-lazy-dynamic-imports <permissions> <entry>`
+ * from a checkout or the bundle.
+ */
 export function selfCommand(
   execPath: string = Deno.execPath(),
   mainModule: string = Deno.mainModule,
 ): { command: string; args: string[] } {
   if (!/^deno(\.exe)?$/i.test(basename(execPath))) return { command: execPath, args: [] };
   const entry = mainModule.startsWith("file:") ? fileURLToPath(mainModule) : mainModule;
-  return { command: execPath, args: ["run", ...PERMISSIONS, entry] };
+  return { command: execPath, args: ["run", LAZY_IMPORTS, ...PERMISSIONS, entry] };
 }
 
 /** The sign-in flags as given to kube setup: name → value (only those given explicitly, not from a profile). */

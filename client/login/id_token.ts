@@ -8,7 +8,8 @@
 import { isTalosOidcError, TalosOidcError } from "../../shared/errors.ts";
 import type { FileLock } from "../file_lock.ts";
 import type { CachedToken, CacheKey } from "../types.ts";
-import { type ClientIdTokenClaims, isIdTokenFresh } from "../oidc/id_token.ts";
+import type { ClientIdTokenClaims } from "../oidc/id_token.ts";
+import { isIdTokenFresh } from "../token_cache/token.ts";
 import { jwtExpiry, jwtPayloadOrUndefined } from "../../shared/jwt_payload.ts";
 import type { TokenSet } from "../oidc/token_endpoint.ts";
 import type { HeldPage } from "../oidc/auth_code.ts";

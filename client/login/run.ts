@@ -4,8 +4,8 @@
  */
 
 import { isLoopbackHost } from "../../shared/issuer.ts";
-import { discoverProvider, type ProviderMetadata } from "../oidc/discovery.ts";
-import { type ClientIdTokenVerifier, createClientIdTokenVerifier } from "../oidc/id_token.ts";
+import type { ProviderMetadata } from "../oidc/discovery.ts";
+import type { ClientIdTokenVerifier } from "../oidc/id_token.ts";
 import type { LoginDeps } from "./deps.ts";
 import type { SignInInput } from "./input.ts";
 
@@ -54,6 +54,11 @@ export function createSignInRun(input: Readonly<SignInInput>, deps: LoginDeps): 
     browserTabs: new BrowserBudget(),
     idp() {
       pending ??= (async () => {
+        // Loaded on first use: kube token answering from the cache (kubectl runs it for every command) needs neither.
+        const [{ discoverProvider }, { createClientIdTokenVerifier }] = await Promise.all([
+          import("../oidc/discovery.ts"),
+          import("../oidc/id_token.ts"),
+        ]);
         const metadata = await discoverProvider(input.provider, {
           signal: deps.signal,
           allowPlainHttp: input.insecureProvider,

@@ -16,7 +16,6 @@
 import type { JWTPayload } from "jose";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { jwtExpiry } from "../../shared/jwt_payload.ts";
 import type { Fetch } from "./http.ts";
 import { timingSafeEqual } from "./pkce.ts";
 
@@ -28,12 +27,6 @@ const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256
 
 /** Seconds of clock difference tolerated with the IdP for exp, nbf and iat: the server's leeway (60 s). */
 const CLOCK_TOLERANCE_SECONDS = 60;
-
-/**
- * A cached ID token is reused only with more than this left before `exp`: the original tool's early-expiry rule for
- * its token cache (30 s), so the token does not expire on its way to the server.
- */
-const FRESHNESS_MARGIN_SECONDS = 30;
 
 /** The claims the client reads from a verified ID token. */
 export interface ClientIdTokenClaims {
@@ -128,10 +121,4 @@ function describeJoseError(err: Error & { code?: string; claim?: string }): stri
     default:
       return err.message;
   }
-}
-
-/** True when a cached ID token still has more than `marginSeconds` (default 30 s) left before its `exp`. */
-export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = FRESHNESS_MARGIN_SECONDS): boolean {
-  const exp = jwtExpiry(idToken);
-  return exp !== undefined && exp.getTime() - marginSeconds * 1000 > now.getTime();
 }

@@ -6,7 +6,8 @@ import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { fixedClock, systemClock } from "../../shared/clock.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { discoverProvider } from "./discovery.ts";
-import { createClientIdTokenVerifier, isIdTokenFresh } from "./id_token.ts";
+import { createClientIdTokenVerifier } from "./id_token.ts";
+import { isIdTokenFresh } from "../token_cache/token.ts";
 import { jwtExpiry } from "../../shared/jwt_payload.ts";
 
 async function setup() {

@@ -1,9 +1,16 @@
 /** @module The cached token's JSON shape (the original tool's), its parsing and expiry rules. */
 
+import { jwtExpiry } from "../../shared/jwt_payload.ts";
 import type { CachedToken } from "../types.ts";
 
 /** A token counts as expired this long before its `expires_at` (the original tool's 30 s rule). */
 const EXPIRY_LEEWAY_MS = 30_000;
+
+/**
+ * A cached ID token is reused only with more than this left before `exp`: the original tool's early-expiry rule for
+ * its token cache (30 s), so the token does not expire on its way to the server.
+ */
+const FRESHNESS_MARGIN_SECONDS = 30;
 
 /** Compact JSON with the original tool's field order: access_token, refresh_token, id_token, expires_at, issuer, client_id. */
 export function serializeToken(token: CachedToken): string {
@@ -39,6 +46,15 @@ export function tokenExpiry(token: CachedToken): Date | null {
   if (!token.expires_at) return null;
   const d = new Date(token.expires_at);
   return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * True when a cached ID token still has more than `marginSeconds` (default 30 s) left before its `exp` (read, not
+ * verified: client/oidc/id_token.ts verifies a token before it is cached).
+ */
+export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = FRESHNESS_MARGIN_SECONDS): boolean {
+  const exp = jwtExpiry(idToken);
+  return exp !== undefined && exp.getTime() - marginSeconds * 1000 > now.getTime();
 }
 
 /** True when the access token expires within `leewayMs` of `now` (no expiry = expired). */
