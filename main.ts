@@ -12,7 +12,6 @@ import {
 import { describeCauses, isTalosOidcError, TalosOidcError } from "./shared/errors.ts";
 import { redactText } from "./shared/log.ts";
 import { closest } from "./shared/suggest.ts";
-import { formatVersion } from "./shared/version.ts";
 import { isServeWorker } from "./shared/serve_worker.ts";
 import type { Pipe } from "./server/workers/channel.ts";
 
@@ -110,10 +109,15 @@ async function loadDemo(): Promise<Command> {
   }
 }
 
-const versionCommand = defineCommand({ name: "version", usage: "talosctl-oidc version", flags: [] }, (ctx) => {
-  ctx.stdio.stdout(formatVersion());
-  return Promise.resolve(EXIT.OK);
+const versionCommand = defineCommand({ name: "version", usage: "talosctl-oidc version", flags: [] }, async (ctx) => {
+  ctx.stdio.stdout(await formatVersion());
+  return EXIT.OK;
 });
+
+/** The version text, its module (and the build info) loaded only for it. */
+async function formatVersion(): Promise<string> {
+  return (await import("./shared/version.ts")).formatVersion();
+}
 
 /** Top-level help: the command list. */
 export function rootHelp(): string {
@@ -140,7 +144,7 @@ export async function runCli(ctx: CommandContext): Promise<number> {
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === "--version") {
-    ctx.stdio.stdout(formatVersion());
+    ctx.stdio.stdout(await formatVersion());
     return EXIT.OK;
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

@@ -7,7 +7,6 @@ import { sleep } from "../../shared/sleep.ts";
 import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
-import { parseDuration } from "../../shared/duration.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { type ProgressStdio, withProgress } from "./progress.ts";
 
@@ -58,13 +57,14 @@ export async function createLoginDeps(
     sleep,
     loginTimeoutMs: LOGIN_TIMEOUT_MS,
     ...(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER
-      ? { browserHintMs: hintAfter(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER) }
+      ? { browserHintMs: await hintAfter(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER) }
       : {}),
   };
 }
 
 /** TALOSCTL_OIDC_BROWSER_HINT_AFTER as milliseconds (0: never). @throws {TalosOidcError} ERR_USAGE */
-function hintAfter(text: string): number {
+async function hintAfter(text: string): Promise<number> {
+  const { parseDuration } = await import("../../shared/duration.ts");
   try {
     return parseDuration(text);
   } catch (err) {

@@ -1,12 +1,16 @@
 /** @module The OS keychain seen as a tiny secret store, and the choice of backend for this OS. */
 
 import type { Env, Os } from "../paths.ts";
-import { macosKeychain } from "./macos.ts";
-import { secretServiceKeychain } from "./secret_service.ts";
-import { windowsCredentialManager } from "./windows.ts";
 
 /** Service name every backend files our secrets under (same as the original tool). */
 export const KEYCHAIN_SERVICE = "talosctl-oidc";
+
+/** What each backend is called in `status`, known before its module loads. */
+export const KEYCHAIN_NAMES = Object.freeze({
+  macos: "macOS keychain (security)",
+  secretService: "secret-service (secret-tool)",
+  windows: "windows credential manager (powershell)",
+});
 
 /** One OS keychain. Accounts are context names; secrets are compact JSON strings. */
 export interface KeychainBackend {
@@ -21,14 +25,39 @@ export interface KeychainBackend {
   delete(account: string): Promise<boolean>;
 }
 
-/** The keychain backend for `os`, or null where there is none (then the token file is used). */
+/**
+ * The keychain backend for `os`, or null where there is none (then the token file is used). Its module loads on
+ * first use: `kube token` answering from the token file (kubectl runs it for every command) loads none of them.
+ */
 export function defaultKeychain(env: Env, os: Os = Deno.build.os): KeychainBackend | null {
   const off = env.TALOSCTL_OIDC_KEYCHAIN;
   if (off !== undefined && /^(0|false|no|off)$/i.test(off)) return null;
-  if (os === "darwin") return macosKeychain(env);
-  if (os === "windows") return windowsCredentialManager(env);
-  if (os === "linux" || os === "freebsd" || os === "netbsd") return secretServiceKeychain(env);
+  if (os === "darwin") {
+    return onFirstUse(KEYCHAIN_NAMES.macos, async () => (await import("./macos.ts")).macosKeychain(env));
+  }
+  if (os === "windows") {
+    return onFirstUse(KEYCHAIN_NAMES.windows, async () => (await import("./windows.ts")).windowsCredentialManager(env));
+  }
+  if (os === "linux" || os === "freebsd" || os === "netbsd") {
+    return onFirstUse(
+      KEYCHAIN_NAMES.secretService,
+      async () => (await import("./secret_service.ts")).secretServiceKeychain(env),
+    );
+  }
   return null;
+}
+
+/** A backend whose module is imported when one of its methods is first called. */
+function onFirstUse(name: string, load: () => Promise<KeychainBackend>): KeychainBackend {
+  let backend: Promise<KeychainBackend> | undefined;
+  const use = () => backend ??= load();
+  return {
+    name,
+    probe: async () => await (await use()).probe(),
+    get: async (account) => await (await use()).get(account),
+    set: async (account, secret) => await (await use()).set(account, secret),
+    delete: async (account) => await (await use()).delete(account),
+  };
 }
 
 /** A helper's stderr, shortened to one line for messages (it never contains the secret: secrets go via stdin). */

@@ -12,7 +12,7 @@
 
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Env } from "../paths.ts";
-import { KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
+import { KEYCHAIN_NAMES, KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
 import { runProgram } from "./run.ts";
 
 const SECURITY = "/usr/bin/security";
@@ -25,7 +25,7 @@ const GO_KEYRING_PREFIX = "go-keyring-encoded:";
 export function macosKeychain(env: Env, command = SECURITY): KeychainBackend {
   const run = (args: string[], stdin?: string) => runProgram(command, args, { env, stdin });
   const backend: KeychainBackend = {
-    name: "macOS keychain (security)",
+    name: KEYCHAIN_NAMES.macos,
     async probe() {
       const r = await run(["default-keychain"]);
       return r.code === 0 ? null : `security: ${oneLine(r.stderr) || `exit ${r.code}`}`;

@@ -9,7 +9,7 @@
 
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Env } from "../paths.ts";
-import { KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
+import { KEYCHAIN_NAMES, KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
 import { findOnPath, runProgram } from "./run.ts";
 
 /** A Secret Service backend using `secret-tool` from `$PATH` (or `command`). */
@@ -34,7 +34,7 @@ export function secretServiceKeychain(env: Env, command?: string): KeychainBacke
   };
 
   return {
-    name: "secret-service (secret-tool)",
+    name: KEYCHAIN_NAMES.secretService,
     async probe() {
       const why = await prepare();
       if (why) return why;

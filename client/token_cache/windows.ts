@@ -11,7 +11,7 @@
 
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { Env } from "../paths.ts";
-import { KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
+import { KEYCHAIN_NAMES, KEYCHAIN_SERVICE, type KeychainBackend, oneLine } from "./keychain.ts";
 import { runProgram } from "./run.ts";
 
 const CRED_CS = `
@@ -72,7 +72,7 @@ export function windowsCredentialManager(env: Env, command = "powershell.exe"): 
     return runProgram(command, ["-NoProfile", "-NonInteractive", "-EncodedCommand", encoded], { env, stdin });
   };
   return {
-    name: "windows credential manager (powershell)",
+    name: KEYCHAIN_NAMES.windows,
     async probe() {
       const r = await call("probe", "__talosctl_oidc_probe__");
       return r.code === 0 ? null : `powershell: ${oneLine(r.stderr) || `exit ${r.code}`}`;
