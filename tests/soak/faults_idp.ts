@@ -1,23 +1,20 @@
 /** @module Soak faults around the IdP and time: signing-key rotation, the IdP down, the server's clock stepped. */
 
 import { ms } from "./faults_server.ts";
-import { type FaultRecord, firstOutcome, firstReady, sleep, type SoakWorld } from "./world.ts";
+import { sleep } from "../../shared/sleep.ts";
+import { type FaultRecord, firstOutcome, firstReady, type SoakWorld, startFault } from "./world.ts";
 
 const MIN = 60_000;
 
 /** Publish a new key and sign with it; remove the old one later while a trickle of old-kid tokens goes on. */
 export async function rotationFault(w: SoakWorld, graceMs: number): Promise<FaultRecord> {
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "signing-key rotation at the IdP",
     expected: "tokens with the new kid succeed from the first one (one JWKS refetch per event loop, not one per " +
       `request); tokens with the removed kid keep working until the server has seen the removal plus the grace ` +
       `(jwks_removed_key_grace ${graceMs / 1000} s), then 401`,
-    start: w.t(),
-    end: 0,
     kinds: ["removed_kid"],
-    notes: [],
-    checks: [],
-  };
+  });
   const jwks0 = w.idp.hits.get("/jwks") ?? 0;
   const { kid: oldKid } = w.idp.addKey();
   w.rotateTokens();
@@ -81,15 +78,11 @@ export function judgeRemovedKid(w: SoakWorld, rec: FaultRecord, graceMs: number)
 
 /** Step the server's wall clock +5 min, then -5 min, then back, under load. */
 export async function clockStepFault(w: SoakWorld): Promise<FaultRecord> {
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "clock step ±5 min on the server",
     expected: "tokens within their validity and leeway still pass (no error at all); certificates keep NotBefore " +
       "1 min before the server's (stepped) clock; rate windows run on elapsed time, so nothing resets or stalls",
-    start: w.t(),
-    end: 0,
-    notes: [],
-    checks: [],
-  };
+  });
   const hold = w.scaled(20_000, 2_000);
   const steps: [number, number, number][] = []; // [offset, from, to]
   for (const offset of [5 * MIN, -5 * MIN]) {
@@ -120,16 +113,12 @@ export async function clockStepFault(w: SoakWorld): Promise<FaultRecord> {
 
 /** Make the IdP unreachable (connection refused) with known- and unknown-kid traffic, then bring it back. */
 export async function idpDownFault(w: SoakWorld): Promise<FaultRecord> {
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "IdP down (discovery and JWKS refused)",
     expected: "known kids keep succeeding from the cached JWKS; an unknown kid gets 503 ERR_DISCOVERY with " +
       "Retry-After (not 401); /readyz degraded, ready again after; no request hangs past its deadline",
-    start: w.t(),
-    end: 0,
     kinds: ["unknown_kid"],
-    notes: [],
-    checks: [],
-  };
+  });
   // The server asks the IdP about an unknown kid at most once per 30 s: start when that cool-down is over, so the
   // first unknown kid finds the outage (within it, the answer is 401 on a key set fetched < 30 s ago).
   const wait = w.lastKidTraffic + 31_000 - w.t();

@@ -2,20 +2,17 @@
 
 import { join } from "node:path";
 import { openSlowClients } from "./slow_clients.ts";
-import { type FaultRecord, firstOutcome, firstReady, sleep, type SoakWorld } from "./world.ts";
+import { sleep } from "../../shared/sleep.ts";
+import { type FaultRecord, firstOutcome, firstReady, type SoakWorld, startFault } from "./world.ts";
 
 /** Kill the server mid-load (SIGKILL, twice), start it again each time; service is back at its first 200. */
 export async function sigkillFault(w: SoakWorld): Promise<FaultRecord> {
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "SIGKILL mid-load, restarted (x2)",
     expected: "requests in flight get no answer, nothing else fails; after each restart audit verify passes " +
       "(a torn last line kept aside and reported), certs.jsonl parses, the TLS material is unchanged",
-    start: w.t(),
-    end: 0,
-    notes: [],
-    checks: [],
     windows: [],
-  };
+  });
   const tls = await tlsMaterial(w.server.dataDir);
   for (let round = 0; round < 2; round++) {
     if (round > 0) await sleep(w.scaled(30_000, 2_000));
@@ -56,15 +53,11 @@ async function tlsMaterial(dataDir: string): Promise<Record<string, string>> {
 
 /** Fill the audit log's disk under load for a while, then free it; service is back at the first 200 after. */
 export async function auditFullFault(w: SoakWorld): Promise<FaultRecord> {
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "audit log disk full",
     expected: "/exchange fails closed: 503 ERR_AUDIT with Retry-After, no certificate without its audit line; " +
       "/readyz 503 saying why; recovers by itself when space returns; audit_gap line; chain verifies",
-    start: w.t(),
-    end: 0,
-    notes: [],
-    checks: [],
-  };
+  });
   if (!w.auditDisk) {
     rec.end = rec.start;
     rec.skipped = "needs root to mount a tmpfs (run as root, as CI does)";
@@ -95,15 +88,11 @@ export async function auditFullFault(w: SoakWorld): Promise<FaultRecord> {
 /** Slowloris on headers and body, and idle keep-alive sockets, while the load goes on. */
 export async function slowClientsFault(w: SoakWorld): Promise<FaultRecord> {
   const counts = { headers: 50, body: 50, idle: 300 };
-  const rec: FaultRecord = {
+  const rec = startFault(w, {
     name: "slow and stalled clients",
     expected: `served clients keep getting answers (p99 compared with the quiet minute); slowloris cut at the ` +
       `server's limits (headers 5 s, whole request 15 s: 408), idle keep-alive closed after 60 s; memory bounded`,
-    start: w.t(),
-    end: 0,
-    notes: [],
-    checks: [],
-  };
+  });
   const port = Number(new URL(w.server.url).port);
   const before = await w.server.sample();
   const slow = await openSlowClients(port, w.server.caPem, counts, { now: () => w.t() });

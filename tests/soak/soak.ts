@@ -17,7 +17,8 @@ import { startLoad, type TokenKind } from "./load.ts";
 import { type MinuteSample, sampleMinutes } from "./minutes.ts";
 import { startSoakServer } from "./server_proc.ts";
 import { summarize } from "./summary.ts";
-import { type FaultRecord, type ReadySample, sleep, type SoakWorld } from "./world.ts";
+import { sleep } from "../../shared/sleep.ts";
+import { type FaultRecord, type ReadySample, type SoakWorld } from "./world.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -3,6 +3,7 @@
 import type { TestIdp } from "../helpers/idp.ts";
 import type { Load, Outcome, TokenKind } from "./load.ts";
 import type { SoakServer } from "./server_proc.ts";
+import { sleep } from "../../shared/sleep.ts";
 
 export interface ReadySample {
   at: number;
@@ -64,8 +65,27 @@ export interface FaultRecord {
   skipped?: string;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** A fault's record as it starts: now, not yet lifted, no notes or checks. */
+export function startFault(
+  w: SoakWorld,
+  init: Pick<FaultRecord, "name" | "expected"> & Partial<FaultRecord>,
+): FaultRecord {
+  return { start: w.t(), end: 0, notes: [], checks: [], ...init };
+}
+
+/** Call `probe` every `everyMs` until it returns a value or `timeoutMs` has passed (then undefined). */
+async function pollFor<T>(
+  world: SoakWorld,
+  timeoutMs: number,
+  everyMs: number,
+  probe: () => T | undefined,
+): Promise<T | undefined> {
+  const deadline = world.t() + timeoutMs;
+  for (;;) {
+    const hit = probe();
+    if (hit !== undefined || world.t() > deadline) return hit;
+    await sleep(everyMs);
+  }
 }
 
 /** The first outcome at or after index `from` matching `pred`, polling until `timeoutMs` (undefined: none came). */
@@ -75,14 +95,11 @@ export async function firstOutcome(
   pred: (o: Outcome) => boolean,
   timeoutMs: number,
 ): Promise<Outcome | undefined> {
-  const deadline = world.t() + timeoutMs;
   let i = 0;
-  for (;;) {
+  return await pollFor(world, timeoutMs, 50, () => {
     const all = world.load.outcomes;
     for (; i < all.length; i++) if (all[i]!.at >= since && pred(all[i]!)) return all[i];
-    if (world.t() > deadline) return undefined;
-    await sleep(50);
-  }
+  });
 }
 
 /** The first readyz sample at or after `since` matching `pred`, polling until `timeoutMs`. */
@@ -92,12 +109,7 @@ export async function firstReady(
   pred: (r: ReadySample) => boolean,
   timeoutMs: number,
 ): Promise<ReadySample | undefined> {
-  const deadline = world.t() + timeoutMs;
-  for (;;) {
-    const hit = world.readyz.find((r) => r.at >= since && pred(r));
-    if (hit || world.t() > deadline) return hit;
-    await sleep(100);
-  }
+  return await pollFor(world, timeoutMs, 100, () => world.readyz.find((r) => r.at >= since && pred(r)));
 }
 
 /** Outcomes whose request overlapped [from, to]: sent before `to` and answered (or given up) after `from`. */
