@@ -57,7 +57,8 @@ export async function nothingLost(
   });
 
   // Refusals: auth_failure lines (and the counts of aggregated ones); a refusal while the log could not be written is
-  // in the next audit_gap line's counts (as the cert_error it was, or the cert_issued line that failed).
+  // in the next audit_gap line's counts (as the cert_error it was, the cert_issued line that failed, or the refusal's
+  // own line when the disk filled between the request's writability check and that line).
   const inLog: Record<string, number> = {};
   const add = (k: string, n: number) => void (n && (inLog[k] = (inLog[k] ?? 0) + n));
   for (const e of events) {
@@ -65,8 +66,9 @@ export async function nothingLost(
     if (e.type === "auth_failure") add(`auth_failure ${e.reason}`, e.count ?? 1);
     if (e.type === "cert_error" || e.type === "rbac_denied" || e.type === "rate_limited") add(e.type, 1);
     if (e.type === "audit_gap") {
-      add("gap cert_error", e.counts?.cert_error ?? 0);
-      add("gap cert_issued", e.counts?.cert_issued ?? 0);
+      for (const t of ["cert_error", "cert_issued", "auth_failure", "rbac_denied", "rate_limited"] as const) {
+        add(`gap ${t}`, e.counts?.[t] ?? 0);
+      }
     }
   }
   const answered: Record<string, number> = {};
