@@ -93,9 +93,12 @@ export function createLockout(options: LockoutOptions = {}): Lockout {
       e.failures++;
       e.lastFailure = t;
       const over = e.failures - free;
-      if (over > 0) e.lockedUntil = t + Math.min(max, base * 2 ** Math.min(over - 1, 40));
+      // The lock itself, not lockedUntil - t: with a fractional clock (performance.now()) the difference can come out
+      // as 2000.0000000000018 ms, which the audit line would round up to "locked out for 3 s".
+      const lock = over > 0 ? Math.min(max, base * 2 ** Math.min(over - 1, 40)) : 0;
+      if (lock > 0) e.lockedUntil = t + lock;
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
-      return Math.max(0, e.lockedUntil - t);
+      return lock;
     },
     succeed: (key) => void entries.delete(key),
     size: () => entries.size,

@@ -46,3 +46,15 @@ Deno.test("createLockout() refuses impossible settings when built", () => {
   assertThrows(() => createLockout({ baseLockMs: 10, maxLockMs: 5 }), (e) => e instanceof RangeError);
   assertThrows(() => createLockout({ maxFailures: 0 }), (e) => e instanceof RangeError);
 });
+
+Deno.test("createLockout() reports each lock exactly on a fractional clock (performance.now()), as audit lines show it", () => {
+  let t = 16_322.2 - 1015; // a performance.now() value: lockedUntil - now came out as 2000.0000000000018 here
+  const lockout = createLockout({ now: () => t });
+  for (let i = 0; i < 4; i++) lockout.fail("a");
+  const locks = [lockout.fail("a")];
+  for (let i = 0; i < 5; i++) {
+    t += lockout.lockedFor("a") + 0.1;
+    locks.push(lockout.fail("a"));
+  }
+  assertEquals(locks, [1000, 2000, 4000, 8000, 16000, 32000]);
+});
