@@ -35,6 +35,8 @@ interface LoginTarget {
 interface LoginRun extends SignInRun {
   readonly input: Readonly<LoginInput>;
   readonly target: LoginTarget;
+  /** The current context --no-switch last said it keeps: a --watch renewal says so again only for another one. */
+  keptSaid?: string;
 }
 
 /** What one pass did: nothing (the certificate is still good) or a renewal, and when the next one is due. */
@@ -220,14 +222,19 @@ async function exchange({ deps: d, target: t }: LoginRun, idToken: string): Prom
   );
 }
 
-/** One line when the current context changed from another one (or, with --no-switch, stayed another one). */
-function sayCurrentContext({ input: o, deps: d }: LoginRun, before: string): void {
+/**
+ * One line when the current context changed from another one (each time: a --watch renewal may switch it back), or,
+ * with --no-switch, stayed another one (once per run and context: every renewal keeps it).
+ */
+function sayCurrentContext(run: LoginRun, before: string): void {
+  const { input: o, deps: d } = run;
   if (before === "" || before === o.contextName) return;
-  d.logger.info(
-    o.switchContext
-      ? `Switched the current context from "${before}" to "${o.contextName}" (login --no-switch keeps it).`
-      : `The current context stays "${before}": use talosctl --context ${o.contextName}.`,
-  );
+  if (o.switchContext) {
+    d.logger.info(`Switched the current context from "${before}" to "${o.contextName}" (login --no-switch keeps it).`);
+  } else if (run.keptSaid !== before) {
+    run.keptSaid = before;
+    d.logger.info(`The current context stays "${before}": use talosctl --context ${o.contextName}.`);
+  }
 }
 
 /** The signed-in user as login shows it: email, else preferred_username, else sub. */

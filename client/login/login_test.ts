@@ -1,7 +1,7 @@
 /**
  * @module In-process tests of the login use case with injected adapters: a real IdP and exchange server, the
  * redirect walker as the browser, a fixed clock moved by the injected sleep — so `--watch` runs hours in milliseconds.
- * They assert on what runLogin returns, not on its log lines.
+ * They assert on what runLogin returns, and on its log lines only where a line is the behaviour under test.
  */
 
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 import { makeHome } from "../../tests/helpers/cli.ts";
 import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
+import { EXISTING_TALOSCONFIG } from "../../tests/login_e2e_fixture.ts";
 import { fixedClock } from "../../shared/clock.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { readTalosconfig } from "../talosconfig/read.ts";
@@ -45,6 +46,50 @@ Deno.test("login --watch renews at two thirds of the certificate's lifetime and 
   assertEquals(result.interrupted, true);
   assert(slept.every((ms) => ms > 100_000 && ms < 300_000), `${slept}`);
   assertMatch(h.stderr.join(""), /Stopped watching\.\n$/);
+});
+
+Deno.test("login --watch --no-switch says once that the current context stays, and again only for another one", async () => {
+  const clock = fixedClock(new Date());
+  await using idp = await startTestIdp();
+  await using server = await startTestServer({ idp, clock });
+  await using home = await makeHome();
+  const caFile = join(home.path, "ca.pem");
+  await Deno.writeTextFile(caFile, server.tlsCaPem!);
+  const talosconfig = join(home.path, "talosconfig");
+  await Deno.writeTextFile(talosconfig, EXISTING_TALOSCONFIG, { mode: 0o600 });
+  let sleeps = 0;
+  const h = loginHarness({
+    home: home.path,
+    clock,
+    sleep: async (ms) => {
+      clock.advance(ms);
+      if (++sleeps === 2) { // between renewals the user makes another context current (talosctl config context)
+        const text = await Deno.readTextFile(talosconfig);
+        const other = "context: staging\ncontexts:\n  staging:\n    endpoints: [10.0.1.1]\n";
+        await Deno.writeTextFile(talosconfig, text.replace("context: prod\ncontexts:\n", other));
+      }
+      if (sleeps === 4) h.controller.abort();
+    },
+  });
+  const o = loginInput(
+    idp,
+    server,
+    home.path,
+    "--watch",
+    "--no-switch",
+    "--server-ca",
+    caFile,
+    "--talosconfig",
+    talosconfig,
+  );
+  const result = await runLogin(o, h.deps);
+  await h.walks();
+  assertEquals(result.attempts.map((a) => "pass" in a ? a.pass.outcome : String(a.error)), Array(4).fill("renewed"));
+  assertEquals(h.stderr.join("").match(/^The current context stays .*$/gm), [
+    'The current context stays "prod": use talosctl --context oidc.',
+    'The current context stays "staging": use talosctl --context oidc.',
+  ]);
+  assertEquals((await readTalosconfig(talosconfig)).doc.get("context"), "staging");
 });
 
 Deno.test("login --watch backs off on errors and opens at most one browser tab, saying so", async () => {
