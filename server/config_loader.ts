@@ -45,7 +45,8 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
     }
     const doc = parseDocument(text, { prettyErrors: false });
     if (doc.errors.length > 0) {
-      return onlyProblem(`parsing config file "${path}": ${describeYamlErrors(text, doc)}`, options.env);
+      const problem = `parsing config file "${path}": ${describeYamlErrors(text, doc)}`;
+      return onlyProblem(problem, options.env, logFormatLine(text));
     }
     file = doc.toJS();
   }
@@ -74,10 +75,26 @@ export async function loadServerConfig(options: { path?: string; env: Env }): Pr
   };
 }
 
-/** The file could not be used: its one problem, and a config from the environment alone (for log_format). */
-function onlyProblem(problem: string, env: Env): LoadedServerConfig {
-  const { config } = parseConfig(undefined, env);
+/**
+ * The file could not be used: its one problem, and a config for log_format alone: from the environment, else from
+ * what could be salvaged from the file (logFormatLine), else the default.
+ */
+function onlyProblem(problem: string, env: Env, salvaged?: { log_format: string }): LoadedServerConfig {
+  const { config } = parseConfig(salvaged, env);
   return { config, problems: [problem], warnings: [], source: "", input: { file: undefined, env: {} } };
+}
+
+/** A whole top-level `log_format: json|text` line: quotes and a trailing comment allowed, nothing else on it. */
+const LOG_FORMAT_LINE = /^log_format[ \t]*:[ \t]*(["']?)(json|text)\1(?:[ \t]+#[^\n]*)?[ \t]*\r?$/gm;
+
+/**
+ * Best effort for a file that is not valid YAML, so its error is reported the way the operator reads the log: the
+ * log_format its top-level `log_format:` lines agree on. Only lines at column 0 count (an indented one belongs to
+ * another key or a block scalar); none, or lines that disagree, leave the default.
+ */
+export function logFormatLine(text: string): { log_format: string } | undefined {
+  const said = new Set([...text.replace(/^\uFEFF/, "").matchAll(LOG_FORMAT_LINE)].map((m) => m[2]!));
+  return said.size === 1 ? { log_format: [...said][0]! } : undefined;
 }
 
 async function checkCa(config: ServerConfig, problems: string[]): Promise<LoadedCa | undefined> {

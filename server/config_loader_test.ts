@@ -116,6 +116,28 @@ Deno.test("loadServerConfig() reports an unreadable file, and invalid YAML with 
   assertNotMatch(bad.problems[0]!, /hunter2|\n/);
 });
 
+Deno.test("loadServerConfig() reports invalid YAML in the log_format a whole top-level line of the file still says", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "bad.yaml");
+  const formatOf = async (text: string, env: Record<string, string> = {}) => {
+    await Deno.writeTextFile(path, text);
+    const loaded = await loadServerConfig({ path, env });
+    assertMatch(loaded.problems.join("\n"), /^parsing config file ".*bad\.yaml": invalid YAML/);
+    return loaded.config.logFormat;
+  };
+  const broken = "endpoints: [a, b\n";
+  assertEquals(await formatOf(`log_format: text\n${broken}`), "text");
+  assertEquals(await formatOf(`${broken}log_format: "text"   # people read this log\r\n`), "text");
+  assertEquals(await formatOf(`\uFEFFlog_format: 'text'\n${broken}`), "text", "after a byte-order mark");
+  assertEquals(await formatOf(`log_format: text\n${broken}`, { TALOSCTL_OIDC_LOG_FORMAT: "json" }), "json", "env wins");
+  assertEquals(await formatOf(broken), "json", "nothing to salvage: the default");
+  assertEquals(await formatOf(`tls:\n  log_format: text\n${broken}`), "json", "an indented line is another key's");
+  assertEquals(await formatOf(`note: |\n  log_format: text\n${broken}`), "json", "inside a block scalar");
+  assertEquals(await formatOf(`log_format: text#no\n${broken}`), "json", "a # without a space is part of the value");
+  assertEquals(await formatOf(`log_format: text, json\n${broken}`), "json", "not the whole line");
+  assertEquals(await formatOf(`log_format: text\nlog_format: json\n${broken}`), "json", "lines that disagree");
+});
+
 Deno.test("loadServerConfig() checks that the provided TLS key matches its certificate", async () => {
   await using dir = await tempDir();
   const ca = await createDevCa("ed25519"), other = await createDevCa("ecdsa"), tlsA = await createDevCa("ecdsa");

@@ -146,7 +146,7 @@ Deno.test("serve refuses a config whose rbac key is mistyped (rbac.rule): nobody
   }
 });
 
-Deno.test("serve with a YAML error: the parser's message, no quote, one JSON line (log_format from the env)", async () => {
+Deno.test("serve with a YAML error: the parser's message, no quote; one JSON line, or text as the env or the file says", async () => {
   const dir = await Deno.makeTempDir({ prefix: "serve-cli-" });
   try {
     const path = `${dir}/config.yaml`;
@@ -162,6 +162,16 @@ Deno.test("serve with a YAML error: the parser's message, no quote, one JSON lin
       /^error: invalid configuration \(1 problem\):\n {2}- parsing config file ".*": invalid YAML at line/,
     );
     assert(!said.includes("hunter2") && !JSON.stringify(line).includes("hunter2"));
+    // The file's own top-level log_format line still counts when the rest of it is not YAML (best effort).
+    await Deno.writeTextFile(path, "log_format: text\nadmin_token: hunter2-secret-value\nendpoints: [10.0.0.1\n");
+    const own = await spawnServe({}, ["-c", path]).output();
+    const ownSaid = new TextDecoder().decode(own.stderr);
+    assertEquals(own.code, 2);
+    assertMatch(
+      ownSaid,
+      /^error: invalid configuration \(1 problem\):\n {2}- parsing config file ".*": invalid YAML at line \d+: Flow/,
+    );
+    assert(!ownSaid.includes("hunter2"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
