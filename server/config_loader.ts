@@ -92,7 +92,7 @@ const LOG_FORMAT_LINE = /^log_format[ \t]*:[ \t]*(["']?)(json|text)\1(?:[ \t]+#[
  * log_format its top-level `log_format:` lines agree on. Only lines at column 0 count (an indented one belongs to
  * another key or a block scalar); none, or lines that disagree, leave the default.
  */
-export function logFormatLine(text: string): { log_format: string } | undefined {
+function logFormatLine(text: string): { log_format: string } | undefined {
   const said = new Set([...text.replace(/^\uFEFF/, "").matchAll(LOG_FORMAT_LINE)].map((m) => m[2]!));
   return said.size === 1 ? { log_format: [...said][0]! } : undefined;
 }
