@@ -105,8 +105,8 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
     ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
     : undefined;
   const now = () => clock.now().getTime();
-  // The shared store measures windows and lock-out on the wall clock (replicas share them; a monotonic clock is per
-  // process), the in-process one on elapsed time.
+  // The shared store measures windows and lock-out on the store's own clock (one clock every replica shares; a
+  // monotonic clock is per process), the in-process one on elapsed time.
   const state = config.stateStore
     ? await createRedisStore({
       config: config.stateStore,

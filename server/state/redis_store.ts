@@ -13,7 +13,7 @@ import { isTalosOidcError } from "../../shared/errors.ts";
 import { connectRedis, type RedisConnection, type Script, script } from "./redis_connection.ts";
 import { createRedisBlocks } from "./redis_blocks.ts";
 import { createRedisHistory } from "./redis_history.ts";
-import { ATTEMPT, HIT } from "./redis_scripts.ts";
+import { ATTEMPT, HIT, LOCKED_FOR } from "./redis_scripts.ts";
 import type { Limiter, LimitScope, StateStore } from "./types.ts";
 
 /** Every key this server writes starts with this (use another database number to run two deployments on one store). */
@@ -24,6 +24,10 @@ export interface RedisStoreOptions {
   rateLimit: { readonly requests: number; readonly windowMs: number; readonly perSubject: number };
   /** state_store_fail_open: a limit the store cannot check lets the request through (logged) instead of 503. */
   failOpen: boolean;
+  /**
+   * This replica's wall clock (ms since the epoch): session, issuance and block times. Never the rate windows or the
+   * lock-out: the scripts measure those on the store's clock, which every replica shares.
+   */
   now: () => number;
   logger: Logger;
 }
@@ -31,15 +35,15 @@ export interface RedisStoreOptions {
 /** Connect and build the store; the server starts even while the store is unreachable (and fails closed). */
 export async function createRedisStore(o: RedisStoreOptions): Promise<StateStore> {
   const redis = await connectRedis(o.config, o.logger);
-  const [hit, attempt] = [await script(HIT), await script(ATTEMPT)];
+  const [hit, attempt, lockedFor] = [await script(HIT), await script(ATTEMPT), await script(LOCKED_FOR)];
   const limiter = (scope: LimitScope, limit: number): Limiter | undefined => {
     if (limit === 0) return undefined;
     return {
       async hit(key) {
-        const member = `${o.now()}-${randomBytes(6).toString("base64url")}`;
+        const member = randomBytes(12).toString("base64url"); // unique: two requests in one millisecond both count
         const k = `${KEY_PREFIX}rl:${scope}:${key}`;
         try {
-          const r = await redis.script(hit, [k, `${k}:reported`], [o.now(), o.rateLimit.windowMs, limit, member]);
+          const r = await redis.script(hit, [k, `${k}:reported`], [o.rateLimit.windowMs, limit, member]);
           return decision(r as number[]);
         } catch (err) {
           if (!o.failOpen || !isTalosOidcError(err, "ERR_STATE_STORE")) throw err;
@@ -54,7 +58,7 @@ export async function createRedisStore(o: RedisStoreOptions): Promise<StateStore
   return {
     name: redis.name,
     limiter: (scope) => limiters[scope],
-    lockout: lockout(redis, attempt, o.now),
+    lockout: lockout(redis, { attempt, lockedFor }),
     sessions: sessions(redis, o.now),
     history,
     blocks,
@@ -73,17 +77,17 @@ function decision(r: number[]): RateDecision {
     : { allowed: false, retryAfterMs: r[1]!, firstRejection: r[2] === 1 };
 }
 
-function lockout(redis: RedisConnection, attemptScript: Script, now: () => number) {
+/** The admin lock-out, timed on the store's clock (both scripts read TIME). */
+function lockout(redis: RedisConnection, scripts: { attempt: Script; lockedFor: Script }) {
   const key = (k: string) => `${KEY_PREFIX}lock:${k}`;
   const d = LOCKOUT_DEFAULTS;
   return {
     async lockedFor(k: string) {
-      const until = Number(await redis.send(["HGET", key(k), "u"]) ?? 0);
-      return Math.max(0, until - now());
+      return Number(await redis.script(scripts.lockedFor, [key(k)], []));
     },
     async attempt(k: string, ok: boolean): Promise<Attempt> {
-      const args = [now(), ok ? 1 : 0, d.maxFailures - 1, d.baseLockMs, d.maxLockMs, d.forgetMs];
-      const r = await redis.script(attemptScript, [key(k)], args) as number[];
+      const args = [ok ? 1 : 0, d.maxFailures - 1, d.baseLockMs, d.maxLockMs, d.forgetMs];
+      const r = await redis.script(scripts.attempt, [key(k)], args) as number[];
       if (r[0] === 0) return { outcome: "locked", retryMs: r[1]! };
       return r[0] === 1 ? { outcome: "ok" } : { outcome: "failed", lockMs: r[1]! };
     },
