@@ -41,10 +41,27 @@ export function assetName(key: string): string {
   return `talosctl-oidc-${key}${key.startsWith("windows-") ? ".exe" : ""}`;
 }
 
+/**
+ * Unstable APIs the binary uses: `reusePort` on Deno.listen (--unstable-net), so that the serve workers share a plain
+ * HTTP port on Deno's own TCP listener (server/http1/transports.ts; without it they take node:net). deno.json asks
+ * for the same on every run from a checkout.
+ */
+export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-net"];
+
 /** The `deno compile` arguments for one target, run inside the staging dir. */
 export function compileArgs(key: string, outDir: string): string[] {
   const output = join(outDir, assetName(key)); // throws for unknown keys
-  return ["compile", "--target", TARGETS[key]!, ...PERMISSIONS, V8_FLAGS, "--output", output, "main.ts"];
+  return [
+    "compile",
+    "--target",
+    TARGETS[key]!,
+    ...PERMISSIONS,
+    ...UNSTABLE_FLAGS,
+    V8_FLAGS,
+    "--output",
+    output,
+    "main.ts",
+  ];
 }
 
 /** Write `checksums.txt` (GNU sha256sum format, sorted) over every other regular file in `dir`. */

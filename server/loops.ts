@@ -11,8 +11,9 @@ import { AUTO_WORKERS_MAX } from "./config_scale.ts";
 import type { RequestDeps, SharedDeps } from "./deps.ts";
 import type { LoadedCa } from "./talos_ca/load.ts";
 import type { TalosCredential } from "./talos_api/credential.ts";
-import { type Listener, startListener } from "./tls/listener.ts";
-import { checkPortFree, startWorkerPool, type WorkerPool } from "./workers/owner.ts";
+import { type Listener, startListener } from "./http1/listener.ts";
+import { checkPortFree } from "./http1/port.ts";
+import { startWorkerPool, type WorkerPool } from "./workers/owner.ts";
 
 /** How long in-flight requests get to finish once shutdown starts; then their connections are closed. */
 const SHUTDOWN_DEADLINE_MS = 10_000;

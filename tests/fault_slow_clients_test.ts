@@ -4,7 +4,7 @@
  */
 
 import { createApp } from "../server/app.ts";
-import { startListener } from "../server/tls/listener.ts";
+import { startListener } from "../server/http1/listener.ts";
 import { nullLogger } from "../shared/log.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { startTestIdp } from "./helpers/idp.ts";

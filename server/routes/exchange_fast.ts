@@ -1,14 +1,12 @@
 /**
- * @module POST /exchange straight off node:http: the same middleware and handler instances the Hono app mounts for
+ * @module POST /exchange straight off the listener's parsed request (server/http1/): the same middleware and handler instances the Hono app mounts for
  * that route (request id, client IP, allowlist, per-IP limit, body limit, the exchange, onError), run on a small
  * context with Hono's semantics, without building a fetch Request, routing, or a Response (bench/REPORT.md, peer
  * section, says what it bought). Everything else, and any /exchange request with a chunked body, takes the app.
  */
 
-import type http from "node:http";
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import type { ServerMetrics } from "../metrics/server_metrics.ts";
-import { BodyOverCap, ClientGone } from "../tls/request_body.ts";
 
 /** The answer the listener writes: header names in lower case, in the order a fetch Response would list them. */
 export interface FastAnswer {
@@ -17,11 +15,19 @@ export interface FastAnswer {
   body: string;
 }
 
+/** A request as the listener parsed it: its header fields, and its body read on demand. */
+export interface FastRequestSource {
+  /** Names and values as sent, flattened: name, value, name, value... */
+  readonly headers: readonly string[];
+  /** The whole body, at most `cap` bytes (BodyOverCap past it, ClientGone when the client leaves mid-body). */
+  readBody(cap: number): Promise<Uint8Array>;
+}
+
 /** What the listener calls for a POST /exchange it serves without the app. */
 export interface FastRoute {
   /** The exact request target served (no query string: anything else goes to the app). */
   readonly path: string;
-  serve(req: http.IncomingMessage, info: Deno.ServeHandlerInfo<Deno.NetAddr>, cap: number): Promise<FastAnswer>;
+  serve(req: FastRequestSource, info: Deno.ServeHandlerInfo<Deno.NetAddr>, cap: number): Promise<FastAnswer>;
 }
 
 export interface FastRouteOptions {
@@ -101,7 +107,7 @@ class FastResponse {
 
 /** The request's headers as a fetch Request would show them: every value of a repeated name, joined by ", ". */
 class RequestHeaders {
-  constructor(private readonly raw: string[]) {}
+  constructor(private readonly raw: readonly string[]) {}
   get(name: string): string | null {
     const want = name.toLowerCase();
     let out: string | null = null;
@@ -119,10 +125,10 @@ class RequestHeaders {
 class FastRequest {
   readonly method = "POST";
   readonly raw: { headers: RequestHeaders; body: null; arrayBuffer(): Promise<ArrayBuffer> };
-  constructor(req: http.IncomingMessage, readonly path: string, cap: number) {
-    const headers = new RequestHeaders(req.rawHeaders);
+  constructor(req: FastRequestSource, readonly path: string, cap: number) {
+    const headers = new RequestHeaders(req.headers);
     // Read only when the handler asks (after every guard passed), like the app's lazy body.
-    this.raw = { headers, body: null, arrayBuffer: () => readAll(req, cap) };
+    this.raw = { headers, body: null, arrayBuffer: () => req.readBody(cap).then(ownBuffer) };
   }
   header(name: string): string | undefined {
     return this.raw.headers.get(name) ?? undefined;
@@ -137,7 +143,7 @@ class FastContext {
   #vars = new Map<string, unknown>();
   #prepared = new FastHeaders();
   #res: FastResponse | undefined;
-  constructor(req: http.IncomingMessage, readonly env: Deno.ServeHandlerInfo<Deno.NetAddr>, path: string, cap: number) {
+  constructor(req: FastRequestSource, readonly env: Deno.ServeHandlerInfo<Deno.NetAddr>, path: string, cap: number) {
     this.req = new FastRequest(req, path, cap);
   }
   get var(): Record<string, unknown> {
@@ -169,30 +175,9 @@ class FastContext {
   }
 }
 
-/** The whole body, at most `cap` bytes (BodyOverCap past it); a client leaving mid-body fails it with ClientGone. */
-function readAll(req: http.IncomingMessage, cap: number): Promise<ArrayBuffer> {
-  if (req.complete && req.readableLength === 0) return Promise.resolve(new ArrayBuffer(0));
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const done = () => void req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onGone);
-    const onData = (chunk: Uint8Array) => {
-      total += chunk.byteLength;
-      if (total > cap) {
-        done();
-        req.pause();
-        reject(new BodyOverCap(`request body over ${cap} bytes`));
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      done();
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const c of chunks) out.set(c, at), at += c.byteLength;
-      resolve(out.buffer);
-    };
-    const onGone = () => (done(), reject(new ClientGone("the client left before the request body ended")));
-    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onGone);
-    req.resume();
-  });
+/** The bytes' own ArrayBuffer (the listener hands out exact-size copies), else a copy. */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const b = bytes.buffer;
+  if (b instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === b.byteLength) return b;
+  return bytes.slice().buffer as ArrayBuffer;
 }

@@ -4,7 +4,6 @@
  * audit health changes to them, sums their /metrics, and stops and drains them on shutdown.
  */
 
-import { createServer } from "node:net";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { SERVE_WORKER_NAME } from "../../shared/serve_worker.ts";
 import type { AuditHealth } from "../audit/types.ts";
@@ -121,21 +120,4 @@ export async function startWorkerPool(o: WorkerPoolOptions): Promise<WorkerPool>
       for (const w of workers) w.worker.terminate();
     },
   };
-}
-
-/**
- * Refuse a port someone already listens on. Every loop binds with SO_REUSEPORT, which the kernel would also grant next
- * to another instance of this server run by the same user, splitting the traffic silently between the two.
- */
-export async function checkPortFree(hostname: string, port: number): Promise<void> {
-  const inUse = await new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(true));
-    probe.listen({ port, host: hostname, exclusive: true }, () => probe.close(() => resolve(false)));
-  });
-  if (inUse) {
-    throw new TalosOidcError("ERR_CONFIG", `listen ${hostname}:${port}: address already in use`, {
-      hint: "another process (perhaps another talosctl-oidc serve) listens there: stop it or pick another port",
-    });
-  }
 }

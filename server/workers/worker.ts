@@ -12,7 +12,7 @@ import { buildRequestDeps } from "../deps.ts";
 import { createServerMetrics } from "../metrics/server_metrics.ts";
 import { createRemoteStore } from "../state/remote_store.ts";
 import { loadTalosCa } from "../talos_ca/load.ts";
-import { type Listener, startListener } from "../tls/listener.ts";
+import { type Listener, startListener } from "../http1/listener.ts";
 import type { PemPair } from "../tls/self_signed.ts";
 import type { TlsSource } from "../tls/source.ts";
 import { type Channel, createChannel, type Pipe } from "./channel.ts";

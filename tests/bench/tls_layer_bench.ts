@@ -11,7 +11,7 @@ import { loadOrCreateSelfSigned } from "../../server/tls/self_signed_store.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 import { cpuSeconds, DONE, loadAverage, median, round, wrk } from "./wrk.ts";
 
-const MODES = ["node-http", "node-https", "deno-tcp", "deno-tls"] as const;
+const MODES = ["node-http", "node-https", "ours-http", "ours-https", "deno-tcp", "deno-tls"] as const;
 type Mode = typeof MODES[number];
 const ROUNDS = 3;
 const SECONDS = 3;

@@ -1,9 +1,11 @@
 /**
  * @module The HTTP and TLS layers alone, for the question where a TLS exchange's extra CPU goes: one
- * 1 KiB POST in, the same 2.6 KB JSON answer out, on node:http / node:https (the shipped listener's stack) or on
- * Deno.listen / Deno.listenTls answering in one write (a bare HTTP/1.1 loop: Content-Length bodies, keep-alive).
+ * 1 KiB POST in, the same 2.6 KB JSON answer out, on node:http / node:https (the listener before server/http1/), on
+ * Deno.listen / Deno.listenTls answering in one write (a bare HTTP/1.1 loop: Content-Length bodies, keep-alive), or
+ * on the shipped listener (server/http1/: strict parsing, limits, timeouts) answering from a fast route.
  *
- *   deno run -A tests/bench/tls_layer_server.ts MODE CERT KEY     MODE: node-http | node-https | deno-tcp | deno-tls
+ *   deno run -A tests/bench/tls_layer_server.ts MODE CERT KEY
+ *   MODE: node-http | node-https | deno-tcp | deno-tls | ours-http | ours-https
  *
  * It prints `listening on URL`.
  */
@@ -11,6 +13,9 @@
 import { Buffer } from "node:buffer";
 import http from "node:http";
 import https from "node:https";
+import { nullLogger } from "../../shared/log.ts";
+import { startListener } from "../../server/http1/listener.ts";
+import type { TlsSource } from "../../server/tls/source.ts";
 
 const BODY = JSON.stringify({ ca: "c".repeat(700), cert: "x".repeat(900), key: "k".repeat(120), pad: "p".repeat(800) });
 
@@ -51,10 +56,37 @@ async function serveConn(conn: Deno.Conn, answer: Uint8Array): Promise<void> {
   } catch { /* already gone */ }
 }
 
+/** The shipped listener, its fast route reading the body and answering BODY (no app, no crypto). */
+async function oursServer(secure: boolean, cert: string, key: string): Promise<void> {
+  const pair = secure ? { certPem: cert, keyPem: key } : undefined;
+  const tls: TlsSource = {
+    mode: secure ? "provided" : "insecure",
+    current: () => pair,
+    caPem: () => undefined,
+    refresh: () => Promise.resolve(false),
+  };
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: nullLogger,
+    handler: () => new Response("not found", { status: 404 }),
+    fast: {
+      path: "/",
+      async serve(req, _info, cap) {
+        await req.readBody(cap);
+        return { status: 200, headers: [["content-type", "application/json"]], body: BODY };
+      },
+    },
+  });
+  console.log(`listening on ${secure ? "https" : "http"}://127.0.0.1:${listener.addr.port}`);
+}
+
 if (import.meta.main) {
   const [mode, certFile, keyFile] = Deno.args;
   const cert = await Deno.readTextFile(certFile!), key = await Deno.readTextFile(keyFile!);
   if (mode === "node-http" || mode === "node-https") nodeServer(mode === "node-https", cert, key);
+  else if (mode === "ours-http" || mode === "ours-https") await oursServer(mode === "ours-https", cert, key);
   else {
     const at = { hostname: "127.0.0.1", port: 0 };
     const listener = mode === "deno-tls" ? Deno.listenTls({ ...at, cert, key }) : Deno.listen(at);

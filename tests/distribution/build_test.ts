@@ -3,7 +3,15 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { renderBuildInfo, resolveBuildInfo, ROOT, stageSource } from "../../scripts/build_info.ts";
-import { assetName, compileArgs, PERMISSIONS, TARGETS, V8_FLAGS, writeChecksums } from "../../scripts/compile.ts";
+import {
+  assetName,
+  compileArgs,
+  PERMISSIONS,
+  TARGETS,
+  UNSTABLE_FLAGS,
+  V8_FLAGS,
+  writeChecksums,
+} from "../../scripts/compile.ts";
 import { runProgram, tempDir } from "./support.ts";
 
 const INFO = { version: "v1.2.3", commit: "0123456789abcdef0123456789abcdef01234567", date: "2026-01-02T03:04:05Z" };
@@ -88,11 +96,13 @@ Deno.test("compileArgs() cross-compiles each target with the baked permissions a
     "--target",
     "x86_64-pc-windows-msvc",
     ...PERMISSIONS,
+    ...UNSTABLE_FLAGS,
     V8_FLAGS,
     "--output",
     "/out/talosctl-oidc-windows-amd64.exe",
     "main.ts",
   ]);
+  assertEquals(UNSTABLE_FLAGS, ["--unstable-net"], "the serve workers' shared plain HTTP port (Deno.listen reusePort)");
   assertEquals(assetName("darwin-arm64"), "talosctl-oidc-darwin-arm64");
   assert(PERMISSIONS.includes("--no-prompt") && !PERMISSIONS.some((p) => p === "-A" || p.startsWith("--allow-all")));
 });

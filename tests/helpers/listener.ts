@@ -1,7 +1,7 @@
 /** @module Test helpers for the HTTP listener: a plain-HTTP listener on a free port, the first line a server sends. */
 
 import { type Logger, nullLogger } from "../../shared/log.ts";
-import { type FetchHandler, startListener } from "../../server/tls/listener.ts";
+import { type FetchHandler, startListener } from "../../server/http1/listener.ts";
 import { createTlsSource } from "../../server/tls/source.ts";
 
 /** A plain-HTTP (insecure mode) listener on a free port, with `handler`. */
