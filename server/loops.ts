@@ -36,8 +36,10 @@ export interface StartServerOptions {
 
 /** Each optimisation the bench measures on its own: off means the earlier way. */
 export interface ServeVariant {
-  /** POST /exchange straight off node:http (routes/exchange_fast.ts); off: through the Hono app. */
+  /** POST /exchange straight off the listener (routes/exchange_fast.ts); off: through the Hono app. */
   fastExchange?: boolean;
+  /** Another listener in place of server/http1/'s (the bench's node:http one); one event loop only. */
+  listener?: typeof startListener;
 }
 
 export interface RunningServer {
@@ -94,7 +96,8 @@ export async function startLoops(
     ...(count > 1 ? { metricsText: () => pool!.metricsText() } : {}),
   });
   let pool: WorkerPool | undefined;
-  const listener = await startListener({
+  if (options.variant?.listener && count > 1) throw new RangeError("a bench variant's listener runs with workers: 1");
+  const listener = await (options.variant?.listener ?? startListener)({
     hostname: config.listen.hostname,
     port: config.listen.port,
     reusePort: count > 1,

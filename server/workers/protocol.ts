@@ -26,7 +26,7 @@ export interface WorkerInit {
   maxConnections: number;
   /** The owner's audit log health now: writable, or since when and why not (changes come as "audit.health" notes). */
   auditHealth: AuditHealth;
-  /** Serve POST /exchange off node:http (StartServerOptions.variant). */
+  /** Serve POST /exchange straight off the listener (StartServerOptions.variant). */
   fastExchange: boolean;
   store: RemoteStoreInit;
   startedAt: Date;

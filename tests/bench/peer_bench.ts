@@ -65,12 +65,17 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       plain: await startServer(idp, ca, join(dir, "one-plain"), ctx, { env: { ...plain, TALOSCTL_OIDC_WORKERS: "1" } }),
     };
     // What each step bought (plain HTTP, workers: auto): the shipped build with one fast path turned off.
-    const variant = (name: string) =>
-      startServer(idp, ca, join(dir, name), ctx, {
-        env: { ...plain, BENCH_VARIANT: name },
+    const variant = (name: string, env: Record<string, string> = plain, at = name) =>
+      startServer(idp, ca, join(dir, at), ctx, {
+        env: { ...env, BENCH_VARIANT: name },
         entry: ["tests/bench/variant_server.ts"],
       });
     const steps = { fast: await variant("no-fast-exchange") };
+    // The listener before server/http1/ (node:http(s)), against `one` (workers: 1 both: the variant has one loop).
+    const nodeListener = {
+      plain: await variant("node-listener", { ...plain, TALOSCTL_OIDC_WORKERS: "1" }, "node-plain"),
+      tls: await variant("node-listener", { TALOSCTL_OIDC_WORKERS: "1", TALOSCTL_OIDC_DATA_DIR: data }, "node-tls"),
+    };
     const peerOptions = { issuer: idp.issuer, clientId: idp.clientId, caCert, caKey };
     await using goPlain = await startGoPeer(bin, {
       ...peerOptions,
@@ -98,7 +103,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         };
       };
       for (const mode of ["plain", "tls"] as const) { // warm-up: JIT, JWKS, TLS sessions
-        const extra = mode === "plain" ? [steps.fast] : [];
+        const extra = mode === "plain" ? [steps.fast, nodeListener.plain] : [nodeListener.tls];
         for (const t of [ours[mode], one[mode], go[mode], ...extra]) {
           await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
         }
@@ -106,7 +111,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       const rows: BenchRow[] = [];
       const cpu: Record<string, Cpu> = {};
       for (const mode of ["plain", "tls"] as const) {
-        const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [], noFast: Sample[] = [];
+        const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [], noFast: Sample[] = [], oldL: Sample[] = [];
         const loads: string[] = [];
         for (let i = 0; i < ROUNDS; i++) { // alternated, so drift on the shared machine hits all of them alike
           loads.push(await loadAverage());
@@ -114,8 +119,9 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           w1.push(await sample(one[mode].url, one[mode].child.pid));
           b.push(await sample(go[mode].url, go[mode].child.pid));
           if (mode === "plain") noFast.push(await sample(steps.fast.url, steps.fast.child.pid));
+          oldL.push(await sample(nodeListener[mode].url, nodeListener[mode].child.pid));
         }
-        rows.push(...peerRows(mode, a, b, w1, loads));
+        rows.push(...peerRows(mode, a, b, w1, loads), listenerRow(mode, w1, oldL));
         if (mode === "plain") rows.push(...stepRows(a, noFast));
         const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] ?? 0));
         cpu[mode] = { ours: med(a, "cpuUs"), go: med(b, "cpuUs"), main: med(a, "mainUs"), local: med(w1, "mainUs") };
@@ -136,14 +142,21 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           "Ours does more per request: two hash-chained audit lines, a JSON log line, the full claim checks " +
           "(iat, nbf, azp, max token age), the per-IP limiter (off here: one address sends everything).",
           "The A/B row runs the same build with the /exchange fast path turned off (tests/bench/variant_server.ts, " +
-          "BENCH_VARIANT=no-fast-exchange: every request through the Hono app), in the same alternation.",
+          "BENCH_VARIANT=no-fast-exchange: every request through the Hono app), in the same alternation. The listener " +
+          "A/B rows run the build with the node:http(s) listener server/http1/ replaced (BENCH_VARIANT=node-listener, " +
+          "tests/bench/node_listener.ts) against this build, both with workers: 1, in the same alternation.",
           "wrk runs on the same 2 cores; the machine is shared with other agents, so absolute figures move between " +
           "runs while the alternated ratio holds better.",
           ...gapNotes(cpu),
         ],
       }];
     } finally {
-      const all = [...Object.values(ours), ...Object.values(one), ...Object.values(steps)];
+      const all = [
+        ...Object.values(ours),
+        ...Object.values(one),
+        ...Object.values(steps),
+        ...Object.values(nodeListener),
+      ];
       for (const s of all) s.child.kill("SIGTERM");
       await Promise.all(all.map((s) => s.child.status));
     }
@@ -180,7 +193,8 @@ function gapNotes(cpu: Record<string, Cpu>): string[] {
     "measured 3-4x slower here, Montgomery and Barrett reduction in BigInt slower too), issue ~53 (Ed25519 key from " +
     "a seed ~27 in node:crypto, whichever API: generateKeyPairSync and WebCrypto cost the same; signature ~18; DER, " +
     "PEM and fingerprint ~8), two hash-chained audit lines with the issuance history ~25, the log line ~4, " +
-    "node:http and the route ~25, GC ~10 on the loop; Go's whole request is ~" + `${round(p.go)} µs.`,
+    "node:http (the listener then) and the route ~25, GC ~10 on the loop; Go's whole request is ~" +
+    `${round(p.go)} µs.`,
     `More cores, on paper (plain HTTP): each loop adds ~${round(perCore)} exchanges/s per core (1 / ${round(p.ours)} ` +
     `µs); the main thread spends ~${round(perRemote)} µs on each exchange another loop answers (the audit chain, ` +
     `state and log line are its), so the loops together stop growing near ${
@@ -211,11 +225,27 @@ function stepRows(a: Sample[], noFast: Sample[]): BenchRow[] {
   });
   return [
     row(
-      "A/B: POST /exchange straight off node:http (no fetch Request, router or Response)",
+      "A/B: POST /exchange straight off the listener (no fetch Request, router or Response)",
       noFast,
       "same build, /exchange through the Hono app",
     ),
   ];
+}
+
+/** What server/http1/ bought: one loop on it against one loop on the node:http(s) listener it replaced. */
+function listenerRow(mode: Mode, w1: Sample[], oldL: Sample[]): BenchRow {
+  const m = (xs: Sample[], k: keyof Sample) => median(xs.map((s) => s[k] ?? 0));
+  const what = mode === "plain" ? "plain HTTP (Deno.listen)" : "TLS (node:tls)";
+  return {
+    name: `A/B: our HTTP/1.1 listener (server/http1/), ${what}, workers: 1`,
+    value: round(m(w1, "rps")),
+    unit: "req/s",
+    baseline: `node:${mode === "plain" ? "http" : "https"} listener it replaced, workers: 1 (same run)`,
+    baselineValue: round(m(oldL, "rps")),
+    ratio: round(m(w1, "rps") / m(oldL, "rps"), 2),
+    note: `higher is better; CPU per exchange ${round(m(w1, "cpuUs"))} µs against ${round(m(oldL, "cpuUs"))} µs; ` +
+      `round by round ${w1.map((s, i) => round(s.rps / oldL[i]!.rps, 2)).join(", ")}`,
+  };
 }
 
 function peerRows(mode: Mode, a: Sample[], b: Sample[], w1: Sample[], loads: string[]): BenchRow[] {

@@ -1,16 +1,18 @@
 /**
  * @module `serve` with one of its fast paths turned off, for the peer bench's A/B rows (what each step bought):
- * BENCH_VARIANT=no-fast-exchange (POST /exchange through the Hono app). Same config and environment as `serve`,
- * same log lines.
+ * BENCH_VARIANT=no-fast-exchange (POST /exchange through the Hono app), node-listener (the node:http(s) listener
+ * server/http1/ replaced; with TALOSCTL_OIDC_WORKERS=1). Same config and environment as `serve`, same log lines.
  */
 
 import { jsonLogger } from "../../shared/log.ts";
 import { startServer } from "../../server/app.ts";
 import { loadServerConfig } from "../../server/config_loader.ts";
 import type { ServeVariant } from "../../server/loops.ts";
+import { startNodeListener } from "./node_listener.ts";
 
 const VARIANTS: Record<string, ServeVariant> = {
   "no-fast-exchange": { fastExchange: false },
+  "node-listener": { listener: startNodeListener },
 };
 
 if (import.meta.main) {
