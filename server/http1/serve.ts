@@ -6,7 +6,7 @@
 
 import type { Logger } from "../../shared/log.ts";
 import { MAX_EXCHANGE_BODY } from "../../shared/protocol.ts";
-import type { FastRoute } from "../routes/exchange_fast.ts";
+import type { FastAnswer, FastRoute } from "../routes/exchange_fast.ts";
 import type { Http1Connection } from "./connection.ts";
 import { ClientGone } from "./errors.ts";
 import type { RequestHead } from "./head.ts";
@@ -47,11 +47,12 @@ export async function serveRequest(c: Http1Connection, head: RequestHead, o: Ser
   try {
     const fast = o.fast;
     if (fast && head.method === "POST" && head.target === fast.path && head.length !== "chunked") {
-      const answer = await fast.serve(
-        { headers: head.headers, readBody: (cap) => c.readAll(cap) },
-        info,
-        MAX_REQUEST_BODY,
-      );
+      let answer: FastAnswer;
+      try {
+        answer = await fast.serve({ headers: head.headers, readBody: (cap) => c.readAll(cap) }, info, MAX_REQUEST_BODY);
+      } catch (err) {
+        return await failed(c, head, o, err);
+      }
       if (c.closed) return false;
       const keep = head.keepAlive && c.finishBody() && !o.stopping();
       let lines = statusLines(answer.status);
@@ -90,12 +91,7 @@ async function serveApp(c: Http1Connection, head: RequestHead, info: HandlerInfo
   try {
     response = await o.handler(request, info);
   } catch (err) {
-    // A handler that failed reading a body its client abandoned is the client's doing: nothing to log.
-    if (c.closed) return false;
-    if (!(err instanceof ClientGone)) o.logger.error("answering a request failed", { error: err });
-    const keep = head.keepAlive && c.finishBody() && !o.stopping();
-    const lines = `${statusLines(500)}content-type: application/json\r\ncontent-length: 0\r\n`;
-    return await c.write(joinAnswer(`${lines}${connectionLine(head, keep)}\r\n`, "")) && keep;
+    return await failed(c, head, o, err);
   }
   if (c.closed) return false; // gone mid-body while the handler ran: nobody to answer
   // A body the handler did not read (refused unread, or a route that takes none) is not waited for: the connection
@@ -170,6 +166,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.byteLength);
   return out;
+}
+
+/** A handler that threw: 500 with no body (logged, unless the client had left mid-body: nobody to answer). */
+async function failed(c: Http1Connection, head: RequestHead, o: ServeOptions, err: unknown): Promise<boolean> {
+  if (c.closed) return false;
+  if (!(err instanceof ClientGone)) o.logger.error("answering a request failed", { error: err });
+  const keep = head.keepAlive && c.finishBody() && !o.stopping();
+  const lines = `${statusLines(500)}content-type: application/json\r\ncontent-length: 0\r\n`;
+  return await c.write(joinAnswer(`${lines}${connectionLine(head, keep)}\r\n`, "")) && keep;
 }
 
 function connectionLine(head: RequestHead, keep: boolean): string {
