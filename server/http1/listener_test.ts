@@ -258,3 +258,41 @@ Deno.test("startListener() gives a fast route exactly POST <path> with a sized b
   assertEquals(seen, ["fast 127.0.0.1 65536 a", "app POST b", "app POST c", "app GET "]);
   await listener.shutdown();
 });
+
+Deno.test("startListener() over plain HTTP (Deno.listen) cuts slow clients off too: 408 mid-head or mid-body, silent sockets closed", async () => {
+  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  const listener = await startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls,
+    logger: nullLogger,
+    handler: async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`),
+    timeouts: { headersMs: 250, requestMs: 600, keepAliveMs: 300 },
+  });
+  const enc = new TextEncoder(), port = listener.addr.port;
+  const timed = async (head: string | undefined) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const started = Date.now();
+    if (head !== undefined) await conn.write(enc.encode(head));
+    const drip = head === undefined
+      ? undefined
+      : setInterval(() => void conn.write(enc.encode("a")).catch(() => {}), 50);
+    const line = await firstLine(conn);
+    clearInterval(drip);
+    conn.close();
+    return { line, ms: Date.now() - started };
+  };
+  try {
+    const silent = await timed(undefined);
+    assertEquals(silent.line, "closed");
+    const head = await timed("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    assertEquals(head.line, "HTTP/1.1 408 Request Timeout");
+    const body = await timed("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9999\r\n\r\n");
+    assertEquals(body.line, "HTTP/1.1 408 Request Timeout");
+    for (const r of [silent, head, body]) assert(r.ms < 10_000, `held ${r.ms} ms`);
+    const ok = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "hello" });
+    assertEquals(await ok.text(), "got 5");
+  } finally {
+    await listener.shutdown();
+  }
+});
