@@ -10,7 +10,7 @@ import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { DEFAULT_MAX_CONNECTIONS } from "../../server/config_limits.ts";
 import { BodyOverCap, ClientGone } from "../../server/http1/errors.ts";
-import type { FetchHandler, Listener, ListenerOptions } from "../../server/http1/listener.ts";
+import type { Listener, ListenerOptions } from "../../server/http1/listener.ts";
 import { MAX_REQUEST_BODY } from "../../server/http1/listener.ts";
 import type { FastRoute } from "../../server/routes/exchange_fast.ts";
 
