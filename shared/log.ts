@@ -110,6 +110,23 @@ export function textLogger(options: { verbose?: boolean; write?: (line: string) 
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 
+/**
+ * A logger that holds its lines: `replay` sends them to another logger in order, or they are dropped with it. For
+ * an attempt whose lines only count when it succeeds (kube token's read of the cache without the lock).
+ */
+export function heldLogger(): Logger & { replay(to: Logger): void } {
+  const held: [Level, string, Record<string, unknown> | undefined][] = [];
+  const hold = (level: Level) => (msg: string, fields?: Record<string, unknown>) =>
+    void held.push([level, msg, fields]);
+  return {
+    debug: hold("debug"),
+    info: hold("info"),
+    warn: hold("warn"),
+    error: hold("error"),
+    replay: (to) => held.splice(0).forEach(([level, msg, fields]) => to[level](msg, fields)),
+  };
+}
+
 /** A logger that drops everything (for tests that do not look at logs). */
 export const nullLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { assert, assertEquals, assertStringIncludes } from "../tests/helpers/assert.ts";
 import { startTestIdp } from "../tests/helpers/idp.ts";
-import { jsonLogger, redact, redactText, textLogger } from "./log.ts";
+import { heldLogger, jsonLogger, redact, redactText, textLogger } from "./log.ts";
 import { Secret } from "./secret.ts";
 
 const KEY_PEM = generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
@@ -76,4 +76,18 @@ Deno.test("a Secret prints as *** through String, JSON and Deno.inspect", () => 
   assertEquals(JSON.stringify({ s }), '{"s":"***"}');
   assertEquals(Deno.inspect(s), "***");
   assertEquals(s.reveal(), "hunter2");
+});
+
+Deno.test("heldLogger() replays its lines in order to another logger, and drops them when never replayed", () => {
+  const lines: string[] = [];
+  const to = textLogger({ verbose: true, write: (l) => void lines.push(l) });
+  const held = heldLogger();
+  held.warn("first");
+  held.debug("second", { n: 2 });
+  held.info("third");
+  assertEquals(lines, [], "nothing is written before replay");
+  held.replay(to);
+  assertEquals(lines, ["warn: first", 'debug: second {"n":2}', "third"]);
+  held.replay(to);
+  assertEquals(lines.length, 3, "a line is replayed once");
 });

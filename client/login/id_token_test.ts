@@ -8,7 +8,9 @@ import { startTestIdp } from "../../tests/helpers/idp.ts";
 import { makeHome } from "../../tests/helpers/cli.ts";
 import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
-import { cacheKeyFor, getIdToken } from "./id_token.ts";
+import { fixedClock, systemClock } from "../../shared/clock.ts";
+import type { LoginDeps } from "./deps.ts";
+import { cacheKeyFor, getIdToken, lockTokenCache } from "./id_token.ts";
 import { createSignInRun } from "./run.ts";
 
 const NO_SERVER = { url: "https://127.0.0.1:9" }; // the ID token use case never calls the exchange server
@@ -69,4 +71,30 @@ Deno.test("getIdToken() trusting the cache hands out a cached token without a si
   const checked = await getIdToken(createSignInRun(input, h.deps), { interactive: false });
   assertEquals(checked.source, "cache");
   assert([...idp.hits.values()].reduce((a, b) => a + b, 0) > hits, "without trust the cached token is verified");
+});
+
+Deno.test("getIdToken() trusting the cache answers while another process holds the lock; an expired token waits for it", async () => {
+  await using idp = await startTestIdp();
+  await using home = await makeHome();
+  const h = loginHarness({ home: home.path });
+  const input = loginInput(idp, NO_SERVER, home.path);
+  const first = await getIdToken(createSignInRun(input, h.deps), { interactive: true });
+  await h.walks();
+  // Someone else (a login refreshing this entry) holds the lock. A run that waits for it says so, and is stopped there.
+  await using _held = await lockTokenCache(createSignInRun(input, h.deps));
+  const stopWhenWaiting = (clock: LoginDeps["clock"]): LoginDeps => {
+    const controller = new AbortController();
+    const info = (msg: string) => {
+      if (msg.includes("is in progress; waiting")) controller.abort(new Error("waited for the lock"));
+      h.deps.logger.info(msg);
+    };
+    return { ...h.deps, clock, signal: controller.signal, logger: { ...h.deps.logger, info } };
+  };
+  const trusted = { interactive: false, trustCachedIdToken: true };
+  const cached = await getIdToken(createSignInRun(input, stopWhenWaiting(systemClock)), trusted);
+  assertEquals([cached.source, cached.idToken], ["cache", first.idToken]);
+  // An hour later the cached ID token has expired: refreshing it takes the lock, so this run waits for the holder.
+  const later = fixedClock(new Date(Date.now() + 3_600_000));
+  const err = await assertRejects(() => getIdToken(createSignInRun(input, stopWhenWaiting(later)), trusted));
+  assertEquals((err as Error).message, "waited for the lock");
 });

@@ -7,7 +7,6 @@
 import { dirname } from "../../shared/path.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 import type { CachedToken } from "../types.ts";
-import { withFileLock } from "../file_lock.ts";
 
 export type TokenFile = Record<string, CachedToken>;
 
@@ -22,11 +21,13 @@ export interface FileStore {
 
 /** Open the token file store at `path` (nothing is touched until used). */
 export function fileStore(path: string): FileStore {
-  const read = async (): Promise<TokenFile> => {
+  // Sync file calls: an async one is a round trip through Deno's thread pool, and kube token (kubectl runs it for
+  // every command) reads this file on every run. A few KB from a local disk does not hold up the event loop.
+  const readSync = (): TokenFile => {
     let text: string;
     try {
-      await checkMode(path);
-      text = await Deno.readTextFile(path);
+      checkMode(path);
+      text = Deno.readTextFileSync(path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return {};
       if (err instanceof TalosOidcError) throw err;
@@ -48,8 +49,9 @@ export function fileStore(path: string): FileStore {
   };
   const update = async (fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile> => {
     await ensurePrivateDir(dirname(path));
+    const { withFileLock } = await import("../file_lock.ts"); // loaded only to write: reads take no lock
     return await withFileLock(path, async () => {
-      const before = await read();
+      const before = readSync();
       const draft = structuredClone(before);
       const after = fn(draft) ?? draft;
       if (JSON.stringify(after) === JSON.stringify(before)) return after;
@@ -62,15 +64,15 @@ export function fileStore(path: string): FileStore {
       return after;
     }, { what: `token cache "${path}"` });
   };
-  return { path, read, update };
+  return { path, read: () => Promise.try(readSync), update };
 }
 
 /**
  * Refuse a token file readable or writable by group or others (POSIX only; Windows has no mode bits here).
  * @throws {TalosOidcError} ERR_TOKEN_CACHE with the chmod that fixes it.
  */
-async function checkMode(path: string): Promise<void> {
-  const st = await Deno.stat(path);
+function checkMode(path: string): void {
+  const st = Deno.statSync(path);
   if (st.mode === null || (st.mode & 0o077) === 0) return;
   const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
   throw new TalosOidcError("ERR_TOKEN_CACHE", `refusing to use the token cache "${path}": its mode is ${mode}`, {

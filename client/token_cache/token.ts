@@ -53,7 +53,11 @@ export function tokenExpiry(token: CachedToken): Date | null {
  * verified: client/oidc/id_token.ts verifies a token before it is cached).
  */
 export function isIdTokenFresh(idToken: string, now: Date, marginSeconds = FRESHNESS_MARGIN_SECONDS): boolean {
-  const exp = jwtExpiry(idToken);
+  return isExpiryFresh(jwtExpiry(idToken), now, marginSeconds);
+}
+
+/** isIdTokenFresh for the `exp` of a token already decoded. */
+export function isExpiryFresh(exp: Date | undefined, now: Date, marginSeconds = FRESHNESS_MARGIN_SECONDS): boolean {
   return exp !== undefined && exp.getTime() - marginSeconds * 1000 > now.getTime();
 }
 

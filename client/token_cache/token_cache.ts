@@ -10,7 +10,7 @@ import { dirname, join } from "../../shared/path.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { CacheBackend, CachedToken, CacheKey } from "../types.ts";
-import { acquireFileLock, type FileLock, type FileLockOptions } from "../file_lock.ts";
+import type { FileLock, FileLockOptions } from "../file_lock.ts";
 import { type Env, type Os, tokenCachePath } from "../paths.ts";
 import { fileStore } from "./file_store.ts";
 import { defaultKeychain, type KeychainBackend } from "./keychain.ts";
@@ -40,8 +40,11 @@ export interface CacheDescription {
 export interface LocalTokenCache {
   /** Which backend is in use ("keychain" when the OS keychain works, else "file"). */
   backend(): Promise<CacheBackend>;
-  /** The cached token for this context, or null. Entries for another issuer/client are ignored. */
-  get(key: CacheKey): Promise<CachedToken | null>;
+  /**
+   * The cached token for this context, or null. Entries for another issuer/client are ignored. `log` (default the
+   * cache's logger) takes what the read has to say: kube token's read without the lock holds it back (heldLogger).
+   */
+  get(key: CacheKey, log?: Logger): Promise<CachedToken | null>;
   put(key: CacheKey, token: CachedToken): Promise<void>;
   /** Remove from keychain and file; returns which backends had something. */
   delete(context: string): Promise<CacheBackend[]>;
@@ -87,14 +90,14 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
     }
   };
 
-  const entries = async (context: string) => {
+  const entries = async (context: string, log: Logger = logger) => {
     const found: Found[] = [];
     if (await usable()) {
       try {
         const t = parseToken(await keychain!.get(context));
         if (t) found.push({ token: t, backend: "keychain" });
       } catch (err) {
-        logger.warn(`reading the OS keychain failed; trying the token file (${describe(err)})`);
+        log.warn(`reading the OS keychain failed; trying the token file (${describe(err)})`);
       }
     }
     const fromFile = parseToken((await file.read())[context]);
@@ -116,10 +119,10 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
         filePath,
       };
     },
-    async get(key) {
-      const found = await entries(key.context);
+    async get(key, log = logger) {
+      const found = await entries(key.context, log);
       const matching = found.filter(({ token: t }) => sameIssuer(t.issuer, key.issuer) && t.client_id === key.clientId);
-      if (matching.length < found.length) logger.debug("ignoring cached tokens of another issuer or client");
+      if (matching.length < found.length) log.debug("ignoring cached tokens of another issuer or client");
       return best(matching)?.token ?? null;
     },
     async peek(context) {
@@ -173,6 +176,8 @@ export function createTokenCache(options: TokenCacheOptions): LocalTokenCache {
         new TextEncoder().encode(`${key.issuer}\n${key.clientId}\n${key.context}`),
       );
       const id = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+      // Loaded only to lock: kube token answering from the cache reads it without the lock (client/login/id_token.ts).
+      const { acquireFileLock } = await import("../file_lock.ts");
       return await acquireFileLock(join(dirname(filePath), `refresh-${id.slice(0, 16)}`), {
         what: `token refresh for context "${key.context}"`,
         ...lockOptions,
