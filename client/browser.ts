@@ -14,8 +14,8 @@ type Os = typeof Deno.build.os;
 export interface BrowserPlatform {
   os: Os;
   env: Env;
-  /** Running under Windows Subsystem for Linux (see detectWsl). */
-  wsl: boolean;
+  /** Running under Windows Subsystem for Linux; undefined: asked of the kernel when it matters (detectWsl). */
+  wsl?: boolean;
   /** Whether an executable is on PATH (default: a PATH search). */
   hasCommand?: (name: string) => boolean;
 }
@@ -32,14 +32,15 @@ export interface BrowserOpener {
   open(url: string): Promise<OpenedBrowser>;
 }
 
-/** WSL kernels name Microsoft in /proc/version. */
-export async function detectWsl(
-  os: Os,
-  readFile: (p: string) => Promise<string> = Deno.readTextFile,
-): Promise<boolean> {
+/**
+ * WSL kernels name Microsoft in their release ("5.15.153.1-microsoft-standard-WSL2"; WSL 1 "4.4.0-19041-Microsoft").
+ * Deno.osRelease needs --allow-sys, which the documented permissions give: /proc/version, read before, needs
+ * --allow-all, so under them every WSL went unnoticed (and the read's refusal cost every kube token run).
+ */
+export function detectWsl(os: Os, release: () => string = () => Deno.osRelease()): boolean {
   if (os !== "linux") return false;
   try {
-    return /microsoft|wsl/i.test(await readFile("/proc/version"));
+    return /microsoft|wsl/i.test(release());
   } catch {
     return false;
   }
@@ -47,7 +48,7 @@ export async function detectWsl(
 
 /** No display and no way to open a browser: a Unix box without X11/Wayland, $BROWSER or --browser-command. */
 export function isHeadless(p: BrowserPlatform, browserCommand?: string): boolean {
-  if (p.os === "darwin" || p.os === "windows" || p.wsl || browserCommand) return false;
+  if (p.os === "darwin" || p.os === "windows" || browserCommand || (p.wsl ?? detectWsl(p.os))) return false;
   return !p.env.DISPLAY && !p.env.WAYLAND_DISPLAY && !p.env.BROWSER;
 }
 
@@ -71,7 +72,7 @@ export function browserArgv(url: string, p: BrowserPlatform, browserCommand?: st
   }
   if (p.os === "darwin") return ["open", url];
   if (p.os === "windows") return ["rundll32", "url.dll,FileProtocolHandler", url];
-  if (p.wsl) {
+  if (p.wsl ?? detectWsl(p.os)) {
     if (has("wslview")) return ["wslview", url];
     if (has("powershell.exe")) {
       return [

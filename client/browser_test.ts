@@ -3,6 +3,8 @@
 import { assert, assertEquals, assertRejects } from "../tests/helpers/assert.ts";
 import { nullLogger } from "../shared/log.ts";
 import { isTalosOidcError } from "../shared/errors.ts";
+import { PERMISSIONS } from "../shared/permissions.ts";
+import { tempDir } from "../tests/helpers/temp_dir.ts";
 import { browserArgv, createBrowserOpener, detectWsl, isHeadless, splitCommandLine } from "./browser.ts";
 
 const URL_ = "https://idp.example/auth?a=1&b='x'";
@@ -42,11 +44,32 @@ Deno.test("isHeadless() is true only on a display-less Unix without any browser 
   assert(!isHeadless({ ...linux, os: "darwin" }));
 });
 
-Deno.test("detectWsl() reads /proc/version", async () => {
-  assert(await detectWsl("linux", () => Promise.resolve("Linux version 5.15.90.1-microsoft-standard-WSL2")));
-  assert(!(await detectWsl("linux", () => Promise.resolve("Linux version 6.1.0-18-amd64 (debian)"))));
-  assert(!(await detectWsl("linux", () => Promise.reject(new Error("no /proc")))));
-  assert(!(await detectWsl("darwin")));
+Deno.test("detectWsl() reads the kernel release", () => {
+  assert(detectWsl("linux", () => "5.15.90.1-microsoft-standard-WSL2"));
+  assert(detectWsl("linux", () => "4.4.0-19041-Microsoft"));
+  assert(!detectWsl("linux", () => "6.1.0-18-amd64"));
+  assert(
+    !detectWsl("linux", () => {
+      throw new Deno.errors.NotCapable("no --allow-sys");
+    }),
+  );
+  assert(!detectWsl("darwin"));
+});
+
+Deno.test("detectWsl() tells WSL under the documented permissions (the plugin's and the binaries')", async () => {
+  await using dir = await tempDir("talosctl-oidc-wsl-");
+  const script = `${dir.path}/wsl.ts`;
+  // The real release first (the permissions must allow it), then a WSL kernel's: this machine is not one.
+  await Deno.writeTextFile(
+    script,
+    `import { detectWsl } from ${JSON.stringify(new URL("./browser.ts", import.meta.url).href)};\n` +
+      `Deno.osRelease();\n(Deno as { osRelease(): string }).osRelease = () => "5.15.153.1-microsoft-standard-WSL2";\n` +
+      `console.log(JSON.stringify([detectWsl("linux"), detectWsl("darwin")]));\n`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", ...PERMISSIONS, script], stderr: "inherit" })
+    .output();
+  assert(out.success);
+  assertEquals(JSON.parse(new TextDecoder().decode(out.stdout)), [true, false]);
 });
 
 Deno.test("splitCommandLine() keeps quoted words together", () => {

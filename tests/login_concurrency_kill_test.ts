@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { browserCommand, runCli, spawnCli } from "./helpers/cli.ts";
 import { loginInput } from "./helpers/login_harness.ts";
-import { cacheKeyFor } from "../client/login/id_token.ts";
+import { cacheKeyFor } from "../client/login/cached_id_token.ts";
 import { contextNames, getContext, readTalosconfig } from "../client/talosconfig/read.ts";
 import { createTokenCache } from "../client/token_cache/token_cache.ts";
 import { nullLogger } from "../shared/log.ts";

@@ -13,7 +13,7 @@ import { checkTokenForKube, type ClusterSide, readApiserverOidc, readClusterSide
 import { entry, KUBECONFIG, parseKubeconfig, resolveKubeconfigPath } from "../kube/kubeconfig.ts";
 import { createLoginDeps } from "../login/deps.ts";
 import { SIGN_IN_BROWSER, SIGN_IN_IDP } from "../login/flags.ts";
-import { getIdToken } from "../login/id_token.ts";
+import { getIdToken } from "../login/cached_id_token.ts";
 import { type SignInInput, toSignInInput } from "../login/input.ts";
 import { createSignInRun } from "../login/run.ts";
 import { applyNamedProfile } from "../profiles.ts";

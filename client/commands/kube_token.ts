@@ -11,7 +11,7 @@ import { contextNameFlag } from "../flags.ts";
 import { formatExecCredential, readExecRequest } from "../kube/exec_credential.ts";
 import { createLoginDeps, type LoginDeps } from "../login/deps.ts";
 import { SIGN_IN_BROWSER, SIGN_IN_IDP } from "../login/flags.ts";
-import { getIdToken } from "../login/id_token.ts";
+import { getIdToken } from "../login/cached_id_token.ts";
 import { toSignInInput } from "../login/input.ts";
 import { createSignInRun } from "../login/run.ts";
 

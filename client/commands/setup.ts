@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { type Command, defineCommand, defineSpec, EXIT, requireFlags, usageError } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { textLogger } from "../../shared/log.ts";
-import { type BrowserOpener, createBrowserOpener, detectWsl } from "../browser.ts";
+import { type BrowserOpener, createBrowserOpener } from "../browser.ts";
 import { formatResults } from "../doctor/report.ts";
 import { expandHome, userConfigDir } from "../paths.ts";
 import { loginCommandFor, type Profile, writeProfile } from "../profiles.ts";
@@ -32,7 +32,7 @@ import {
 import { DEFAULT_SCOPES, LOCAL_SERVER_FLAGS, SIGN_IN } from "../login/flags.ts";
 import { localServerPair } from "../login/input.ts";
 import { sleep } from "../../shared/sleep.ts";
-import { normaliseScopes } from "../login/id_token.ts";
+import { normaliseScopes } from "../login/cached_id_token.ts";
 
 const spec = defineSpec({
   name: "setup",
@@ -123,7 +123,6 @@ export function createSetupCommand(deps: SetupDeps = {}): Command<typeof spec.fl
     const browser = deps.browser ?? createBrowserOpener({
       os: Deno.build.os,
       env: ctx.env,
-      wsl: await detectWsl(Deno.build.os),
       browserCommand: v["browser-command"],
       logger,
     });

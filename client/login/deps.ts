@@ -3,8 +3,7 @@
 import type { CommandContext } from "../../shared/cli.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type Logger, textLogger } from "../../shared/log.ts";
-import { sleep } from "../../shared/sleep.ts";
-import { type BrowserOpener, type BrowserPlatform, createBrowserOpener, detectWsl } from "../browser.ts";
+import type { BrowserOpener, BrowserPlatform, createBrowserOpener } from "../browser.ts";
 import { createTokenCache, type LocalTokenCache } from "../token_cache/token_cache.ts";
 import { LOGIN_TIMEOUT_MS } from "../oidc/deadline.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
@@ -44,7 +43,7 @@ export async function createLoginDeps(
 ): Promise<LoginDeps> {
   const stdio = withProgress(ctx.stdio);
   const logger = textLogger({ verbose: o.verbose, write: (line) => stdio.stderr(line + "\n") });
-  const platform: BrowserPlatform = { os: Deno.build.os, env: ctx.env, wsl: await detectWsl(Deno.build.os) };
+  const platform: BrowserPlatform = { os: Deno.build.os, env: ctx.env };
   return {
     stdio,
     env: ctx.env,
@@ -52,14 +51,20 @@ export async function createLoginDeps(
     clock: systemClock,
     logger,
     tokenCache: createTokenCache({ env: ctx.env, logger }),
-    browser: createBrowserOpener({ ...platform, browserCommand: o.browserCommand, logger, verbose: o.verbose }),
+    browser: openerOnFirstUse({ ...platform, browserCommand: o.browserCommand, logger, verbose: o.verbose }),
     platform,
-    sleep,
+    // Loaded on first use: kube token answering from the cache (every kubectl call) never waits.
+    sleep: async (ms, signal) => await (await import("../../shared/sleep.ts")).sleep(ms, signal),
     loginTimeoutMs: LOGIN_TIMEOUT_MS,
     ...(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER
       ? { browserHintMs: await hintAfter(ctx.env.TALOSCTL_OIDC_BROWSER_HINT_AFTER) }
       : {}),
   };
+}
+
+/** The browser opener, its module loaded to open one: kube token answering from the cache (every kubectl call) opens none. */
+function openerOnFirstUse(options: Parameters<typeof createBrowserOpener>[0]): BrowserOpener {
+  return { open: async (url) => (await import("../browser.ts")).createBrowserOpener(options).open(url) };
 }
 
 /** TALOSCTL_OIDC_BROWSER_HINT_AFTER as milliseconds (0: never). @throws {TalosOidcError} ERR_USAGE */

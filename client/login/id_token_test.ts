@@ -10,7 +10,8 @@ import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { fixedClock, systemClock } from "../../shared/clock.ts";
 import type { LoginDeps } from "./deps.ts";
-import { cacheKeyFor, getIdToken, lockTokenCache } from "./id_token.ts";
+import { cacheKeyFor, getIdToken } from "./cached_id_token.ts";
+import { lockTokenCache } from "./id_token.ts";
 import { createSignInRun } from "./run.ts";
 
 const NO_SERVER = { url: "https://127.0.0.1:9" }; // the ID token use case never calls the exchange server

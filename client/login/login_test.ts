@@ -14,7 +14,7 @@ import { EXISTING_TALOSCONFIG } from "../../tests/login_e2e_fixture.ts";
 import { fixedClock } from "../../shared/clock.ts";
 import { readContextCert } from "../talosconfig/cert.ts";
 import { readTalosconfig } from "../talosconfig/read.ts";
-import { cacheKeyFor } from "./id_token.ts";
+import { cacheKeyFor } from "./cached_id_token.ts";
 import { type LoginResult, renewalTime, runLogin } from "./login.ts";
 
 Deno.test("login --watch renews at two thirds of the certificate's lifetime and stops on Ctrl-C with exit 0", async () => {

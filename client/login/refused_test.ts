@@ -13,7 +13,7 @@ import { loginHarness, loginInput } from "../../tests/helpers/login_harness.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { USERS_RBAC } from "../../tests/helpers/idp_users.ts";
 import { join } from "node:path";
-import { cacheKeyFor, getIdToken } from "./id_token.ts";
+import { cacheKeyFor, getIdToken } from "./cached_id_token.ts";
 import { createSignInRun } from "./run.ts";
 import { type LoginPass, runLogin } from "./login.ts";
 

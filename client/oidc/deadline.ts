@@ -1,7 +1,6 @@
 /** @module Bound an interactive flow in time, telling a timeout apart from the user's Ctrl-C. */
 
 import { TalosOidcError } from "../../shared/errors.ts";
-import { formatDuration } from "../../shared/duration.ts";
 
 /** Default bound for a browser or device login, as in the original tool. */
 export const LOGIN_TIMEOUT_MS = 5 * 60_000;
@@ -22,6 +21,8 @@ export async function withDeadline<T>(
     return await fn(AbortSignal.any([parent, timer.signal]));
   } catch (err) {
     if (timer.signal.aborted && !parent.aborted) {
+      // Loaded for this message only: kube token loads this module for LOGIN_TIMEOUT_MS on every kubectl call.
+      const { formatDuration } = await import("../../shared/duration.ts");
       throw new TalosOidcError("ERR_TIMEOUT", `timed out after ${formatDuration(ms)} ${what}`, {
         hint: "run login again and finish signing in within the time limit",
       });
