@@ -105,6 +105,19 @@ Deno.test("kube token answers in the apiVersion kubectl asks for (v1, v1beta1, v
   }
 });
 
+Deno.test("kube token answering from the cache says so with -v, and refuses a bad TALOSCTL_OIDC_BROWSER_HINT_AFTER as before", async () => {
+  await using w = await startKubeWorld();
+  assertEquals((await w.signIn("alice")).code, 0);
+  const args = ["kube", "token", "--provider", w.login.idp.issuer, "--client-id", w.login.idp.clientId];
+  const verbose = await runCli([...args, "-v"], { home: w.login.home });
+  assertEquals(verbose.code, 0, verbose.stderr);
+  assertMatch(verbose.stderr, /^debug: Using the cached ID token \(valid until [0-9TZ:.-]+\)\.\n$/);
+  // The setting only matters to a browser sign-in, but a bad value fails every run: the cache does not hide it.
+  const bad = await runCli(args, { home: w.login.home, env: { TALOSCTL_OIDC_BROWSER_HINT_AFTER: "soon" } });
+  assertEquals([bad.code, bad.stdout], [2, ""]);
+  assertStringIncludes(bad.stderr, "error: TALOSCTL_OIDC_BROWSER_HINT_AFTER: invalid duration");
+});
+
 function execInfo(version: "v1" | "v1beta1", interactive: boolean): string {
   return JSON.stringify({
     apiVersion: `client.authentication.k8s.io/${version}`,

@@ -63,10 +63,15 @@ Deno.test("kube token loads no node: builtin, no npm package and no sign-in mach
     "client/token_cache/macos.ts",
     "client/token_cache/windows.ts",
     "shared/version.ts",
-    // The cached token is read without the lock (client/login/cached_id_token.ts): the lock, the locked use case
-    // (refresh, sign-in), the browser opener, sleep and the duration text load only when the cache does not answer.
+    // The cached token is read without the lock (client/login/cached_id_token.ts) and with only the adapters that
+    // takes (client/commands/kube_token.ts): the lock, the locked use case (refresh, sign-in), the sign-in's other
+    // adapters (spinner, browser opener, sleep, login deadline) load only when the cache does not answer.
     "client/file_lock.ts",
     "client/login/id_token.ts",
+    "client/login/deps.ts",
+    "client/login/run.ts",
+    "client/login/progress.ts",
+    "client/oidc/deadline.ts",
     "client/browser.ts",
     "shared/sleep.ts",
     "shared/duration.ts",

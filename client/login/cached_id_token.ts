@@ -12,7 +12,14 @@ import { isExpiryFresh } from "../token_cache/token.ts";
 import type { CachedToken, CacheKey } from "../types.ts";
 import type { IdToken, IdTokenOptions } from "./id_token.ts";
 import type { SignInInput } from "./input.ts";
+import type { LoginDeps } from "./deps.ts";
 import type { SignInRun } from "./run.ts";
+
+/** What reading the cache takes: the sign-in input and three of its adapters. A SignInRun is one. */
+export interface CacheRead {
+  readonly input: Readonly<SignInInput>;
+  readonly deps: Pick<LoginDeps, "tokenCache" | "clock" | "logger">;
+}
 
 /**
  * The cache key: context, issuer, client and the requested scopes. Entries of another issuer or client are never
@@ -33,12 +40,9 @@ export function normaliseScopes(scopes: readonly string[]): string[] {
  * may be handed out as it is (trustCachedIdToken) is read without the lock: see cachedIdTokenWithoutLock.
  */
 export async function getIdToken(run: SignInRun, options: IdTokenOptions): Promise<IdToken> {
-  const cached = await cachedIdTokenWithoutLock(run, options);
-  if (cached) return cached;
-  // Loaded past the cache only: refresh and sign-in are not needed for a token handed out as it is.
-  const { lockTokenCache, obtainIdToken } = await import("./id_token.ts");
-  await using _lock = await lockTokenCache(run);
-  return await obtainIdToken(run, options);
+  // The locked use case is loaded past the cache only: a token handed out as it is needs no refresh or sign-in.
+  return (await cachedIdTokenWithoutLock(run, options)) ??
+    await (await import("./id_token.ts")).lockedIdToken(run, options);
 }
 
 /**
@@ -57,7 +61,7 @@ export async function getIdToken(run: SignInRun, options: IdTokenOptions): Promi
  * anything unreadable. The lines this read would log are held back and kept only when it answers, so a run that
  * goes on to the locked read logs what it always did, once.
  */
-async function cachedIdTokenWithoutLock(run: SignInRun, options: IdTokenOptions): Promise<IdToken | undefined> {
+export async function cachedIdTokenWithoutLock(run: CacheRead, options: IdTokenOptions): Promise<IdToken | undefined> {
   if (!options.trustCachedIdToken || options.skipCachedIdToken || options.fresh) return undefined;
   const { deps: d } = run;
   const held = heldLogger();
@@ -71,14 +75,14 @@ async function cachedIdTokenWithoutLock(run: SignInRun, options: IdTokenOptions)
 }
 
 /** Hand out the cached ID token, saying until when it is valid. */
-export function fromCache({ deps: d }: SignInRun, idToken: string, claims: ClientIdTokenClaims): IdToken {
+export function fromCache({ deps: d }: CacheRead, idToken: string, claims: ClientIdTokenClaims): IdToken {
   d.logger.info(`Using the cached ID token (valid until ${new Date(claims.exp * 1000).toISOString()}).`);
   return { idToken, claims, source: "cache" };
 }
 
 /** The cached entry when this run may use it; says why not (other scopes, --force) or what it does instead. */
 export function usableEntry(
-  { deps: d }: SignInRun,
+  { deps: d }: CacheRead,
   key: CacheKey,
   cached: CachedToken | null,
   options: IdTokenOptions,
@@ -109,7 +113,7 @@ export function usableEntry(
 }
 
 /** The cache entry for `key`, or null when there is none or it cannot be read (said through `logger`). */
-export async function readCache(run: SignInRun, key: CacheKey, logger?: Logger): Promise<CachedToken | null> {
+export async function readCache(run: CacheRead, key: CacheKey, logger?: Logger): Promise<CachedToken | null> {
   try {
     return await run.deps.tokenCache.get(key, logger);
   } catch (err) {

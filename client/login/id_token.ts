@@ -49,6 +49,12 @@ export interface IdTokenOptions {
   holdPage?: boolean;
 }
 
+/** The ID token under the cache lock, for callers that do nothing else under it (getIdToken, past the cache). */
+export async function lockedIdToken(run: SignInRun, options: IdTokenOptions): Promise<IdToken> {
+  await using _lock = await lockTokenCache(run);
+  return await obtainIdToken(run, options);
+}
+
 /**
  * One sign-in per cache entry at a time (across processes): a second one waits for the first, then finds what it
  * cached. The lock is given up as stale after the longest a sign-in may take.
