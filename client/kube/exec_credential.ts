@@ -3,6 +3,7 @@
  * request kubectl puts in KUBERNETES_EXEC_INFO, write the ExecCredential it reads from stdout.
  */
 
+import { isoString } from "../../shared/clock.ts";
 import { TalosOidcError } from "../../shared/errors.ts";
 
 export const EXEC_API_V1 = "client.authentication.k8s.io/v1";
@@ -46,7 +47,7 @@ export function readExecRequest(raw: string | undefined): ExecRequest {
  * anywhere else.
  */
 export function formatExecCredential(apiVersion: ExecApiVersion, token: string, expiresAt: Date): string {
-  const expirationTimestamp = new Date(Math.floor(expiresAt.getTime() / 1000) * 1000).toISOString()
+  const expirationTimestamp = isoString(new Date(Math.floor(expiresAt.getTime() / 1000) * 1000))
     .replace(/\.000Z$/, "Z");
   return JSON.stringify({ apiVersion, kind: "ExecCredential", status: { token, expirationTimestamp } }) + "\n";
 }

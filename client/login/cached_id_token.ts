@@ -5,6 +5,7 @@
  * (id_token.ts), loaded only then.
  */
 
+import { isoString } from "../../shared/clock.ts";
 import { heldLogger, type Logger } from "../../shared/log.ts";
 import { jwtPayloadOrUndefined } from "../../shared/jwt_payload.ts";
 import type { ClientIdTokenClaims } from "../oidc/id_token.ts";
@@ -76,7 +77,7 @@ export async function cachedIdTokenWithoutLock(run: CacheRead, options: IdTokenO
 
 /** Hand out the cached ID token, saying until when it is valid. */
 export function fromCache({ deps: d }: CacheRead, idToken: string, claims: ClientIdTokenClaims): IdToken {
-  d.logger.info(`Using the cached ID token (valid until ${new Date(claims.exp * 1000).toISOString()}).`);
+  d.logger.info(`Using the cached ID token (valid until ${isoString(new Date(claims.exp * 1000))}).`);
   return { idToken, claims, source: "cache" };
 }
 
