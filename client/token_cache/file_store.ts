@@ -19,52 +19,61 @@ export interface FileStore {
   update(fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile>;
 }
 
-/** Open the token file store at `path` (nothing is touched until used). */
+/**
+ * Open the token file store at `path` (nothing is touched until used). The work is in module-level functions, not
+ * closures here: a function is compiled when first called, and kube token (kubectl's every command) only reads.
+ */
 export function fileStore(path: string): FileStore {
-  // Sync file calls: an async one is a round trip through Deno's thread pool, and kube token (kubectl runs it for
-  // every command) reads this file on every run. A few KB from a local disk does not hold up the event loop.
-  const readSync = (): TokenFile => {
-    let text: string;
-    try {
-      checkMode(path);
-      text = Deno.readTextFileSync(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return {};
-      if (err instanceof TalosOidcError) throw err;
-      throw new TalosOidcError("ERR_TOKEN_CACHE", `reading the token cache "${path}"`, { cause: err });
+  return { path, read: () => Promise.try(readTokenFile, path), update: (fn) => updateTokenFile(path, fn) };
+}
+
+/**
+ * All entries of the token file (empty when it does not exist). Sync file calls: an async one is a round trip
+ * through Deno's thread pool, and kube token reads this file on every run; a few KB from a local disk does not hold
+ * up the event loop.
+ */
+function readTokenFile(path: string): TokenFile {
+  let text: string;
+  try {
+    checkMode(path);
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return {};
+    if (err instanceof TalosOidcError) throw err;
+    throw new TalosOidcError("ERR_TOKEN_CACHE", `reading the token cache "${path}"`, { cause: err });
+  }
+  if (text.trim() === "") return {};
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new SyntaxError("not an object");
     }
-    if (text.trim() === "") return {};
-    try {
-      const parsed = JSON.parse(text);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        throw new SyntaxError("not an object");
-      }
-      return parsed as TokenFile;
-    } catch (err) {
-      throw new TalosOidcError("ERR_TOKEN_CACHE", `parsing the token cache "${path}"`, {
-        cause: err,
-        hint: `delete "${path}" and log in again`,
-      });
+    return parsed as TokenFile;
+  } catch (err) {
+    throw new TalosOidcError("ERR_TOKEN_CACHE", `parsing the token cache "${path}"`, {
+      cause: err,
+      hint: `delete "${path}" and log in again`,
+    });
+  }
+}
+
+/** Read-modify-write under the lock; the file is deleted when no entry is left. */
+async function updateTokenFile(path: string, fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile> {
+  await ensurePrivateDir(dirname(path));
+  const { withFileLock } = await import("../file_lock.ts"); // loaded only to write: reads take no lock
+  return await withFileLock(path, async () => {
+    const before = readTokenFile(path);
+    const draft = structuredClone(before);
+    const after = fn(draft) ?? draft;
+    if (JSON.stringify(after) === JSON.stringify(before)) return after;
+    if (Object.keys(after).length === 0) await Deno.remove(path).catch(() => {});
+    else {
+      // Loaded only to write: kube token answering from the cache reads (atomic_write pulls in node:path).
+      const { atomicWrite } = await import("../../shared/atomic_write.ts");
+      await atomicWrite(path, JSON.stringify(after, null, 2) + "\n", { mode: 0o600 });
     }
-  };
-  const update = async (fn: (entries: TokenFile) => TokenFile | void): Promise<TokenFile> => {
-    await ensurePrivateDir(dirname(path));
-    const { withFileLock } = await import("../file_lock.ts"); // loaded only to write: reads take no lock
-    return await withFileLock(path, async () => {
-      const before = readSync();
-      const draft = structuredClone(before);
-      const after = fn(draft) ?? draft;
-      if (JSON.stringify(after) === JSON.stringify(before)) return after;
-      if (Object.keys(after).length === 0) await Deno.remove(path).catch(() => {});
-      else {
-        // Loaded only to write: kube token answering from the cache reads (atomic_write pulls in node:path).
-        const { atomicWrite } = await import("../../shared/atomic_write.ts");
-        await atomicWrite(path, JSON.stringify(after, null, 2) + "\n", { mode: 0o600 });
-      }
-      return after;
-    }, { what: `token cache "${path}"` });
-  };
-  return { path, read: () => Promise.try(readSync), update };
+    return after;
+  }, { what: `token cache "${path}"` });
 }
 
 /**
