@@ -195,19 +195,8 @@ function printError(stdio: Stdio, err: unknown, verbose: boolean): number {
 /** The real process's stdio. A prompt waiting for a line gives up when `signal` aborts (Ctrl-C). */
 function denoStdio(signal: AbortSignal): Stdio {
   const enc = new TextEncoder();
-  const lines = (async function* () {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of Deno.stdin.readable) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        yield buf.slice(0, i);
-        buf = buf.slice(i + 1);
-      }
-    }
-    if (buf) yield buf;
-  })();
+  // Started by the first prompt: a generator compiles when created, and most runs (kube token) never read stdin.
+  let lines: AsyncGenerator<string> | undefined;
   return {
     stdout: (t) => void Deno.stdout.writeSync(enc.encode(t)),
     stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
@@ -217,10 +206,25 @@ function denoStdio(signal: AbortSignal): Stdio {
         if (signal.aborted) reject(signal.reason);
         signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
-      const r = await Promise.race([lines.next(), aborted]);
+      const r = await Promise.race([(lines ??= stdinLines()).next(), aborted]);
       return r.done ? null : r.value;
     },
   };
+}
+
+/** stdin, line by line (the last line may lack its newline). */
+async function* stdinLines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, i);
+      buf = buf.slice(i + 1);
+    }
+  }
+  if (buf) yield buf;
 }
 
 if (import.meta.main && isServeWorker()) {
