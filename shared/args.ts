@@ -37,8 +37,14 @@ export function parseArgv(
   options: Readonly<Record<string, ArgvOption>>,
   command: string,
 ): ParsedArgv {
-  const byName = new Map(Object.entries(options));
-  const byShort = new Map([...byName].filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]));
+  const byName = new Map<string, ArgvOption>();
+  const byShort = new Map<string, string>();
+  // Plain loops: kube token (kubectl's every command) parses once, and each callback compiles on its first call.
+  for (const name in options) {
+    const o = options[name]!;
+    byName.set(name, o);
+    if (o.short) byShort.set(o.short, name);
+  }
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
   const fail = (message: string, guess?: string) =>

@@ -113,12 +113,19 @@ export function parseFlags<Fs extends readonly FlagSpec[]>(
     }
     v ??= typeof f.default === "object" ? [...f.default] : f.default;
     if (f.type === "boolean") v = v === true;
-    else if (f.multiple) {
-      v = (Array.isArray(v) ? v : []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
-    }
+    else if (f.multiple) v = splitList(Array.isArray(v) ? v : []);
     values[f.name] = v;
   }
   return { values: values as FlagValues<Fs>, positionals: parsed.positionals, explicit, help: given.help === true };
+}
+
+/** A repeatable flag's values, each split at commas, trimmed, empty ones dropped. */
+function splitList(given: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of given) {
+    for (const item of value.split(",")) if (item.trim()) out.push(item.trim());
+  }
+  return out;
 }
 
 /** The text `--help` prints: the summary (main.ts's command table holds it), usage, description, flags, examples. */
