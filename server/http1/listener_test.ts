@@ -296,3 +296,33 @@ Deno.test("startListener() over plain HTTP (Deno.listen) cuts slow clients off t
     await listener.shutdown();
   }
 });
+
+Deno.test("startListener() answers a client that closed its side after the request (half-close), over TLS and plain HTTP", async () => {
+  const { ca, leaf } = await pairFromNewCa();
+  const tlsSource = {
+    mode: "provided" as const,
+    current: () => leaf,
+    caPem: () => undefined,
+    refresh: () => Promise.resolve(false),
+  };
+  const plain = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
+  for (const tls of [tlsSource, plain]) {
+    const listener = await startListener({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls,
+      logger: nullLogger,
+      handler: () => new Response("answered"),
+    });
+    try {
+      const at = { hostname: "127.0.0.1", port: listener.addr.port };
+      const conn = tls.current() ? await Deno.connectTls({ ...at, caCerts: [ca.certPem] }) : await Deno.connect(at);
+      await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+      await conn.closeWrite();
+      const text = await new Response(conn.readable).text();
+      assertEquals([text.split("\r\n")[0], text.endsWith("answered")], ["HTTP/1.1 200 OK", true], tls.mode);
+    } finally {
+      await listener.shutdown();
+    }
+  }
+});
