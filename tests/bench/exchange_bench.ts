@@ -135,7 +135,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           title: "Exchange server throughput (real TLS, wrk, distinct RS256 tokens, Ed25519 Talos CA)",
           rows,
           notes: [
-            `wrk ${conns()}; one server process as shipped (workers: auto = ${navigator.hardwareConcurrency} event loops, node:https with TCP_NODELAY, SERVER_V8_FLAGS); audit log to a file.`,
+            `wrk ${conns()}; one server process as shipped (workers: auto = ${navigator.hardwareConcurrency} event loops, server/http1/ on node:tls answering in one write, SERVER_V8_FLAGS); audit log to a file.`,
             "The load generator runs on the same machine and takes part of the second core.",
           ],
         },

@@ -28,7 +28,7 @@ export const LATENCY_NOTES: readonly string[] = [
   "keeps a full GC every ~15-20 s, and the runs that catch one show a 20-50 ms burst: the p99.9 row. Its own",
   "pause is 2-7 ms; limiting concurrent marking to one helper thread made no clear difference (5 runs each).",
   "Earlier findings that still hold: Deno.serve (Rust HTTP) holds every TLS response ~44 ms for the client's delayed",
-  "ACK (Nagle), so the listener is node:https with TCP_NODELAY. Dropped after A/B: a Worker for verify + issue",
+  "ACK (Nagle), so the listener answers in one write with TCP_NODELAY. Dropped after A/B: a Worker for verify + issue",
   "(p50 0.48 -> 0.79 ms), --single-threaded-gc (2x the p99), wrk pinned or niced, tmpfs for the audit log. Two",
   "server processes or two Worker threads on one port (SO_REUSEPORT) cut the p99 by 20-40% on V8's defaults: what",
   "issue 16 shipped as workers, with the audit chain, limits and dashboard on one owner thread.",

@@ -1,6 +1,6 @@
 /**
  * @module Benchmark: replicas sharing one Redis and what a store round trip costs an exchange; Deno.serve
- * against the shipped node:http listener; the TLS delayed-ACK hold reduced to its cause.
+ * against the shipped listener (server/http1/); the TLS delayed-ACK hold reduced to its cause.
  */
 
 import { join } from "node:path";
@@ -117,7 +117,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         name: "/exchange over Deno.serve (Rust HTTP), plain HTTP, 32 connections",
         value: round(m("deno", "rps")),
         unit: "req/s",
-        baseline: "the shipped node:http listener, same app",
+        baseline: "the shipped listener (server/http1/), same app",
         baselineValue: round(m("node", "rps")),
         ratio: round(m("deno", "rps") / m("node", "rps"), 2),
         note: `CPU per exchange ${round(m("deno", "cpuUs"))} vs ${round(m("node", "cpuUs"))} µs; one event loop each`,
@@ -136,7 +136,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         ],
       },
       {
-        title: "Deno.serve (Rust HTTP) against the shipped node:http listener",
+        title: "Deno.serve (Rust HTTP) against the shipped listener",
         rows: [...denoServeRows, ...await tlsHoldRows(dir, ctx)],
         notes: [
           "Same app (createApp) on both; Deno.serve from tests/bench/deno_serve_server.ts. Plain HTTP, as behind a " +
@@ -145,7 +145,8 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           "two writes, the second waits for the ACK of the first (~40 ms). One write of head and body together, or " +
           "TCP_NODELAY, removes it. Deno.serve writes them apart and Deno 2.9.5 offers no TCP_NODELAY for TLS " +
           "sockets (Deno.TlsConn has no setNoDelay; Deno.serve no option): tests/bench/tls_hold_server.ts is the " +
-          "minimal reproduction to file upstream. The shipped listener (node:https) sets TCP_NODELAY.",
+          "minimal reproduction to file upstream. The shipped listener (server/http1/) writes each answer in one write " +
+          "and sets TCP_NODELAY.",
         ],
       },
     ];
