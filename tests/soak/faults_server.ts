@@ -1,6 +1,7 @@
 /** @module Soak faults on the server's side: SIGKILL and restart, the audit log's disk full, slow clients. */
 
 import { join } from "node:path";
+import { SOAK_MAX_CONNECTIONS } from "./server_proc.ts";
 import { openSlowClients } from "./slow_clients.ts";
 import { sleep } from "../../shared/sleep.ts";
 import { type FaultRecord, firstOutcome, firstReady, type SoakWorld, startFault } from "./world.ts";
@@ -125,9 +126,9 @@ export async function slowClientsFault(w: SoakWorld): Promise<FaultRecord> {
     );
     const refusedConn = slow.sockets.filter((s) => s.failed).length;
     rec.checks.push({
-      what: "every slow socket was accepted (under max_connections)",
+      what: `every slow socket was accepted (under max_connections ${SOAK_MAX_CONNECTIONS})`,
       ok: refusedConn === 0,
-      detail: `${refusedConn} refused`,
+      detail: `${refusedConn} refused; the server held ${held.fds} fds with them, ${before.fds} before`,
     });
     rec.notes.push(
       `server RSS ${mib(before.rssKiB)} before, ${mib(held.rssKiB)} holding ${slow.sockets.length} slow sockets; ` +

@@ -87,7 +87,7 @@ export function startLoad(o: LoadOptions): Load {
       }
       outcomes.push(out);
     } catch (err) {
-      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const error = describe(err);
       outcomes.push({ at, kind, status: 0, ms: performance.now() - t0, error: error.slice(0, 200) });
     }
   };
@@ -112,6 +112,13 @@ export function startLoad(o: LoadOptions): Load {
       await Promise.all([...pending]);
     },
   };
+}
+
+/** "TypeError: fetch failed: <its cause>": the cause says why (refused, reset, a closed handshake, the deadline). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : err.cause ? `: ${String(err.cause)}` : "";
+  return `${err.name}: ${err.message}${cause}`;
 }
 
 /** The q-quantile (0..1) of `xs` (sorted copy), or 0 for none. */

@@ -27,6 +27,17 @@ export interface SoakServer {
   starts: number;
 }
 
+/**
+ * The soak server's max_connections: what the soak itself may hold open at once, with room to spare. The load keeps
+ * up to 512 requests outstanding, and its client (hyper's pool) keeps every connection it opened, also those it opened
+ * for requests that gave up while the server was behind: on 2 loaded cores the server held ~1,000 of them (fds) after
+ * a restart, before the slow-client phase adds its 400. Against the default 1024 (512 per thread with 2 threads) the
+ * server then rightly closed new connections as they arrived ("tls handshake eof", slow sockets refused): the soak's
+ * own connections over the limit, not a fault. max_connections itself is tested in tests/ops_body_limits_test.ts and
+ * tests/fault_slow_clients_test.ts.
+ */
+export const SOAK_MAX_CONNECTIONS = 4096;
+
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -46,6 +57,7 @@ export async function startSoakServer(
     TALOSCTL_OIDC_LISTEN: `127.0.0.1:${freePort()}`,
     TALOSCTL_OIDC_AUDIT_LOG: o.auditLog,
     TALOSCTL_OIDC_WORKERS: "auto",
+    TALOSCTL_OIDC_MAX_CONNECTIONS: String(SOAK_MAX_CONNECTIONS),
     SOAK_CLOCK_FILE: clockFile,
     ...o.env,
   };
