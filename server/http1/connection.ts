@@ -41,7 +41,11 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 export class Http1Connection {
   phase: Phase = "idle";
-  /** When the current phase's limit runs out (ms since the epoch; the listener's sweep calls expire()). */
+  /**
+   * When the current phase's limit runs out, on the monotonic clock (performance.now(), as `acceptedAt`): a wall-clock
+   * step must not close every keep-alive connection at once (+5 min) nor let a slowloris outlive its limit (-5 min).
+   * The listener's sweep calls expire().
+   */
   deadline: number;
   closed = false;
   #buf = new Uint8Array(8192);
@@ -235,7 +239,7 @@ export class Http1Connection {
   async #readHead(): Promise<RequestHead | null> {
     const t = this.ctx.timeouts;
     this.phase = "idle";
-    if (!this.#first) this.deadline = Date.now() + t.keepAliveMs;
+    if (!this.#first) this.deadline = performance.now() + t.keepAliveMs;
     let scanned = 0; // bytes of this head already searched for its end
     for (;;) {
       // Empty lines before a request line are ignored (RFC 9112 §2.2).
@@ -243,7 +247,7 @@ export class Http1Connection {
         this.#start += 2;
       }
       if (this.#start < this.#end && this.phase === "idle") {
-        const now = Date.now();
+        const now = performance.now();
         this.phase = "head";
         this.#requestDeadline = (this.#first ? this.acceptedAt : now) + t.requestMs;
         this.deadline = Math.min((this.#first ? this.acceptedAt : now) + t.headersMs, this.#requestDeadline);

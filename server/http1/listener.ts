@@ -102,7 +102,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     : denoTransport(options, logger, admit);
   const addr = transport.addr;
   const sweep = setInterval(() => {
-    const t = Date.now();
+    const t = performance.now(); // monotonic, as every deadline: a wall-clock step neither cuts nor spares a client
     for (const c of conns) if (c.deadline <= t) c.expire();
   }, Math.min(1_000, timeouts.headersMs / 2));
 

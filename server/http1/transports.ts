@@ -50,7 +50,7 @@ export function denoTransport(at: At, logger: Logger, admit: Admit): ListenTrans
         continue;
       }
       conn.setNoDelay(true);
-      admit(conn, Date.now());
+      admit(conn, performance.now());
     }
   })();
   return {
@@ -88,7 +88,7 @@ export async function nodeTransport(
   });
   server.on(pair ? "secureConnection" : "connection", (s: Socket) => {
     s.setNoDelay(true);
-    admit(new NodeConn(s), Date.now());
+    admit(new NodeConn(s), performance.now());
   });
   // A failed or timed-out handshake (scanners, wrong CA, a client that never starts one): node:tls leaves the socket
   // open unless told.
