@@ -27,6 +27,32 @@ export function logIssuing({ config, ca, talos }: LoadedIssuing, logger: Logger)
   }
 }
 
+/**
+ * A warning when the process's open-file limit leaves too little room above max_connections, else undefined.
+ * `limits` is /proc/self/limits. Connections are accepted before the cap closes them, so a burst holds more
+ * descriptors than max_connections for a moment; if one accept then fails with EMFILE, the HTTPS listener (node:tls
+ * in Deno 2.9.5) stops accepting for good while the process stays up. Room for twice the cap plus 256 (audit log,
+ * store, IdP and Talos connections) keeps a burst clear of the limit.
+ */
+export function openFileLimitWarning(maxConnections: number, limits: string): string | undefined {
+  const soft = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits)?.[1];
+  if (soft === undefined || soft === "unlimited") return undefined;
+  const need = 2 * maxConnections + 256;
+  if (Number(soft) >= need) return undefined;
+  return `The open-file limit (ulimit -n) is ${soft}, too close to max_connections ${maxConnections}: a burst of ` +
+    `connections can use up the process's file descriptors, and the HTTPS listener then stops accepting new ` +
+    `connections until a restart. Raise the limit to at least ${need} (LimitNOFILE=65536 in the systemd unit, ` +
+    `ulimit -n), or lower max_connections.`;
+}
+
+function readProcLimits(): string {
+  try {
+    return Deno.readTextFileSync("/proc/self/limits");
+  } catch {
+    return ""; // not Linux, or no read permission there: nothing to say
+  }
+}
+
 export function logStartup(config: Readonly<ServerConfig>, logger: Logger, workers: number): void {
   const list = (xs: readonly string[]) => `[${xs.join(" ")}]`;
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -55,4 +81,6 @@ export function logStartup(config: Readonly<ServerConfig>, logger: Logger, worke
   logger.info(`Certificate TTL: ${formatDuration(config.certTtlMs)}`);
   logger.info(`Roles: ${list(config.roles)}`);
   logger.info(`Endpoints: ${list(config.endpoints)}`);
+  const fds = openFileLimitWarning(config.maxConnections, readProcLimits());
+  if (fds) logger.warn(fds);
 }

@@ -9,9 +9,11 @@ import { serveEnv } from "./helpers/server.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DENO = Deno.execPath();
 
-function spawnServe(env: Record<string, string>, args: string[] = []): Deno.ChildProcess {
-  return new Deno.Command(DENO, {
-    args: ["run", "-A", "main.ts", "serve", ...args],
+/** `serve` as a subprocess; with `ulimit`, under that open-file limit (set by sh, then exec'd). */
+function spawnServe(env: Record<string, string>, args: string[] = [], ulimit?: number): Deno.ChildProcess {
+  const argv = ["run", "-A", "main.ts", "serve", ...args];
+  return new Deno.Command(ulimit ? "sh" : DENO, {
+    args: ulimit ? ["-c", `ulimit -n ${ulimit} && exec "$0" "$@"`, DENO, ...argv] : argv,
     cwd: ROOT,
     clearEnv: true,
     env: {
@@ -174,6 +176,26 @@ Deno.test("serve with a YAML error: the parser's message, no quote; one JSON lin
     assert(!ownSaid.includes("hunter2"));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve warns at start when the open-file limit leaves a connection burst no room, and not with room", async () => {
+  await using idp = await startTestIdp();
+  const ca = await createDevCa("ed25519");
+  for (const [limit, warned] of [[600, true], [4096, false]] as const) {
+    const child = spawnServe({ ...serveEnv(idp, ca), TALOSCTL_OIDC_LOG_FORMAT: "json" }, [], limit);
+    const err = lineReader(child.stderr), out = lineReader(child.stdout);
+    await err.until(/Cert exchange server listening on/);
+    child.kill("SIGTERM");
+    await child.status;
+    await Promise.all([err.done, out.done]);
+    const warning = err.lines.find((l) => l.includes("open-file limit"));
+    assertEquals(warning !== undefined, warned, `ulimit -n ${limit}: ${warning ?? "no warning"}`);
+    if (warned) {
+      const line = JSON.parse(warning!);
+      assertEquals(line.level, "warn");
+      assertStringIncludes(line.msg, `(ulimit -n) is ${limit}, too close to max_connections 1024`);
+    }
   }
 });
 
