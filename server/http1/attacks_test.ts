@@ -204,3 +204,27 @@ Deno.test("HEAD gets the head alone; an event stream is sent chunked as it is pr
     await listener.shutdown();
   }
 });
+
+Deno.test("a Host no URL can hold, or a method fetch refuses, is 400 (not a connection dropped without an answer)", async () => {
+  await refused({
+    "port over 65535": "GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n",
+    "two colons": "GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n",
+    "open bracket": "GET / HTTP/1.1\r\nHost: [\r\n\r\n",
+    "lower-case connect": "connect / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "lower-case get with a body": "get / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+  }, 400);
+});
+
+Deno.test("an HTTP/1.0 request with Expect: 100-continue gets no 100 (RFC 9110): its body is read as it comes", async () => {
+  await using l = await echo();
+  const text = await send(
+    l.addr.port,
+    "POST /e HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    (conn) => {
+      const late = new Promise((r) => setTimeout(r, 300)).then(() => conn.write(enc.encode("hello")));
+      return late.then(() => {});
+    },
+  );
+  assertEquals(statuses(text), [200], JSON.stringify(text));
+  assert(text.endsWith("POST /e hello"), text);
+});

@@ -84,7 +84,7 @@ export function parseHead(bytes: Uint8Array): RequestHead {
       case 6:
         if (name.toLowerCase() !== "expect") break;
         if (value.toLowerCase() !== "100-continue") throw new HeadError(417, "Expect other than 100-continue");
-        expectContinue = true;
+        expectContinue = !http10; // never a 100 to an HTTP/1.0 client (RFC 9110 §10.1.1): it sends its body anyway
         break;
       case 10:
         if (name.toLowerCase() !== "connection") break;

@@ -80,10 +80,15 @@ async function serveApp(c: Http1Connection, head: RequestHead, info: HandlerInfo
     }, { highWaterMark: 0 })
     : undefined;
   const host = head.host !== undefined && HOST.test(head.host) ? head.host : "localhost";
-  const request = new Request(`${o.scheme}://${host}${head.target}`, {
-    method: head.method,
-    ...(body ? { body } : {}),
-  });
+  let request: Request;
+  try {
+    request = new Request(`${o.scheme}://${host}${head.target}`, { method: head.method, ...(body ? { body } : {}) });
+  } catch {
+    // A Host that is no URL authority (a port over 65535, "a:b:c", "[") or a method fetch refuses ("connect", a
+    // "get" with a body): answered, not dropped without a word.
+    await c.write(closingAnswer(400, "invalid Host header or method", "ERR_INVALID_REQUEST"));
+    return false;
+  }
   // Appended after construction: a Headers passed in `init` is copied entry by entry through WebIDL (~3 µs more).
   const raw = head.headers;
   for (let i = 0; i < raw.length; i += 2) request.headers.append(raw[i]!, raw[i + 1]!);
