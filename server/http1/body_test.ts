@@ -61,7 +61,7 @@ Deno.test("startListener() drops a request whose client leaves mid-body, and kee
   const calls: string[] = [];
   const listener = await plainListener(
     async (req) => (calls.push(await req.text()), new Response("ok")),
-    jsonLogger({ write: (l) => lines.push(l) }),
+    { logger: jsonLogger({ write: (l) => lines.push(l) }) },
   );
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   await conn.write(new TextEncoder().encode('POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id_'));

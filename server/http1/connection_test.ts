@@ -1,7 +1,7 @@
 /** @module Tests for a connection's life on the listener: slow clients over plain HTTP (Deno.listen), a half-close. */
 
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { firstLine } from "../../tests/helpers/listener.ts";
+import { firstLine, plainListener } from "../../tests/helpers/listener.ts";
 import { nullLogger } from "../../shared/log.ts";
 import { generateTlsCa, issueServerCert } from "../tls/self_signed.ts";
 import { createTlsSource } from "../tls/source.ts";
@@ -13,13 +13,7 @@ async function pairFromNewCa() {
 }
 
 Deno.test("startListener() over plain HTTP (Deno.listen) cuts slow clients off too: 408 mid-head or mid-body, silent sockets closed", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`),
+  const listener = await plainListener(async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`), {
     timeouts: { headersMs: 250, requestMs: 600, keepAliveMs: 300 },
   });
   const enc = new TextEncoder(), port = listener.addr.port;

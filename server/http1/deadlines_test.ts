@@ -1,10 +1,7 @@
 /** @module The listener's connection deadlines against a stepped wall clock (Date moved in this process). */
 
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { nullLogger } from "../../shared/log.ts";
-import { startListener } from "./listener.ts";
-import { firstLine } from "../../tests/helpers/listener.ts";
-import { createTlsSource } from "../tls/source.ts";
+import { firstLine, plainListener } from "../../tests/helpers/listener.ts";
 
 /** Move `Date` (Date.now() and new Date()) `offset()` ms off the real clock until the returned function restores it. */
 function stepWallClock(offset: () => number): () => void {
@@ -22,13 +19,7 @@ function stepWallClock(offset: () => number): () => void {
 }
 
 Deno.test("startListener() deadlines run on monotonic time: a wall-clock step neither closes live connections nor spares a slowloris", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: () => new Response("ok"),
+  const listener = await plainListener(() => new Response("ok"), {
     timeouts: { headersMs: 250, requestMs: 600, keepAliveMs: 3_000 },
   });
   const enc = new TextEncoder(), port = listener.addr.port;

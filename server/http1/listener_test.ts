@@ -231,23 +231,20 @@ Deno.test("startListener() cuts slow clients off at its own limits", async (t) =
 });
 
 Deno.test("startListener() gives a fast route exactly POST <path> with a sized body; a query, chunked body or GET go to the handler", async () => {
-  const tls = await createTlsSource({ mode: "insecure" }, "127.0.0.1", nullLogger, new Date());
   const seen: string[] = [];
-  const listener = await startListener({
-    hostname: "127.0.0.1",
-    port: 0,
-    tls,
-    logger: nullLogger,
-    handler: async (req) => (seen.push(`app ${req.method} ${await req.text()}`), new Response("app")),
-    fast: {
-      path: "/exchange",
-      async serve(req, info, cap) {
-        const body = new TextDecoder().decode(await req.readBody(cap));
-        seen.push(`fast ${info.remoteAddr.hostname} ${cap} ${body}`);
-        return { status: 201, headers: [["content-type", "text/plain"]], body: "fast ✓" };
+  const listener = await plainListener(
+    async (req) => (seen.push(`app ${req.method} ${await req.text()}`), new Response("app")),
+    {
+      fast: {
+        path: "/exchange",
+        async serve(req, info, cap) {
+          const body = new TextDecoder().decode(await req.readBody(cap));
+          seen.push(`fast ${info.remoteAddr.hostname} ${cap} ${body}`);
+          return { status: 201, headers: [["content-type", "text/plain"]], body: "fast ✓" };
+        },
       },
     },
-  });
+  );
   const url = `http://127.0.0.1:${listener.addr.port}`;
   const sized = await fetch(`${url}/exchange`, { method: "POST", body: "a" });
   assertEquals([sized.status, sized.headers.get("content-length"), await sized.text()], [201, "8", "fast ✓"]);
