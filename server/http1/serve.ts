@@ -54,12 +54,9 @@ export async function serveRequest(c: Http1Connection, head: RequestHead, o: Ser
         return await failed(c, head, o, err);
       }
       if (c.closed) return false;
-      const keep = head.keepAlive && c.finishBody() && !o.stopping();
       let lines = statusLines(answer.status);
       for (const [k, v] of answer.headers) lines += headerLine(k, v);
-      const body = enc.encode(answer.body);
-      lines += `content-length: ${body.byteLength}\r\n${connectionLine(head, keep)}\r\n`;
-      return await c.write(joinAnswer(lines, body)) && keep;
+      return await writeSized(c, head, lines, enc.encode(answer.body), mayKeep(c, head, o));
     }
     return await serveApp(c, head, info, o);
   } finally {
@@ -101,7 +98,7 @@ async function serveApp(c: Http1Connection, head: RequestHead, info: HandlerInfo
   if (c.closed) return false; // gone mid-body while the handler ran: nobody to answer
   // A body the handler did not read (refused unread, or a route that takes none) is not waited for: the connection
   // closes once this answer is out.
-  const keep = head.keepAlive && c.finishBody() && !o.stopping();
+  const keep = mayKeep(c, head, o);
   let lines = statusLines(response.status);
   for (const [k, v] of response.headers) {
     if (k !== "content-length" && k !== "connection" && k !== "transfer-encoding" && k !== "date") {
@@ -119,9 +116,7 @@ async function serveApp(c: Http1Connection, head: RequestHead, info: HandlerInfo
   }
   // Not `response.body`: that getter wraps a string body (every JSON answer) in a ReadableStream, which
   // arrayBuffer() then drains chunk by chunk. A null body reads as empty.
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  lines += `content-length: ${bytes.byteLength}\r\n${connectionLine(head, keep)}\r\n`;
-  return await c.write(joinAnswer(lines, bytes)) && keep;
+  return await writeSized(c, head, lines, new Uint8Array(await response.arrayBuffer()), keep);
 }
 
 /** An event stream: chunked (HTTP/1.1) or until close (1.0), each piece in one write; ends when either side does. */
@@ -177,9 +172,25 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 async function failed(c: Http1Connection, head: RequestHead, o: ServeOptions, err: unknown): Promise<boolean> {
   if (c.closed) return false;
   if (!(err instanceof ClientGone)) o.logger.error("answering a request failed", { error: err });
-  const keep = head.keepAlive && c.finishBody() && !o.stopping();
-  const lines = `${statusLines(500)}content-type: application/json\r\ncontent-length: 0\r\n`;
-  return await c.write(joinAnswer(`${lines}${connectionLine(head, keep)}\r\n`, "")) && keep;
+  const lines = `${statusLines(500)}content-type: application/json\r\n`;
+  return await writeSized(c, head, lines, new Uint8Array(0), mayKeep(c, head, o));
+}
+
+/** Whether the connection may carry another request after this answer: an unread body is skipped if it is all in. */
+function mayKeep(c: Http1Connection, head: RequestHead, o: ServeOptions): boolean {
+  return head.keepAlive && c.finishBody() && !o.stopping();
+}
+
+/** An answer with a sized body, head and body in one write; true when the connection may carry another request. */
+async function writeSized(
+  c: Http1Connection,
+  head: RequestHead,
+  lines: string,
+  body: Uint8Array,
+  keep: boolean,
+): Promise<boolean> {
+  lines += `content-length: ${body.byteLength}\r\n${connectionLine(head, keep)}\r\n`;
+  return await c.write(joinAnswer(lines, body)) && keep;
 }
 
 function connectionLine(head: RequestHead, keep: boolean): string {
