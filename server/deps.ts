@@ -6,7 +6,8 @@ import type { AppDeps } from "./app.ts";
 import type { IdTokenVerifier } from "./oidc/types.ts";
 import type { RoleMapper } from "./rbac/types.ts";
 import type { StateStore } from "./state/types.ts";
-import { type AuditLog, openAuditLog } from "./audit/audit_log.ts";
+import { type AuditLog, openAuditLog, type TimedEvent } from "./audit/audit_log.ts";
+import { SharedChain } from "./audit/shared_chain.ts";
 import { createFailureAggregator, type FailureAggregator } from "./audit/failure_aggregator.ts";
 import type { ServerConfig } from "./config.ts";
 import { join } from "node:path";
@@ -42,6 +43,8 @@ export interface BuildDepsOptions {
   stdout?: (text: string) => void;
   /** For discovery and JWKS (tests inject one trusting a private CA). */
   fetch?: typeof fetch;
+  /** Worker threads will write to the audit chain and the issuance history too (workers: N > 1). */
+  sharedWriters?: boolean;
 }
 
 /** AppDeps plus what only the process needs: the TLS source and a close() for shutdown. */
@@ -56,6 +59,13 @@ export interface SharedDeps {
   logger: Logger;
   clock: Clock;
   audit: AuditLog;
+  /** The audit chain's head in shared memory, when worker threads append to it as well. */
+  auditChain?: SharedChain;
+  /**
+   * Audit records a worker thread wrote (and, with data_dir history, already appended to certs.jsonl): the tracker,
+   * the state store and the metrics hear of them as of this thread's own.
+   */
+  announceAudit(records: readonly TimedEvent[]): void;
   state: StateStore;
   metrics: ServerMetrics;
   authFailures: FailureAggregator;
@@ -93,8 +103,12 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
   const clock = options.clock ?? systemClock;
   const metrics = createServerMetrics({ startedAt: clock.now() });
   const tls = await createTlsSource(config.tls, config.listen.hostname, logger, clock.now());
+  // Worker threads append to a file chain themselves; `audit_log: -` lines go through this thread's stdout sink.
+  const path = auditPath(config);
+  const auditChain = options.sharedWriters && path && path !== "-" ? new SharedChain() : undefined;
   const audit = await openAuditLog({
-    path: auditPath(config),
+    path,
+    ...(auditChain ? { chain: auditChain } : {}),
     ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
     now: () => clock.now(),
@@ -102,8 +116,9 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
   });
   // Issuance history survives restarts in data_dir/certs.jsonl (0600), or lives in the shared store; else memory only.
   const certStore = config.dataDir && !config.stateStore
-    ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger })
+    ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger, ...(auditChain ? { lock: auditChain } : {}) })
     : undefined;
+  let fromWorker = false; // a worker appended its records to certs.jsonl itself, before its certificate left
   const now = () => clock.now().getTime();
   // The shared store measures windows and lock-out on the store's own clock (one clock every replica shares; a
   // monotonic clock is per process), the in-process one on elapsed time.
@@ -119,7 +134,7 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
       rateLimit: config.rateLimit,
       now,
       elapsed: () => elapsedMs(clock), // windows and lock-out: a stepped wall clock must not reset or stretch them
-      ...(certStore ? { history: certStore.loaded, onRecord: certStore.append } : {}),
+      ...(certStore ? { history: certStore.loaded, onRecord: (r) => fromWorker || certStore.append(r) } : {}),
     });
   audit.subscribe((e) => state.history.record(e));
   metrics.follow(audit);
@@ -133,6 +148,15 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
     logger,
     clock,
     audit,
+    ...(auditChain ? { auditChain } : {}),
+    announceAudit(records) {
+      fromWorker = true;
+      try {
+        audit.announce(records);
+      } finally {
+        fromWorker = false;
+      }
+    },
     state,
     metrics,
     authFailures,

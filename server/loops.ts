@@ -127,6 +127,7 @@ export async function startLoops(
           ...(loaded.talos ? { talos: loaded.talos } : {}),
           ...(shared.tls.caPem() ? { tlsCaPem: shared.tls.caPem() } : {}),
           maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
+          ...(shared.auditChain ? { auditChain: shared.auditChain.buffer } : {}),
           startedAt: shared.startedAt,
           fastExchange: options.variant?.fastExchange !== false,
         },

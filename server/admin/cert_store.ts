@@ -12,6 +12,17 @@ export interface CertStoreOptions {
   /** Records kept in memory and reloaded at start (default 10,000; older ones stay only on disk until compaction). */
   maxRecords?: number;
   logger?: Logger;
+  /**
+   * Held around each append when other threads append to the same file (workers: N; the audit chain's lock): the
+   * file's size is then read under it, so a failed write is cut back without cutting another thread's line.
+   */
+  lock?: AppendLock;
+}
+
+/** A lock shared by every thread appending to the file. */
+export interface AppendLock {
+  lock(): void;
+  unlock(): void;
 }
 
 export interface CertStore {
@@ -58,24 +69,54 @@ export async function openCertStore(options: CertStoreOptions): Promise<CertStor
     await Deno.chmod(options.path, 0o600);
     logger.warn("certificate history was readable by others; changed its mode to 0600", { path: options.path });
   }
+  return { loaded, ...certAppender(file, st.size, options.path, logger, options.lock) };
+}
+
+/**
+ * Append to a history file another thread opened and loaded (a serve worker, next to the owner's openCertStore), under
+ * the lock they share.
+ */
+export async function openCertAppender(
+  options: { path: string; logger?: Logger; lock: AppendLock },
+): Promise<Omit<CertStore, "loaded">> {
+  const file = await Deno.open(options.path, { append: true, create: true, mode: 0o600 });
+  return certAppender(file, 0, options.path, options.logger ?? nullLogger, options.lock);
+}
+
+function certAppender(
+  file: Deno.FsFile,
+  startSize: number,
+  path: string,
+  logger: Logger,
+  lock?: AppendLock,
+): Omit<CertStore, "loaded"> {
   const enc = new TextEncoder();
   let open = true;
-  let size = st.size;
+  let size = startSize; // bytes of whole lines: tracked alone, read from the file under a shared lock
+  const append = (bytes: Uint8Array) => {
+    if (lock) size = file.statSync().size;
+    try {
+      let off = 0;
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      size += bytes.length;
+    } catch (err) {
+      // Part of the line may be on disk (a full disk): cut it, or the next record would be appended to it.
+      try {
+        file.truncateSync(size);
+      } catch { /* a read-only file system: nothing was written either */ }
+      logger.error("writing the certificate history failed", { path, error: err });
+    }
+  };
   return {
-    loaded,
     append(record) {
       if (!open) return;
       const bytes = enc.encode(JSON.stringify(record) + "\n");
+      if (!lock) return append(bytes);
+      lock.lock();
       try {
-        let off = 0;
-        while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-        size += bytes.length;
-      } catch (err) {
-        // Part of the line may be on disk (a full disk): cut it, or the next record would be appended to it.
-        try {
-          file.truncateSync(size);
-        } catch { /* a read-only file system: nothing was written either */ }
-        logger.error("writing the certificate history failed", { path: options.path, error: err });
+        append(bytes);
+      } finally {
+        lock.unlock();
       }
     },
     close() {

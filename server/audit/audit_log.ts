@@ -6,6 +6,7 @@ import { type Logger, nullLogger } from "../../shared/log.ts";
 import { lastHashOf, lastHashOfRotated, repairTornTail, type TornTail } from "./audit_file.ts";
 import { chainHash, GENESIS_HASH } from "./chain.ts";
 import { readAuditKey } from "./hmac_key.ts";
+import { type ChainState, localChain } from "./shared_chain.ts";
 import { countMissed, errorText, type Gap, gapEvent, type TimedEvent, toRecord, writeAll } from "./audit_record.ts";
 import type { AuditEvent, AuditHealth, AuditSink } from "./types.ts";
 
@@ -37,6 +38,17 @@ export interface AuditLogOptions {
   hmacKeyFile?: string;
   /** While writes fail, how often to try again (default 250 ms; tests use a few). */
   retryMs?: number;
+  /**
+   * The chain head shared with the process's other threads (workers: N): each thread appends through its own
+   * file handle under the chain's lock. Default: this log's alone.
+   */
+  chain?: ChainState;
+  /**
+   * Join a chain another thread opened (a serve worker): no repair or anchor at open, and no gap of its own. When a
+   * write fails the bytes it left are cut, the chain is marked unwritable, committed() rejects with ERR_AUDIT and the
+   * records go to this callback (the owner thread writes or counts them; it owns the gap line and the retries).
+   */
+  onWriteFailed?: (records: TimedEvent[], err: unknown) => void;
 }
 
 export type { TimedEvent };
@@ -46,6 +58,8 @@ export interface AuditLog extends AuditSink {
   lastHash(): string;
   /** Reopen the file at `path` (after rotation); the chain continues from the last hash. */
   reopen(): Promise<void>;
+  /** Lines another thread wrote to this chain: this log's listeners hear of them as of its own. */
+  announce(records: readonly TimedEvent[]): void;
 }
 
 type Waiter = { resolve(): void; reject(err: unknown): void };
@@ -69,10 +83,11 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const stdout = options.stdout ?? ((line: string) => writeAll(Deno.stdout, enc.encode(line)));
   let file: Deno.FsFile | undefined;
   let ino: number | null = null;
-  let head = GENESIS_HASH; // the hash of the last line written or queued
-  let committedHead = head; // the hash of the last line known to be in the file
-  let size = 0; // bytes of whole lines in the file
-  let dirty = false; // bytes past `size` may be on disk (a write failed midway): cut before the next write
+  // The head, the file's whole-line size and whether bytes past it must be cut: this thread's, or shared by every
+  // thread of the process, each appending through its own handle under the chain's lock.
+  const chain = options.chain ?? localChain();
+  const joining = options.onWriteFailed !== undefined;
+  let generation = chain.generation; // the file this thread's handle is on (moves on reopen by any thread)
   let checkedAt = 0;
   let gap: Gap | undefined;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
@@ -82,7 +97,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const line = (unhashed: Record<string, unknown>, hash: string) =>
     `${JSON.stringify(unhashed).slice(0, -1)},"hash":"${hash}"}\n`;
 
-  const notify = (records: TimedEvent[]) => {
+  const notify = (records: readonly TimedEvent[]) => {
     if (listeners.size === 0) return;
     for (const rec of records) {
       for (const l of listeners) {
@@ -105,20 +120,27 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       return true;
     }
   };
-  const reopenSync = () => {
+  /** Under the lock: this thread's handle onto the file at `path` now; `moved` when this thread saw the rotation. */
+  const reopenSync = (moved: boolean) => {
     file?.close();
     file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
     const st = file.statSync();
-    [ino, size, dirty] = [st.ino, st.size, false];
-    logger.info("audit log reopened after rotation", { path, prev_hash: committedHead });
+    ino = st.ino;
+    if (moved) {
+      [chain.size, chain.dirty] = [st.size, false];
+      chain.generation = chain.generation + 1;
+      logger.info("audit log reopened after rotation", { path, prev_hash: chain.head });
+    }
+    generation = chain.generation;
   };
 
-  /** Write whole lines, or throw having cut off whatever part of them reached the file. */
+  /** Under the lock: write whole lines, or throw having cut off whatever part of them reached the file. */
   const put = (text: string) => {
     if (toStdout) return stdout(text);
-    if (rotated()) reopenSync();
-    if (dirty) file!.truncateSync(size);
-    dirty = true;
+    if (generation !== chain.generation) reopenSync(false); // another thread followed a rotation
+    else if (rotated()) reopenSync(true);
+    if (chain.dirty) file!.truncateSync(chain.size);
+    chain.dirty = true;
     const bytes = enc.encode(text);
     try {
       writeAll(file!, bytes);
@@ -126,16 +148,40 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       tryCut();
       throw err;
     }
-    dirty = false;
-    size += bytes.length;
+    chain.dirty = false;
+    chain.size += bytes.length;
   };
   /** Cut the file back to its whole lines; false while even that fails (a read-only mount). */
   const tryCut = (): boolean => {
     try {
-      file!.truncateSync(size);
-      return !(dirty = false);
+      file!.truncateSync(chain.size);
+      return !(chain.dirty = false);
     } catch {
       return false;
+    }
+  };
+  /** Under the lock: chain `records` onto the head and write them; the new head, or what the write threw. */
+  const append = (records: readonly TimedEvent[]): { hash: string } | { error: unknown } => {
+    let hash = chain.head, text = "";
+    for (const r of records) {
+      const unhashed = { ...r, prev_hash: hash };
+      hash = chainHash(hash, unhashed, key);
+      text += line(unhashed, hash); // the line keeps the original field order; the hash uses sorted keys
+    }
+    try {
+      put(text);
+    } catch (error) {
+      return { error };
+    }
+    chain.head = hash;
+    return { hash };
+  };
+  const locked = <T>(f: () => T): T => {
+    chain.lock();
+    try {
+      return f();
+    } finally {
+      chain.unlock();
     }
   };
 
@@ -145,8 +191,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       fields: { retryAfterSeconds: AUDIT_RETRY_AFTER_SECONDS },
     });
 
-  const fail = (err: unknown, records: TimedEvent[]): Gap => {
-    head = committedHead;
+  const fail = (err: unknown, records: readonly TimedEvent[]): Gap => {
+    chain.healthy = false;
     if (!gap) {
       gap = { since: now(), error: errorText(err), total: 0, counts: {} };
       logger.error("audit log write failed; /exchange refuses every request until it can write again", {
@@ -164,15 +210,10 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const retry = () => {
     const g = gap;
     if (!g) return;
-    const record = toRecord(gapEvent(g), now());
-    const unhashed = { ...record, prev_hash: committedHead };
-    const hash = chainHash(committedHead, unhashed, key);
-    try {
-      put(line(unhashed, hash));
-    } catch (err) {
-      return void (g.error = errorText(err));
-    }
-    head = committedHead = hash;
+    const record = Object.freeze(toRecord(gapEvent(g), now()));
+    const result = locked(() => append([record]));
+    if ("error" in result) return void (g.error = errorText(result.error));
+    chain.healthy = true;
     gap = undefined;
     clearInterval(retryTimer);
     retryTimer = undefined;
@@ -180,51 +221,49 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     notify([record]);
   };
 
-  // Lines of one tick are written together (one syscall), in a microtask: still before any response of that tick
-  // reaches the network. Whoever must not answer before its line is in the file awaits committed().
-  let pending = "";
-  let pendingRecords: TimedEvent[] = [];
+  // Lines of one tick are chained and written together (one syscall), in a microtask: still before any response of
+  // that tick reaches the network. Whoever must not answer before its line is in the file awaits committed().
+  let pending: TimedEvent[] = [];
   let waiters: Waiter[] = [];
   const flush = () => {
-    const [text, records, batch] = [pending, pendingRecords, waiters];
-    [pending, pendingRecords, waiters] = ["", [], []];
-    if (!text) return;
-    try {
-      put(text);
-    } catch (err) {
-      const err2 = auditError(fail(err, records));
-      for (const w of batch) w.reject(err2);
+    const [records, batch] = [pending, waiters];
+    [pending, waiters] = [[], []];
+    if (records.length === 0) return;
+    const result = locked(() => append(records));
+    if ("error" in result) {
+      const err = joining ? joinedFailure(result.error, records) : auditError(fail(result.error, records));
+      for (const w of batch) w.reject(err);
       return;
     }
-    committedHead = head;
+    if (!joining) chain.healthy = true;
     for (const w of batch) w.resolve();
     notify(records);
+  };
+  /** A joined thread's failed write: the chain is marked unwritable and the owner gets the records. */
+  const joinedFailure = (err: unknown, records: TimedEvent[]) => {
+    chain.healthy = false;
+    options.onWriteFailed!(records, err);
+    return auditError({ since: now(), error: errorText(err), total: records.length, counts: {} });
   };
 
   const write = (event: AuditEvent) => {
     if (gap) return countMissed(gap, event.type);
-    const record = toRecord(event, now());
-    const unhashed = { ...record, prev_hash: head };
-    const hash = chainHash(head, unhashed, key);
-    head = hash;
-    if (!pending) queueMicrotask(flush);
-    pending += line(unhashed, hash); // the line keeps the original field order; the hash uses sorted keys
-    pendingRecords.push(Object.freeze(record));
+    if (pending.length === 0) queueMicrotask(flush);
+    pending.push(Object.freeze(toRecord(event, now())));
   };
 
   const open = async () => {
     await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const torn = await repairTornTail(path, now);
-    const anchor = await lastHashOf(path) ?? await lastHashOfRotated(path);
-    if (anchor) head = committedHead = anchor;
+    chain.head = await lastHashOf(path) ?? await lastHashOfRotated(path) ?? GENESIS_HASH;
     file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
     const st = await file.stat();
-    [ino, size, checkedAt] = [st.ino, st.size, Date.now()];
+    [ino, chain.size, checkedAt] = [st.ino, st.size, Date.now()];
     if (st.mode !== null && (st.mode & 0o077) !== 0) {
       await Deno.chmod(path, 0o600);
       logger.warn("audit log was readable by others; changed its mode to 0600", { path });
     }
-    logger.info("audit log opened", { path, prev_hash: head, chain: key ? "hmac-sha256" : "sha256" });
+    logger.info("audit log opened", { path, prev_hash: chain.head, chain: key ? "hmac-sha256" : "sha256" });
     if (torn) reportTorn(torn);
   };
   const reportTorn = (torn: TornTail) => {
@@ -239,7 +278,13 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       error: `the last line was cut off mid-write: its ${torn.bytes} bytes were moved to ${torn.keptIn}`,
     });
   };
-  if (!toStdout) await open();
+  /** A joining thread: its own handle on the file the owner opened (the chain's state is the owner's). */
+  const join = async () => {
+    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    [ino, checkedAt, generation] = [(await file.stat()).ino, Date.now(), chain.generation];
+  };
+  if (!toStdout) await (joining ? join() : open());
+  else if (!joining) chain.head = GENESIS_HASH;
 
   return {
     write,
@@ -248,7 +293,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       return () => void listeners.delete(listener);
     },
     committed() {
-      if (pending) return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      if (pending.length > 0) return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
       return gap ? Promise.reject(auditError(gap)) : Promise.resolve();
     },
     health(): AuditHealth {
@@ -256,16 +301,14 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         ? { writable: false, since: gap.since.toISOString(), error: gap.error, notRecorded: gap.total }
         : { writable: true };
     },
-    lastHash: () => head,
-    async reopen() {
-      if (toStdout) return;
+    lastHash: () => (flush(), locked(() => chain.head)),
+    reopen() {
+      if (toStdout) return Promise.resolve();
       flush();
-      file?.close();
-      file = undefined;
-      file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-      const st = await file.stat();
-      [ino, size, dirty] = [st.ino, st.size, false];
+      locked(() => reopenSync(true));
+      return Promise.resolve();
     },
+    announce: notify,
     close() {
       flush();
       if (gap) retry();

@@ -29,6 +29,8 @@ export interface WorkerInit {
   /** Serve POST /exchange straight off the listener (StartServerOptions.variant). */
   fastExchange: boolean;
   store: RemoteStoreInit;
+  /** The audit chain's head in shared memory: the worker appends its own lines under its lock. */
+  auditChain?: SharedArrayBuffer;
   startedAt: Date;
 }
 
@@ -37,9 +39,14 @@ export interface WorkerReady {
   addr: Deno.NetAddr;
 }
 
-/** Method names. Worker → owner: audit, committed, authFailure, log, auditHead, metrics (and STORE_CALLS). */
+/**
+ * Method names. Worker → owner: written (lines the worker wrote to the chain itself), audit and committed (lines the
+ * owner writes: while the chain is unwritable, or without a shared chain), authFailure, log, auditHead, metrics (and
+ * STORE_CALLS).
+ */
 export const OWNER_CALLS = {
   audit: "audit.write",
+  written: "audit.written",
   committed: "audit.committed",
   auditHead: "audit.head",
   authFailure: "authFailure",

@@ -3,10 +3,17 @@
  * (SO_REUSEPORT: the kernel spreads connections). The state store, the audit chain and the logs are the owner's.
  */
 
+import { join } from "node:path";
 import { systemClock } from "../../shared/clock.ts";
+import { openCertAppender } from "../admin/cert_store.ts";
+import { recordFromEvent } from "../admin/cert_record.ts";
+import { openAuditLog } from "../audit/audit_log.ts";
+import { auditPath } from "../audit/replica_path.ts";
+import { SharedChain } from "../audit/shared_chain.ts";
+import type { ServerConfig } from "../config.ts";
 import { type Level, type Logger, redact } from "../../shared/log.ts";
 import { createServing } from "../app.ts";
-import type { AuditHealth, AuditSink } from "../audit/types.ts";
+import type { AuditEvent, AuditHealth, AuditSink } from "../audit/types.ts";
 import { parseConfig } from "../config.ts";
 import { buildRequestDeps } from "../deps.ts";
 import { createServerMetrics } from "../metrics/server_metrics.ts";
@@ -40,7 +47,9 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
     ...(init.talos ? { talos: init.talos } : {}),
   });
   const state = createRemoteStore(channel, init.store);
-  const audit = remoteAudit(channel, init.auditHealth);
+  const audit = init.auditChain
+    ? await chainedAudit(channel, config, init.auditChain, init.auditHealth, logger)
+    : remoteAudit(channel, init.auditHealth);
   const { app, exchange } = createServing({
     ...request,
     config,
@@ -91,6 +100,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
       await (draining ??= stop(listener, 0));
       await warm.catch(() => {});
       request.issuer.close();
+      await audit.close();
     },
   });
   return { addr: listener.addr };
@@ -121,6 +131,60 @@ function remoteAudit(channel: Channel, health: AuditHealth): AuditSink & { setHe
     subscribe: () => () => {}, // the owner's listeners (history, metrics) see every worker's events
     close: () => Promise.resolve(),
     setHealth: (h) => void (health = h),
+  };
+}
+
+/**
+ * This thread's own lines on the process's one chain (the owner's file, the head in shared memory, under its lock):
+ * no call to the owner before a certificate leaves. With data_dir history a certificate's record is appended to
+ * certs.jsonl here too, before it leaves; the owner hears of every line afterwards ("written": its tracker, state
+ * store and metrics). While the chain is unwritable (a failed write, the owner's gap) events go to the owner, which
+ * writes or counts them, and committed() waits for the owner as well.
+ */
+async function chainedAudit(
+  channel: Channel,
+  config: Readonly<ServerConfig>,
+  buffer: SharedArrayBuffer,
+  health: AuditHealth,
+  logger: Logger,
+): Promise<AuditSink & { setHealth(h: AuditHealth): void }> {
+  const chain = new SharedChain(buffer);
+  const owner = remoteAudit(channel, health);
+  let forwarded = 0, confirmed = 0;
+  const forward = (e: AuditEvent) => (forwarded++, owner.write(e));
+  const local = await openAuditLog({
+    path: auditPath(config),
+    ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
+    chain,
+    logger,
+    onWriteFailed: (records) => records.forEach(forward),
+  });
+  const history = config.dataDir && !config.stateStore
+    ? await openCertAppender({ path: join(config.dataDir, "certs.jsonl"), logger, lock: chain })
+    : undefined;
+  local.subscribe((e) => {
+    if (history && e.type === "cert_issued") {
+      const rec = recordFromEvent(e);
+      if (rec) history.append(rec);
+    }
+    channel.note(OWNER_CALLS.written, [e]);
+  });
+  return {
+    write: (e) => chain.healthy ? local.write(e) : forward(e),
+    async committed() {
+      await local.committed();
+      if (forwarded === confirmed) return;
+      const upTo = forwarded;
+      await owner.committed();
+      confirmed = Math.max(confirmed, upTo);
+    },
+    health: owner.health,
+    subscribe: () => () => {}, // the owner's listeners hear of every line ("written")
+    async close() {
+      await local.close();
+      history?.close();
+    },
+    setHealth: owner.setHealth,
   };
 }
 
