@@ -138,7 +138,8 @@ export async function startServer(loaded: LoadedIssuing, options: StartServerOpt
   logIssuing(loaded, logger);
   const workers = workerCount(config.workers);
   if (workers > 1 && !loaded.input) throw new TypeError("startServer: worker threads need loaded.input");
-  const shared = await buildSharedDeps({ ...options, ...loaded, sharedWriters: workers > 1 });
+  const sharedWriters = workers > 1 && options.variant?.workersWriteAudit !== false;
+  const shared = await buildSharedDeps({ ...options, ...loaded, sharedWriters });
   const path = auditPath(config);
   logger.info(path === "-" ? "Audit log: stdout" : `Audit log: ${path}`);
   if (config.stateStore) logger.info(`State store: ${config.stateStore.display}`);

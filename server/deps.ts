@@ -116,7 +116,11 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
   });
   // Issuance history survives restarts in data_dir/certs.jsonl (0600), or lives in the shared store; else memory only.
   const certStore = config.dataDir && !config.stateStore
-    ? await openCertStore({ path: join(config.dataDir, "certs.jsonl"), logger, ...(auditChain ? { lock: auditChain } : {}) })
+    ? await openCertStore({
+      path: join(config.dataDir, "certs.jsonl"),
+      logger,
+      ...(auditChain ? { lock: auditChain } : {}),
+    })
     : undefined;
   let fromWorker = false; // a worker appended its records to certs.jsonl itself, before its certificate left
   const now = () => clock.now().getTime();

@@ -40,6 +40,8 @@ export interface ServeVariant {
   fastExchange?: boolean;
   /** Another listener in place of server/http1/'s (the bench's node:http one); one event loop only. */
   listener?: typeof startListener;
+  /** Worker threads append to the audit chain themselves (audit/shared_chain.ts); off: they send events to the owner. */
+  workersWriteAudit?: boolean;
 }
 
 export interface RunningServer {

@@ -84,6 +84,70 @@ Deno.test("workers: 2 write one hash chain that `audit verify` accepts, every ev
   }
 });
 
+Deno.test("workers: 2 issue on a worker while the owner thread is busy: its audit lines go on the chain without it", async () => {
+  await using idp = await startTestIdp();
+  const dir = await Deno.makeTempDir({ prefix: "workers-busy-" });
+  try {
+    const path = join(dir, "audit.jsonl");
+    // No limits: a limit's window is the owner's, and asking it is a round trip (docs/operations.md, workers).
+    const config = { audit_log: path, rate_limit_requests: 0, rate_limit_per_subject: 0, data_dir: join(dir, "data") };
+    await using server = await twoWorkers(idp, config);
+    // Until each thread has issued once (its JWKS loaded: the test IdP runs on this thread too).
+    let warm = 0;
+    while (warm < 50 && issuingWorkers(server).size < 2) {
+      warm += (await exchangeOwnConnection(server, idp.mint())) === 200 ? 1 : 0;
+    }
+    assertEquals(issuingWorkers(server).size, 2);
+    const tokens = await Promise.all(Array.from({ length: 16 }, () => idp.mint()));
+    // Sixteen requests on connections of their own, from another process: the kernel gives some to the worker.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", BUSY_CLIENT],
+      env: { URL: server.url, CA: server.tlsCaPem!, TOKENS: tokens.join(" "), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    // This thread (the owner) does nothing else for 4 s: a worker that needed it would answer only afterwards.
+    const busyUntil = Date.now() + 4000;
+    while (Date.now() < busyUntil) { /* busy */ }
+    const { stdout } = await child.output();
+    const answers: { status: number; at: number }[] = JSON.parse(new TextDecoder().decode(stdout));
+    assertEquals(answers.map((a) => a.status), Array(16).fill(200));
+    const during = answers.filter((a) => a.at < busyUntil).length;
+    assert(
+      during > 0,
+      `no certificate was issued while the owner thread was busy (${
+        JSON.stringify(answers.map((a) => a.at - busyUntil))
+      })`,
+    );
+    await server.close();
+    const lines = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    const issued = lines.filter((l) => l.type === "cert_issued").map((l) => l.cert_serial);
+    const history = (await Deno.readTextFile(join(dir, "data", "certs.jsonl"))).trim().split("\n");
+    assertEquals(history.map((l) => JSON.parse(l).serial).sort(), issued.sort(), "every certificate in the history");
+    assertEquals(issued.length, warm + 16);
+    const verify = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "audit", "verify", path],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    }).output();
+    assertEquals(verify.code, 0, new TextDecoder().decode(verify.stdout) + new TextDecoder().decode(verify.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Sends one exchange per token (env TOKENS), each on its own connection; prints each status and when it came. */
+const BUSY_CLIENT = `
+const env = Deno.env.toObject();
+const answers = await Promise.all(env.TOKENS.split(" ").map(async (t) => {
+  using client = Deno.createHttpClient({ caCerts: [env.CA], http2: false });
+  const res = await fetch(env.URL + "/exchange", { method: "POST", body: JSON.stringify({ id_token: t }), client });
+  await res.body?.cancel();
+  return { status: res.status, at: Date.now() };
+}));
+console.log(JSON.stringify(answers));
+`;
+
 Deno.test("workers: 2 finish every in-flight exchange on every thread before close() returns", async () => {
   await using idp = await startTestIdp();
   // Each request says it comes from its own address (through a trusted proxy): the owner's per-IP table then counts

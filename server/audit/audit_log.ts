@@ -4,10 +4,11 @@ import { dirname } from "node:path";
 import { TalosOidcError } from "../../shared/errors.ts";
 import { type Logger, nullLogger } from "../../shared/log.ts";
 import { lastHashOf, lastHashOfRotated, repairTornTail, type TornTail } from "./audit_file.ts";
-import { chainHash, GENESIS_HASH } from "./chain.ts";
+import { GENESIS_HASH } from "./chain.ts";
 import { readAuditKey } from "./hmac_key.ts";
+import { chainFile } from "./chain_file.ts";
 import { type ChainState, localChain } from "./shared_chain.ts";
-import { countMissed, errorText, type Gap, gapEvent, type TimedEvent, toRecord, writeAll } from "./audit_record.ts";
+import { countMissed, errorText, type Gap, gapEvent, type TimedEvent, toRecord } from "./audit_record.ts";
 import type { AuditEvent, AuditHealth, AuditSink } from "./types.ts";
 
 export {
@@ -19,8 +20,6 @@ export {
   verifyAuditChain,
 } from "./chain.ts";
 
-/** How often (at most) a write checks whether the file was rotated away under us. */
-const ROTATION_CHECK_MS = 1000;
 /** While writes fail, how often the log tries again (it recovers by itself once space or the mount returns). */
 const RETRY_MS = 250;
 /** Seconds a refused client is asked to wait while the audit log cannot be written. */
@@ -79,23 +78,22 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const now = options.now ?? (() => new Date());
   const path = options.path;
   const toStdout = !path || path === "-";
-  const enc = new TextEncoder();
-  const stdout = options.stdout ?? ((line: string) => writeAll(Deno.stdout, enc.encode(line)));
-  let file: Deno.FsFile | undefined;
-  let ino: number | null = null;
   // The head, the file's whole-line size and whether bytes past it must be cut: this thread's, or shared by every
   // thread of the process, each appending through its own handle under the chain's lock.
   const chain = options.chain ?? localChain();
   const joining = options.onWriteFailed !== undefined;
-  let generation = chain.generation; // the file this thread's handle is on (moves on reopen by any thread)
-  let checkedAt = 0;
   let gap: Gap | undefined;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
   const listeners = new Set<(e: TimedEvent) => void>();
   const key = options.hmacKeyFile ? await readAuditKey(options.hmacKeyFile) : undefined;
-
-  const line = (unhashed: Record<string, unknown>, hash: string) =>
-    `${JSON.stringify(unhashed).slice(0, -1)},"hash":"${hash}"}\n`;
+  const file = chainFile({
+    path,
+    chain,
+    logger,
+    ...(key ? { key } : {}),
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+  });
+  const { append, locked } = file;
 
   const notify = (records: readonly TimedEvent[]) => {
     if (listeners.size === 0) return;
@@ -107,81 +105,6 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
           logger.error("audit listener failed", { error: err });
         }
       }
-    }
-  };
-
-  const rotated = (): boolean => {
-    const t = Date.now();
-    if (t - checkedAt < ROTATION_CHECK_MS) return false;
-    checkedAt = t;
-    try {
-      return Deno.statSync(path).ino !== ino;
-    } catch {
-      return true;
-    }
-  };
-  /** Under the lock: this thread's handle onto the file at `path` now; `moved` when this thread saw the rotation. */
-  const reopenSync = (moved: boolean) => {
-    file?.close();
-    file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
-    const st = file.statSync();
-    ino = st.ino;
-    if (moved) {
-      [chain.size, chain.dirty] = [st.size, false];
-      chain.generation = chain.generation + 1;
-      logger.info("audit log reopened after rotation", { path, prev_hash: chain.head });
-    }
-    generation = chain.generation;
-  };
-
-  /** Under the lock: write whole lines, or throw having cut off whatever part of them reached the file. */
-  const put = (text: string) => {
-    if (toStdout) return stdout(text);
-    if (generation !== chain.generation) reopenSync(false); // another thread followed a rotation
-    else if (rotated()) reopenSync(true);
-    if (chain.dirty) file!.truncateSync(chain.size);
-    chain.dirty = true;
-    const bytes = enc.encode(text);
-    try {
-      writeAll(file!, bytes);
-    } catch (err) {
-      tryCut();
-      throw err;
-    }
-    chain.dirty = false;
-    chain.size += bytes.length;
-  };
-  /** Cut the file back to its whole lines; false while even that fails (a read-only mount). */
-  const tryCut = (): boolean => {
-    try {
-      file!.truncateSync(chain.size);
-      return !(chain.dirty = false);
-    } catch {
-      return false;
-    }
-  };
-  /** Under the lock: chain `records` onto the head and write them; the new head, or what the write threw. */
-  const append = (records: readonly TimedEvent[]): { hash: string } | { error: unknown } => {
-    let hash = chain.head, text = "";
-    for (const r of records) {
-      const unhashed = { ...r, prev_hash: hash };
-      hash = chainHash(hash, unhashed, key);
-      text += line(unhashed, hash); // the line keeps the original field order; the hash uses sorted keys
-    }
-    try {
-      put(text);
-    } catch (error) {
-      return { error };
-    }
-    chain.head = hash;
-    return { hash };
-  };
-  const locked = <T>(f: () => T): T => {
-    chain.lock();
-    try {
-      return f();
-    } finally {
-      chain.unlock();
     }
   };
 
@@ -256,9 +179,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const torn = await repairTornTail(path, now);
     chain.head = await lastHashOf(path) ?? await lastHashOfRotated(path) ?? GENESIS_HASH;
-    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-    const st = await file.stat();
-    [ino, chain.size, checkedAt] = [st.ino, st.size, Date.now()];
+    const st = (await file.open())!;
+    chain.size = st.size;
     if (st.mode !== null && (st.mode & 0o077) !== 0) {
       await Deno.chmod(path, 0o600);
       logger.warn("audit log was readable by others; changed its mode to 0600", { path });
@@ -278,12 +200,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       error: `the last line was cut off mid-write: its ${torn.bytes} bytes were moved to ${torn.keptIn}`,
     });
   };
-  /** A joining thread: its own handle on the file the owner opened (the chain's state is the owner's). */
-  const join = async () => {
-    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-    [ino, checkedAt, generation] = [(await file.stat()).ino, Date.now(), chain.generation];
-  };
-  if (!toStdout) await (joining ? join() : open());
+  if (!toStdout) await (joining ? file.open() : open());
   else if (!joining) chain.head = GENESIS_HASH;
 
   return {
@@ -305,7 +222,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     reopen() {
       if (toStdout) return Promise.resolve();
       flush();
-      locked(() => reopenSync(true));
+      locked(() => file.reopen());
       return Promise.resolve();
     },
     announce: notify,
@@ -316,8 +233,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         logger.error("audit log closed while it could not be written", { path: path || "-", not_recorded: gap.total });
       }
       clearInterval(retryTimer);
-      file?.close();
-      file = undefined;
+      file.close();
       listeners.clear();
       return Promise.resolve();
     },

@@ -1,7 +1,8 @@
 /**
  * @module `serve` with one of its fast paths turned off, for the peer bench's A/B rows (what each step bought):
  * BENCH_VARIANT=no-fast-exchange (POST /exchange through the Hono app), node-listener (the node:http(s) listener
- * server/http1/ replaced; with TALOSCTL_OIDC_WORKERS=1). Same config and environment as `serve`, same log lines.
+ * server/http1/ replaced; with TALOSCTL_OIDC_WORKERS=1), owner-audit (worker threads send their audit events to the
+ * owner thread instead of appending to the chain themselves). Same config and environment as `serve`, same log lines.
  */
 
 import { jsonLogger } from "../../shared/log.ts";
@@ -13,6 +14,7 @@ import { startNodeListener } from "./node_listener.ts";
 const VARIANTS: Record<string, ServeVariant> = {
   "no-fast-exchange": { fastExchange: false },
   "node-listener": { listener: startNodeListener },
+  "owner-audit": { workersWriteAudit: false },
 };
 
 if (import.meta.main) {
