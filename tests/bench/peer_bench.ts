@@ -14,7 +14,7 @@ import { cpuSeconds, EXCHANGE_LUA, loadAverage, mainThreadMs, median, mintTokens
 const TOKENS = 4000;
 const CONNS = 32;
 const SECONDS = 5;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 type Mode = "plain" | "tls";
 
@@ -71,6 +71,11 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         entry: ["tests/bench/variant_server.ts"],
       });
     const steps = { fast: await variant("no-fast-exchange") };
+    // Worker threads sending their audit events to the owner thread, as before they appended to the chain themselves.
+    const ownerAudit = {
+      plain: await variant("owner-audit", plain, "owner-plain"),
+      tls: await variant("owner-audit", { TALOSCTL_OIDC_DATA_DIR: data }, "owner-tls"),
+    };
     // The listener before server/http1/ (node:http(s)), against `one` (workers: 1 both: the variant has one loop).
     const nodeListener = {
       plain: await variant("node-listener", { ...plain, TALOSCTL_OIDC_WORKERS: "1" }, "node-plain"),
@@ -104,6 +109,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       };
       for (const mode of ["plain", "tls"] as const) { // warm-up: JIT, JWKS, TLS sessions
         const extra = mode === "plain" ? [steps.fast, nodeListener.plain] : [nodeListener.tls];
+        extra.push(ownerAudit[mode]);
         for (const t of [ours[mode], one[mode], go[mode], ...extra]) {
           await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
         }
@@ -112,6 +118,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       const cpu: Record<string, Cpu> = {};
       for (const mode of ["plain", "tls"] as const) {
         const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [], noFast: Sample[] = [], oldL: Sample[] = [];
+        const viaOwner: Sample[] = [];
         const loads: string[] = [];
         for (let i = 0; i < ROUNDS; i++) { // alternated, so drift on the shared machine hits all of them alike
           loads.push(await loadAverage());
@@ -120,9 +127,11 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           b.push(await sample(go[mode].url, go[mode].child.pid));
           if (mode === "plain") noFast.push(await sample(steps.fast.url, steps.fast.child.pid));
           oldL.push(await sample(nodeListener[mode].url, nodeListener[mode].child.pid));
+          viaOwner.push(await sample(ownerAudit[mode].url, ownerAudit[mode].child.pid));
         }
         rows.push(...peerRows(mode, a, b, w1, loads), listenerRow(mode, w1, oldL));
-        if (mode === "plain") rows.push(...stepRows(a, noFast));
+        rows.push(stepRow(mode, a, viaOwner, AUDIT_STEP));
+        if (mode === "plain") rows.push(stepRow(mode, a, noFast, FAST_STEP));
         const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] ?? 0));
         cpu[mode] = { ours: med(a, "cpuUs"), go: med(b, "cpuUs"), main: med(a, "mainUs"), local: med(w1, "mainUs") };
         ctx.log(
@@ -155,6 +164,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         ...Object.values(ours),
         ...Object.values(one),
         ...Object.values(steps),
+        ...Object.values(ownerAudit),
         ...Object.values(nodeListener),
       ];
       for (const s of all) s.child.kill("SIGTERM");
@@ -168,7 +178,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
 /**
  * The remaining gap in CPU per exchange, and what it means for more cores, from this run's figures. Both servers
  * are CPU-bound here, so throughput follows CPU per exchange; on a node with more cores the loops add up until the
- * main thread, which also owns the state and audit chain of every other loop's requests, runs out.
+ * main thread, which keeps the tracker, counters and log lines of every other loop's requests, runs out.
  */
 function gapNotes(cpu: Record<string, Cpu>): string[] {
   const p = cpu.plain, t = cpu.tls;
@@ -188,48 +198,50 @@ function gapNotes(cpu: Record<string, Cpu>): string[] {
     "with both CPU-bound on the same cores the throughput ratio follows. TLS cost this server ~" +
     `${round(Math.max(0, t.ours - p.ours))} µs per exchange in this run (node:tls over rustls in Deno) and Go ~` +
     `${round(Math.max(0, t.go - p.go))} µs (CPU per request moves with the machine's load, as much as TLS costs). ` +
-    "A CPU profile of one loop (plain HTTP, workers: 1, after the /exchange fast path) puts its ~175 µs per " +
-    "exchange in: RS256 verify ~40 µs (BigInt modPow 28; node:crypto verify with a cached KeyObject and WebCrypto " +
-    "measured 3-4x slower here, Montgomery and Barrett reduction in BigInt slower too), issue ~53 (Ed25519 key from " +
-    "a seed ~27 in node:crypto, whichever API: generateKeyPairSync and WebCrypto cost the same; signature ~18; DER, " +
-    "PEM and fingerprint ~8), two hash-chained audit lines with the issuance history ~25, the log line ~4, " +
-    "node:http (the listener then) and the route ~25, GC ~10 on the loop; Go's whole request is ~" +
+    "A CPU profile of one loop (plain HTTP, workers: 1, wrk at saturation) puts its time in: the crypto ~46% " +
+    "(RS256 verify with BigInt modPow ~21%: node:crypto verify with a cached KeyObject and WebCrypto measured 3-4x " +
+    "slower here, Montgomery and Barrett reduction in BigInt slower too; Ed25519 key from a seed ~15%, whichever " +
+    "API: generateKeyPairSync and WebCrypto cost the same; the certificate's signature ~10%), the two hash-chained " +
+    "audit lines with the issuance history ~15%, the HTTP layer ~7%, token parsing and claims ~8%, the log line " +
+    "~3%, GC ~3%, the rest spread over the route. Go's whole request is ~" +
     `${round(p.go)} µs.`,
     `More cores, on paper (plain HTTP): each loop adds ~${round(perCore)} exchanges/s per core (1 / ${round(p.ours)} ` +
-    `µs); the main thread spends ~${round(perRemote)} µs on each exchange another loop answers (the audit chain, ` +
-    `state and log line are its), so the loops together stop growing near ${
+    `µs); the main thread spends ~${round(perRemote)} µs on each exchange another loop answers (its tracker, ` +
+    `counters and log line), so the loops together stop growing near ${
       Number.isFinite(cap) ? round(cap) : "∞"
     } exchanges/s of other loops' traffic: about ${
       Number.isFinite(cap) ? Math.max(1, Math.floor(cap / perCore)) : "any number of"
-    } extra cores' worth. Workers appending their own audit lines to the one chain (the head in shared memory under ` +
-    "a lock; tried for issue 16, not shipped) took the main thread's CPU from ~100 to ~88 µs per exchange in an " +
-    "A/B, but the issuance history (data_dir/certs.jsonl) must still be written before a certificate leaves, and " +
-    "that is the main thread's: shipping it needs the history appended under the same lock by every thread.",
+    } extra cores' worth. Each loop appends its own lines to the one audit chain, holding the chain's lock for a ` +
+    "hash and a write per batch (the exchange report's 'write one audit line' row, two per exchange): a bound of " +
+    "the same order. Before the loops appended themselves, the owner thread wrote every loop's lines and became the " +
+    "bottleneck on two cores already (the A/B rows above).",
   ];
 }
 
-/** What each step bought: as shipped against the same build with that step off (plain HTTP, workers: auto). */
-function stepRows(a: Sample[], noFast: Sample[]): BenchRow[] {
+const FAST_STEP = {
+  name: "A/B: POST /exchange straight off the listener (no fetch Request, router or Response)",
+  baseline: "same build, /exchange through the Hono app",
+};
+const AUDIT_STEP = {
+  name: "A/B: worker threads append to the audit chain themselves (shared head under a lock, no owner round trip)",
+  baseline: "same build, workers sending their audit events to the owner thread",
+};
+
+/** What a step bought: as shipped against the same build with that step off (workers: auto), round by round. */
+function stepRow(mode: Mode, a: Sample[], off: Sample[], step: { name: string; baseline: string }): BenchRow {
   const m = (xs: Sample[], k: keyof Sample) => median(xs.map((s) => s[k] ?? 0));
-  const row = (name: string, off: Sample[], what: string): BenchRow => ({
-    name,
+  return {
+    name: `${step.name}, ${mode === "plain" ? "plain HTTP" : "TLS"}`,
     value: round(m(a, "rps")),
     unit: "req/s",
-    baseline: what,
+    baseline: step.baseline,
     baselineValue: round(m(off, "rps")),
     ratio: round(m(a, "rps") / m(off, "rps"), 2),
     note: `CPU per exchange ${round(m(a, "cpuUs"))} µs against ${round(m(off, "cpuUs"))} µs (main thread ` +
       `${round(m(a, "mainUs"))} against ${round(m(off, "mainUs"))} µs); runs ${
         off.map((s) => round(s.rps)).join(", ")
-      }`,
-  });
-  return [
-    row(
-      "A/B: POST /exchange straight off the listener (no fetch Request, router or Response)",
-      noFast,
-      "same build, /exchange through the Hono app",
-    ),
-  ];
+      }; round by round ${a.map((s, i) => round(s.rps / off[i]!.rps, 2)).join(", ")}`,
+  };
 }
 
 /** What server/http1/ bought: one loop on it against one loop on the node:http(s) listener it replaced. */
