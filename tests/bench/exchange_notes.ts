@@ -31,5 +31,6 @@ export const LATENCY_NOTES: readonly string[] = [
   "ACK (Nagle), so the listener answers in one write with TCP_NODELAY. Dropped after A/B: a Worker for verify + issue",
   "(p50 0.48 -> 0.79 ms), --single-threaded-gc (2x the p99), wrk pinned or niced, tmpfs for the audit log. Two",
   "server processes or two Worker threads on one port (SO_REUSEPORT) cut the p99 by 20-40% on V8's defaults: what",
-  "issue 16 shipped as workers, with the audit chain, limits and dashboard on one owner thread.",
+  "issue 16 shipped as workers: limits and dashboard on one owner thread, each loop appending its own lines to",
+  "the one audit chain.",
 ];
