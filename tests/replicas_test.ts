@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { auditVerify } from "./helpers/cli.ts";
 import { assert, assertEquals, assertStringIncludes } from "./helpers/assert.ts";
 import { createDevCa } from "./helpers/dev_ca.ts";
 import { startTestIdp } from "./helpers/idp.ts";
@@ -13,7 +13,6 @@ import { startTestRedis } from "./helpers/redis.ts";
 import { serveEnv } from "./helpers/server.ts";
 import { type ServeProcess, spawnServe } from "./helpers/serve_process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ADMIN = "an-admin-token-of-more-than-32-characters";
 
 /** POST /exchange as `ip` (X-Forwarded-For from the trusted loopback proxy), on a fresh connection. */
@@ -140,12 +139,8 @@ Deno.test("two replicas on one redis-server act as one, fail closed without it a
         const path = join(dir, `audit.${id}.jsonl`);
         const types = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l).type);
         assert(types.includes("cert_issued"), `${path}: ${types}`);
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "main.ts", "audit", "verify", path],
-          cwd: ROOT,
-          env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-        }).output();
-        assertEquals(out.code, 0, new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout));
+        const verify = await auditVerify(path);
+        assertEquals(verify.code, 0, verify.out);
       }
       const blockLine = (await Deno.readTextFile(join(dir, "audit.a.jsonl"))).includes('"type":"admin_block"');
       assert(blockLine, "the block is in the chain of the replica that made it");

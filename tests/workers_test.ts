@@ -1,15 +1,14 @@
 /**
  * @module `workers: N` over real TLS with real worker threads on one port: limits exact across the threads under
- * concurrent load, one audit chain that `audit verify` accepts, admin sessions shared, and shutdown drains them all.
+ * concurrent load, one audit chain that `audit verify` accepts (each thread appending its own lines: a worker issues
+ * while the owner thread is busy), admin sessions shared, and shutdown drains them all.
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { auditVerify } from "./helpers/cli.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { startTestIdp, type TestIdp } from "./helpers/idp.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** POST /exchange on a connection of its own (a fresh client each), so the kernel spreads them over the workers. */
 async function exchangeOwnConnection(server: TestServer, idToken: string | Promise<string>): Promise<number> {
@@ -72,13 +71,8 @@ Deno.test("workers: 2 write one hash chain that `audit verify` accepts, every ev
     const count = (type: string) => lines.filter((l) => l.type === type).length;
     assertEquals([count("auth_success"), count("cert_issued")], [30, 30]);
     assert(count("auth_failure") >= 1, "refused tokens audited (aggregated per address and reason)");
-    const verify = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "audit", "verify", path],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    }).output();
-    const out = new TextDecoder().decode(verify.stdout) + new TextDecoder().decode(verify.stderr);
-    assertEquals(verify.code, 0, out);
+    const verify = await auditVerify(path);
+    assertEquals(verify.code, 0, verify.out);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -125,12 +119,8 @@ Deno.test("workers: 2 issue on a worker while the owner thread is busy: its audi
     const history = (await Deno.readTextFile(join(dir, "data", "certs.jsonl"))).trim().split("\n");
     assertEquals(history.map((l) => JSON.parse(l).serial).sort(), issued.sort(), "every certificate in the history");
     assertEquals(issued.length, warm + 16);
-    const verify = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "audit", "verify", path],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    }).output();
-    assertEquals(verify.code, 0, new TextDecoder().decode(verify.stdout) + new TextDecoder().decode(verify.stderr));
+    const verify = await auditVerify(path);
+    assertEquals(verify.code, 0, verify.out);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

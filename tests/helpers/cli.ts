@@ -75,6 +75,17 @@ export async function runCli(args: string[], o: CliOptions): Promise<CliResult> 
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** `talosctl-oidc audit verify PATH` run as an operator would: its exit code and everything it printed. */
+export async function auditVerify(path: string): Promise<{ code: number; out: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "main.ts"), "audit", "verify", path],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
 /** A running CLI whose stderr can be watched line by line (device flow: read the URL it prints). */
 export interface RunningCli extends AsyncDisposable {
   /** Resolves with the first stderr match of `re`. */
