@@ -8,6 +8,7 @@ import type { RoleMapper } from "./rbac/types.ts";
 import type { StateStore } from "./state/types.ts";
 import { type AuditLog, openAuditLog, type TimedEvent } from "./audit/audit_log.ts";
 import { SharedChain } from "./audit/shared_chain.ts";
+import { readAuditKey } from "./audit/hmac_key.ts";
 import { createFailureAggregator, type FailureAggregator } from "./audit/failure_aggregator.ts";
 import type { ServerConfig } from "./config.ts";
 import { join } from "node:path";
@@ -61,6 +62,8 @@ export interface SharedDeps {
   audit: AuditLog;
   /** The audit chain's head in shared memory, when worker threads append to it as well. */
   auditChain?: SharedChain;
+  /** The chain's HMAC key as this thread read it (audit_hmac_key_file), for those worker threads. */
+  auditKey?: Uint8Array;
   /**
    * Audit records a worker thread wrote (and, with data_dir history, already appended to certs.jsonl): the tracker,
    * the state store and the metrics hear of them as of this thread's own.
@@ -106,10 +109,11 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
   // Worker threads append to a file chain themselves; `audit_log: -` lines go through this thread's stdout sink.
   const path = auditPath(config);
   const auditChain = options.sharedWriters && path && path !== "-" ? new SharedChain() : undefined;
+  const auditKey = config.auditHmacKeyFile ? await readAuditKey(config.auditHmacKeyFile) : undefined;
   const audit = await openAuditLog({
     path,
     ...(auditChain ? { chain: auditChain } : {}),
-    ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
+    ...(auditKey ? { hmacKey: auditKey } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
     now: () => clock.now(),
     logger,
@@ -153,6 +157,7 @@ export async function buildSharedDeps(options: BuildDepsOptions): Promise<Shared
     clock,
     audit,
     ...(auditChain ? { auditChain } : {}),
+    ...(auditChain && auditKey ? { auditKey } : {}),
     announceAudit(records) {
       fromWorker = true;
       try {

@@ -130,6 +130,7 @@ export async function startLoops(
           ...(shared.tls.caPem() ? { tlsCaPem: shared.tls.caPem() } : {}),
           maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
           ...(shared.auditChain ? { auditChain: shared.auditChain.buffer } : {}),
+          ...(shared.auditKey ? { auditKey: shared.auditKey } : {}),
           startedAt: shared.startedAt,
           fastExchange: options.variant?.fastExchange !== false,
         },

@@ -97,14 +97,26 @@ Deno.test("workers: 2 issue on a worker while the owner thread is busy: its audi
     const child = new Deno.Command(Deno.execPath(), {
       args: ["eval", BUSY_CLIENT],
       env: { URL: server.url, CA: server.tlsCaPem!, TOKENS: tokens.join(" "), NO_COLOR: "1" },
+      stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
+    const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let printed = "";
+    while (!printed.includes("ready\n")) {
+      const { value, done } = await out.read();
+      if (done) throw new Error(`the client process ended before it was ready: ${printed}`);
+      printed += value;
+    }
+    const stdin = child.stdin.getWriter();
+    await stdin.write(new TextEncoder().encode("go\n"));
     // This thread (the owner) does nothing else for 4 s: a worker that needed it would answer only afterwards.
     const busyUntil = Date.now() + 4000;
     while (Date.now() < busyUntil) { /* busy */ }
-    const { stdout } = await child.output();
-    const answers: { status: number; at: number }[] = JSON.parse(new TextDecoder().decode(stdout));
+    await stdin.close();
+    for (let r = await out.read(); !r.done; r = await out.read()) printed += r.value;
+    assertEquals((await child.status).code, 0);
+    const answers: { status: number; at: number }[] = JSON.parse(printed.slice(printed.indexOf("ready\n") + 6));
     assertEquals(answers.map((a) => a.status), Array(16).fill(200));
     const during = answers.filter((a) => a.at < busyUntil).length;
     assert(
@@ -129,6 +141,8 @@ Deno.test("workers: 2 issue on a worker while the owner thread is busy: its audi
 /** Sends one exchange per token (env TOKENS), each on its own connection; prints each status and when it came. */
 const BUSY_CLIENT = `
 const env = Deno.env.toObject();
+console.log("ready"); // then waits for the test's "go" on stdin: sent just before the owner thread gets busy
+await Deno.stdin.read(new Uint8Array(8));
 const answers = await Promise.all(env.TOKENS.split(" ").map(async (t) => {
   using client = Deno.createHttpClient({ caCerts: [env.CA], http2: false });
   const res = await fetch(env.URL + "/exchange", { method: "POST", body: JSON.stringify({ id_token: t }), client });

@@ -35,6 +35,8 @@ export interface AuditLogOptions {
   logger?: Logger;
   /** A file holding the HMAC key for the chain (audit_hmac_key_file): then only its holder can rewrite the chain. */
   hmacKeyFile?: string;
+  /** The key itself, as another thread of the process read it from hmacKeyFile (it wins over the file). */
+  hmacKey?: Uint8Array;
   /** While writes fail, how often to try again (default 250 ms; tests use a few). */
   retryMs?: number;
   /**
@@ -59,6 +61,11 @@ export interface AuditLog extends AuditSink {
   reopen(): Promise<void>;
   /** Lines another thread wrote to this chain: this log's listeners hear of them as of its own. */
   announce(records: readonly TimedEvent[]): void;
+  /**
+   * Events another thread could not write (`types`, and the error it met): this log goes into its gap as if its own
+   * write had failed, and its `audit_gap` line counts them.
+   */
+  missed(types: readonly string[], error: string): void;
 }
 
 type Waiter = { resolve(): void; reject(err: unknown): void };
@@ -85,7 +92,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   let gap: Gap | undefined;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
   const listeners = new Set<(e: TimedEvent) => void>();
-  const key = options.hmacKeyFile ? await readAuditKey(options.hmacKeyFile) : undefined;
+  let shut = false;
+  const key = options.hmacKey ?? (options.hmacKeyFile ? await readAuditKey(options.hmacKeyFile) : undefined);
   const file = chainFile({
     path,
     chain,
@@ -114,7 +122,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       fields: { retryAfterSeconds: AUDIT_RETRY_AFTER_SECONDS },
     });
 
-  const fail = (err: unknown, records: readonly TimedEvent[]): Gap => {
+  const fail = (err: unknown, types: readonly string[]): Gap => {
     chain.healthy = false;
     if (!gap) {
       gap = { since: now(), error: errorText(err), total: 0, counts: {} };
@@ -125,7 +133,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       retryTimer = setInterval(retry, options.retryMs ?? RETRY_MS);
       Deno.unrefTimer(retryTimer);
     }
-    for (const r of records) countMissed(gap, r.type);
+    for (const t of types) countMissed(gap, t);
     return gap;
   };
 
@@ -154,7 +162,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     if (records.length === 0) return;
     const result = locked(() => append(records));
     if ("error" in result) {
-      const err = joining ? joinedFailure(result.error, records) : auditError(fail(result.error, records));
+      const err = joining
+        ? joinedFailure(result.error, records)
+        : auditError(fail(result.error, records.map((r) => r.type)));
       for (const w of batch) w.reject(err);
       return;
     }
@@ -164,7 +174,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   };
   /** A joined thread's failed write: the chain is marked unwritable and the owner gets the records. */
   const joinedFailure = (err: unknown, records: TimedEvent[]) => {
-    chain.healthy = false;
+    if (!shut) chain.healthy = false; // a write after close() says nothing about the file
     options.onWriteFailed!(records, err);
     return auditError({ since: now(), error: errorText(err), total: records.length, counts: {} });
   };
@@ -180,7 +190,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const torn = await repairTornTail(path, now);
     chain.head = await lastHashOf(path) ?? await lastHashOfRotated(path) ?? GENESIS_HASH;
     const st = (await file.open())!;
-    chain.size = st.size;
+    [chain.ino, chain.size] = [st.ino ?? 0, st.size];
     if (st.mode !== null && (st.mode & 0o077) !== 0) {
       await Deno.chmod(path, 0o600);
       logger.warn("audit log was readable by others; changed its mode to 0600", { path });
@@ -226,8 +236,10 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       return Promise.resolve();
     },
     announce: notify,
+    missed: (types, error) => void fail(error, types),
     close() {
       flush();
+      shut = true;
       if (gap) retry();
       if (gap) {
         logger.error("audit log closed while it could not be written", { path: path || "-", not_recorded: gap.total });

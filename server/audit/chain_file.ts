@@ -1,7 +1,7 @@
 /**
  * @module One thread's handle on the audit chain's file (or stdout): chain records onto the head and append them as
- * one write, under the chain's lock, cutting off whatever part of a failed write reached the file; follow a rotation,
- * whichever thread saw it first (audit/shared_chain.ts).
+ * one write, under the chain's lock, cutting off whatever part of a failed write reached the file; follow the chain to
+ * the file at the path when it was rotated, whichever thread saw it first (audit/shared_chain.ts).
  */
 
 import type { Logger } from "../../shared/log.ts";
@@ -29,8 +29,10 @@ export interface ChainFile {
   append(records: readonly TimedEvent[]): { hash: string } | { error: unknown };
   /** Under the lock: reopen at the path (a rotation this thread was told of); the other threads follow. */
   reopen(): void;
+  /** The handle is closed: appends fail from now on, touching nothing shared. */
   /** Run `f` holding the chain's lock. */
   locked<T>(f: () => T): T;
+  /** Close the handle: appends fail from then on without touching the shared state. */
   close(): void;
 }
 
@@ -40,9 +42,9 @@ export function chainFile(o: ChainFileOptions): ChainFile {
   const enc = new TextEncoder();
   const stdout = o.stdout ?? ((line: string) => writeAll(Deno.stdout, enc.encode(line)));
   let file: Deno.FsFile | undefined;
-  let ino: number | null = null;
-  let generation = chain.generation; // the file this thread's handle is on (moves on reopen by any thread)
+  let ino = 0; // the file this thread's handle is on (its inode; 0 where the platform has none)
   let checkedAt = 0;
+  let closed = false;
 
   const line = (unhashed: Record<string, unknown>, hash: string) =>
     `${JSON.stringify(unhashed).slice(0, -1)},"hash":"${hash}"}\n`;
@@ -51,23 +53,24 @@ export function chainFile(o: ChainFileOptions): ChainFile {
     if (t - checkedAt < ROTATION_CHECK_MS) return false;
     checkedAt = t;
     try {
-      return Deno.statSync(path).ino !== ino;
+      return (Deno.statSync(path).ino ?? 0) !== ino;
     } catch {
       return true;
     }
   };
-  /** Under the lock: this thread's handle onto the file at `path` now; `moved` when this thread saw the rotation. */
-  const reopenSync = (moved: boolean) => {
+  /**
+   * Under the lock: this thread's handle onto the file at `path` now. When that is not the chain's file (rotated since
+   * any thread last opened it) the chain moves there: its size is that file's, and the other threads follow.
+   */
+  const reopenSync = () => {
     file?.close();
     file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
     const st = file.statSync();
-    ino = st.ino;
-    if (moved) {
-      [chain.size, chain.dirty] = [st.size, false];
-      chain.generation = chain.generation + 1;
+    [ino, checkedAt] = [st.ino ?? 0, Date.now()];
+    if (ino !== chain.ino) {
+      [chain.ino, chain.size, chain.dirty] = [ino, st.size, false];
       logger.info("audit log reopened after rotation", { path, prev_hash: chain.head });
     }
-    generation = chain.generation;
   };
   /** Cut the file back to its whole lines; false while even that fails (a read-only mount). */
   const tryCut = (): boolean => {
@@ -81,8 +84,7 @@ export function chainFile(o: ChainFileOptions): ChainFile {
   /** Write whole lines, or throw having cut off whatever part of them reached the file. */
   const put = (text: string) => {
     if (toStdout) return stdout(text);
-    if (generation !== chain.generation) reopenSync(false); // another thread followed a rotation
-    else if (rotated()) reopenSync(true);
+    if (ino !== chain.ino || rotated()) reopenSync(); // another thread moved the chain, or the path holds another file
     if (chain.dirty) file!.truncateSync(chain.size);
     chain.dirty = true;
     const bytes = enc.encode(text);
@@ -101,25 +103,26 @@ export function chainFile(o: ChainFileOptions): ChainFile {
       if (toStdout) return undefined;
       file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
       const st = await file.stat();
-      [ino, checkedAt, generation] = [st.ino, Date.now(), chain.generation];
+      [ino, checkedAt] = [st.ino ?? 0, Date.now()];
       return st;
     },
     append(records) {
-      let hash = chain.head, text = "";
-      for (const r of records) {
-        const unhashed = { ...r, prev_hash: hash };
-        hash = chainHash(hash, unhashed, key);
-        text += line(unhashed, hash); // the line keeps the original field order; the hash uses sorted keys
-      }
+      if (closed) return { error: new Error("the audit log is closed") };
       try {
+        let hash = chain.head, text = "";
+        for (const r of records) {
+          const unhashed = { ...r, prev_hash: hash };
+          hash = chainHash(hash, unhashed, key);
+          text += line(unhashed, hash); // the line keeps the original field order; the hash uses sorted keys
+        }
         put(text);
+        chain.head = hash;
+        return { hash };
       } catch (error) {
         return { error };
       }
-      chain.head = hash;
-      return { hash };
     },
-    reopen: () => void (toStdout || reopenSync(true)),
+    reopen: () => void (toStdout || reopenSync()),
     locked(f) {
       chain.lock();
       try {
@@ -129,6 +132,7 @@ export function chainFile(o: ChainFileOptions): ChainFile {
       }
     },
     close() {
+      closed = true;
       file?.close();
       file = undefined;
     },

@@ -1,9 +1,10 @@
 /**
  * @module The audit chain's head as every thread of one process sees it (`workers: N`): a lock, the hash of the last
  * line in the file, the file's size in whole lines, whether a write left bytes to cut, whether the log is writable,
- * and a generation that moves when the file is reopened (rotation). Each thread appends through its own file handle,
- * holding the lock from reading the head to writing its lines, so the file holds one chain in the order it was built.
- * Without workers the same interface runs on plain fields (`localChain`).
+ * and which file (inode) the chain is in now. Each thread appends through its own file handle, holding the lock from
+ * reading the head to writing its lines, so the file holds one chain in the order it was built; a thread whose handle
+ * is on another file than the chain's moves first (rotation). Without workers the same interface runs on plain fields
+ * (`localChain`).
  */
 
 export interface ChainState {
@@ -18,12 +19,12 @@ export interface ChainState {
   dirty: boolean;
   /** The log can be written (false from a failed write until the owner's retry writes again). */
   healthy: boolean;
-  /** Moves when a thread reopens the file (rotation): every other thread reopens before its next write. */
-  generation: number;
+  /** The inode of the file the chain is in now (set by whichever thread opened it or saw it rotated). */
+  ino: number;
 }
 
-const LOCK = 0, DIRTY = 1, HEALTHY = 2, GENERATION = 3;
-const INTS = 4, SIZE_AT = 16, HEAD_AT = 24, HEAD_BYTES = 64;
+const LOCK = 0, DIRTY = 1, HEALTHY = 2;
+const INTS = 3, SIZE = 0, INO = 1, FLOATS_AT = 16, HEAD_AT = 32, HEAD_BYTES = 64;
 /** How long a waiting thread sleeps between looks at the lock (ms); the holder wakes it on release anyway. */
 const WAIT_MS = 5;
 
@@ -31,13 +32,13 @@ const WAIT_MS = 5;
 export class SharedChain implements ChainState {
   readonly buffer: SharedArrayBuffer;
   #ints: Int32Array;
-  #size: Float64Array;
+  #floats: Float64Array;
   #head: Uint8Array;
 
   constructor(buffer?: SharedArrayBuffer) {
     this.buffer = buffer ?? new SharedArrayBuffer(HEAD_AT + HEAD_BYTES);
     this.#ints = new Int32Array(this.buffer, 0, INTS);
-    this.#size = new Float64Array(this.buffer, SIZE_AT, 1);
+    this.#floats = new Float64Array(this.buffer, FLOATS_AT, 2);
     this.#head = new Uint8Array(this.buffer, HEAD_AT, HEAD_BYTES);
     if (!buffer) Atomics.store(this.#ints, HEALTHY, 1);
   }
@@ -57,10 +58,16 @@ export class SharedChain implements ChainState {
     for (let i = 0; i < HEAD_BYTES; i++) this.#head[i] = hash.charCodeAt(i);
   }
   get size(): number {
-    return this.#size[0]!;
+    return this.#floats[SIZE]!;
   }
   set size(n: number) {
-    this.#size[0] = n;
+    this.#floats[SIZE] = n;
+  }
+  get ino(): number {
+    return this.#floats[INO]!;
+  }
+  set ino(n: number) {
+    this.#floats[INO] = n;
   }
   get dirty(): boolean {
     return Atomics.load(this.#ints, DIRTY) === 1;
@@ -74,15 +81,9 @@ export class SharedChain implements ChainState {
   set healthy(v: boolean) {
     Atomics.store(this.#ints, HEALTHY, v ? 1 : 0);
   }
-  get generation(): number {
-    return Atomics.load(this.#ints, GENERATION);
-  }
-  set generation(n: number) {
-    Atomics.store(this.#ints, GENERATION, n);
-  }
 }
 
 /** One thread's chain: no lock needed. */
 export function localChain(): ChainState {
-  return { lock() {}, unlock() {}, head: "", size: 0, dirty: false, healthy: true, generation: 0 };
+  return { lock() {}, unlock() {}, head: "", size: 0, dirty: false, healthy: true, ino: 0 };
 }

@@ -9,6 +9,7 @@ import { mountTmpfs } from "../../tests/helpers/tmpfs.ts";
 import { isTalosOidcError } from "../../shared/errors.ts";
 import { GENESIS_HASH, openAuditLog, type TimedEvent, verifyAuditChain } from "./audit_log.ts";
 import { SharedChain } from "./shared_chain.ts";
+import { openCertStore } from "../admin/cert_store.ts";
 
 const types = (text: string) => text.trim().split("\n").map((l) => JSON.parse(l).subject);
 
@@ -72,8 +73,11 @@ Deno.test("a joined log's failed write: cut back, chain unwritable, records to t
   assertEquals(handed.length, 40, "the owner gets every record of the failed batch");
   assertEquals(chain.healthy, false, "the other threads stop writing themselves");
   assertEquals((await Deno.stat(path)).size, whole, "the part of the batch that reached the disk was cut off");
-  // The worker forwards them: the owner's own write fails too, and it counts them in its gap.
-  for (const r of handed) owner.write(r);
+  // Those requests were refused: the worker tells the owner what it could not write, and the owner counts it in its
+  // gap (not as lines: no certificate left for them), refusing from now until its gap line is written.
+  owner.missed(handed.map((r) => r.type), "No space left on device (os error 28)");
+  assertEquals(owner.health().writable, false);
+  owner.write({ type: "auth_success", subject: "while-full" });
   await assertRejects(() => owner.committed(), (e) => isTalosOidcError(e, "ERR_AUDIT"));
 
   await fs.free();
@@ -86,6 +90,81 @@ Deno.test("a joined log's failed write: cut back, chain unwritable, records to t
   const text = await Deno.readTextFile(path);
   const lines = text.trim().split("\n").map((l) => JSON.parse(l));
   assertEquals(lines.slice(-2).map((l) => l.type), ["audit_gap", "auth_success"]);
-  assertEquals(lines.at(-2).counts, { cert_issued: 40 });
+  assertEquals(lines.at(-2).counts, { cert_issued: 40, auth_success: 1 });
+  assertEquals(lines.filter((l) => l.type === "cert_issued").length, 0, "no line for a refused certificate");
   assertEquals(verifyAuditChain(text, { startHash: GENESIS_HASH }).ok, true);
 });
+
+Deno.test("a thread that follows a rotation to a file rotated again moves the chain there; the other one follows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "audit-shared-" });
+  try {
+    const path = join(dir, "audit.log");
+    const chain = new SharedChain();
+    const owner = await openAuditLog({ path, chain });
+    const worker = await openAuditLog({ path, chain: new SharedChain(chain.buffer), onWriteFailed: () => {} });
+    owner.write({ type: "auth_success", subject: "o1" });
+    await owner.committed();
+    await Deno.rename(path, `${path}.1`);
+    await owner.reopen(); // the owner moves to the second file; the worker has not written since
+    await Deno.rename(path, `${path}.2`); // and that one is rotated away too before anyone writes
+    worker.write({ type: "auth_success", subject: "w1" }); // the worker follows to the third file
+    await worker.committed();
+    owner.write({ type: "auth_success", subject: "o2" }); // the owner must follow it there, not write to the second
+    await owner.close();
+    await worker.close();
+    assertEquals(types(await Deno.readTextFile(`${path}.1`)), ["o1"]);
+    assertEquals(await Deno.readTextFile(`${path}.2`), "");
+    const now = await Deno.readTextFile(path);
+    assertEquals(types(now), ["w1", "o2"]);
+    const head = JSON.parse((await Deno.readTextFile(`${path}.1`)).trim()).hash;
+    assertEquals(verifyAuditChain(now, { startHash: head }).ok, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("three threads appending at once through one shared chain: one unbroken chain, every line and record", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "audit-threads-" });
+  const workers: Worker[] = [];
+  try {
+    const path = join(dir, "audit.log"), certs = join(dir, "certs.jsonl");
+    const chain = new SharedChain();
+    const owner = await openAuditLog({ path, chain });
+    const n = 1500;
+    const done = ["a", "b"].map((name) => {
+      const w = new Worker(new URL("../../tests/helpers/chain_writer_worker.ts", import.meta.url), { type: "module" });
+      workers.push(w);
+      const answer = new Promise<string>((resolve) => (w.onmessage = (e) => resolve(String(e.data))));
+      w.postMessage({ path, certs, buffer: chain.buffer, n, name });
+      return answer;
+    });
+    const history = await openCertStore({ path: certs, lock: chain });
+    for (let i = 0; i < n; i++) { // this thread appends meanwhile, in batches of one
+      owner.write({ type: "cert_issued", subject: `o-${i}`, cert_serial: `o-${i}` });
+      history.append({ ...RECORD, serial: `o-${i}` });
+      await owner.committed();
+    }
+    assertEquals(await Promise.all(done), ["done", "done"]);
+    await owner.close();
+    history.close();
+    const text = await Deno.readTextFile(path);
+    const report = verifyAuditChain(text, { startHash: GENESIS_HASH });
+    assertEquals([report.ok, report.lines, report.problems.slice(0, 3)], [true, 3 * n, []]);
+    const serials = (await Deno.readTextFile(certs)).trim().split("\n").map((l) => JSON.parse(l).serial);
+    assertEquals(new Set(serials).size, 3 * n, "every certs.jsonl record whole and once");
+  } finally {
+    for (const w of workers) w.terminate();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const RECORD = {
+  subject: "s",
+  email: "",
+  issued_at: "2026-12-06T00:00:00.000Z",
+  expires_at: "2026-12-06T00:05:00.000Z",
+  client_ip: "",
+  roles: ["os:reader"],
+  ttl: "5m0s",
+  fingerprint: "",
+};

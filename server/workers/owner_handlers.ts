@@ -34,6 +34,7 @@ export function ownerHandlers(shared: SharedDeps, metricsText: () => Promise<str
     // Written as they arrive: one chain for the process, each worker's events in the order it sent them.
     [OWNER_CALLS.audit]: (event) => audit.write(event),
     [OWNER_CALLS.written]: (records) => shared.announceAudit(records),
+    [OWNER_CALLS.missed]: (types: string[], error: string) => audit.missed(types, error),
     [OWNER_CALLS.committed]: () => audit.committed(),
     [OWNER_CALLS.auditHead]: () => audit.lastHash(),
     [OWNER_CALLS.authFailure]: (event) => shared.authFailures.report(event),

@@ -31,6 +31,8 @@ export interface WorkerInit {
   store: RemoteStoreInit;
   /** The audit chain's head in shared memory: the worker appends its own lines under its lock. */
   auditChain?: SharedArrayBuffer;
+  /** The chain's HMAC key, as the owner read it (a key file changed since must not split the chain). */
+  auditKey?: Uint8Array;
   startedAt: Date;
 }
 
@@ -40,13 +42,15 @@ export interface WorkerReady {
 }
 
 /**
- * Method names. Worker → owner: written (lines the worker wrote to the chain itself), audit and committed (lines the
+ * Method names. Worker → owner: written (lines the worker wrote to the chain itself), missed (events its failed write
+ * could not record: the owner's gap line counts them), audit and committed (lines the
  * owner writes: while the chain is unwritable, or without a shared chain), authFailure, log, auditHead, metrics (and
  * STORE_CALLS).
  */
 export const OWNER_CALLS = {
   audit: "audit.write",
   written: "audit.written",
+  missed: "audit.missed",
   committed: "audit.committed",
   auditHead: "audit.head",
   authFailure: "authFailure",

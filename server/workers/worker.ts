@@ -8,6 +8,7 @@ import { systemClock } from "../../shared/clock.ts";
 import { openCertAppender } from "../admin/cert_store.ts";
 import { recordFromEvent } from "../admin/cert_record.ts";
 import { openAuditLog } from "../audit/audit_log.ts";
+import { errorText } from "../audit/audit_record.ts";
 import { auditPath } from "../audit/replica_path.ts";
 import { SharedChain } from "../audit/shared_chain.ts";
 import type { ServerConfig } from "../config.ts";
@@ -48,7 +49,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
   });
   const state = createRemoteStore(channel, init.store);
   const audit = init.auditChain
-    ? await chainedAudit(channel, config, init.auditChain, init.auditHealth, logger)
+    ? await chainedAudit(channel, config, init, init.auditChain, logger)
     : remoteAudit(channel, init.auditHealth);
   const { app, exchange } = createServing({
     ...request,
@@ -144,20 +145,21 @@ function remoteAudit(channel: Channel, health: AuditHealth): AuditSink & { setHe
 async function chainedAudit(
   channel: Channel,
   config: Readonly<ServerConfig>,
+  init: Pick<WorkerInit, "auditHealth" | "auditKey">,
   buffer: SharedArrayBuffer,
-  health: AuditHealth,
   logger: Logger,
 ): Promise<AuditSink & { setHealth(h: AuditHealth): void }> {
   const chain = new SharedChain(buffer);
-  const owner = remoteAudit(channel, health);
+  const owner = remoteAudit(channel, init.auditHealth);
   let forwarded = 0, confirmed = 0;
   const forward = (e: AuditEvent) => (forwarded++, owner.write(e));
   const local = await openAuditLog({
     path: auditPath(config),
-    ...(config.auditHmacKeyFile ? { hmacKeyFile: config.auditHmacKeyFile } : {}),
+    ...(init.auditKey ? { hmacKey: init.auditKey } : {}),
     chain,
     logger,
-    onWriteFailed: (records) => records.forEach(forward),
+    // Those requests are refused (ERR_AUDIT): their events are counted in the owner's gap line, not written.
+    onWriteFailed: (records, err) => channel.note(OWNER_CALLS.missed, records.map((r) => r.type), errorText(err)),
   });
   const history = config.dataDir && !config.stateStore
     ? await openCertAppender({ path: join(config.dataDir, "certs.jsonl"), logger, lock: chain })
