@@ -16,14 +16,20 @@ interface Job {
   name: string;
 }
 
-self.onmessage = async (e: MessageEvent<Job>) => {
+/** This worker's own scope (the module is checked with the window types). */
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<Job>) => void) | null;
+  postMessage(message: unknown): void;
+};
+
+scope.onmessage = async (e) => {
   const { path, certs, buffer, n, name } = e.data;
   try {
     const chain = new SharedChain(buffer);
     const log = await openAuditLog({
       path,
       chain,
-      onWriteFailed: (_records, err) => self.postMessage(`write failed: ${err}`),
+      onWriteFailed: (_records, err) => scope.postMessage(`write failed: ${err}`),
     });
     const history = await openCertAppender({ path: certs, lock: chain });
     for (let i = 0; i < n; i += 10) {
@@ -46,8 +52,8 @@ self.onmessage = async (e: MessageEvent<Job>) => {
     }
     await log.close();
     history.close();
-    self.postMessage("done");
+    scope.postMessage("done");
   } catch (err) {
-    self.postMessage(`error: ${err}`);
+    scope.postMessage(`error: ${err}`);
   }
 };
