@@ -3,6 +3,7 @@
  * port while this thread owns the state, the audit chain and the TLS material (server/workers/).
  */
 
+import { balanceBuffer } from "./http1/balance.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { AppDeps, Serving } from "./app.ts";
@@ -42,6 +43,8 @@ export interface ServeVariant {
   listener?: typeof startListener;
   /** Worker threads append to the audit chain themselves (audit/shared_chain.ts); off: they send events to the owner. */
   workersWriteAudit?: boolean;
+  /** Loops even out their keep-alive connections (http1/balance.ts); off: each keeps what the kernel gave it. */
+  balance?: boolean;
 }
 
 export interface RunningServer {
@@ -98,11 +101,13 @@ export async function startLoops(
     ...(count > 1 ? { metricsText: () => pool!.metricsText() } : {}),
   });
   let pool: WorkerPool | undefined;
+  const balance = count > 1 && options.variant?.balance !== false ? balanceBuffer(count) : undefined;
   if (options.variant?.listener && count > 1) throw new RangeError("a bench variant's listener runs with workers: 1");
   const listener = await (options.variant?.listener ?? startListener)({
     hostname: config.listen.hostname,
     port: config.listen.port,
     reusePort: count > 1,
+    ...(balance ? { balance: { buffer: balance, index: 0 } } : {}),
     handler: (req, info) => app.fetch(req, info),
     ...(options.variant?.fastExchange === false ? {} : { fast: exchange }),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
@@ -130,6 +135,7 @@ export async function startLoops(
           ...(shared.tls.caPem() ? { tlsCaPem: shared.tls.caPem() } : {}),
           maxConnections: Math.max(1, Math.ceil(config.maxConnections / count)),
           ...(shared.auditChain ? { auditChain: shared.auditChain.buffer } : {}),
+          ...(balance ? { balance } : {}),
           ...(shared.auditKey ? { auditKey: shared.auditKey } : {}),
           startedAt: shared.startedAt,
           fastExchange: options.variant?.fastExchange !== false,

@@ -7,6 +7,7 @@
  * cannot be closed, and node:tls swaps the certificate on the live listener (setSecureContext).
  */
 
+import { balancer, type LoopBalance } from "./balance.ts";
 import type { Logger } from "../../shared/log.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "../config_limits.ts";
 import type { FastRoute } from "../routes/exchange_fast.ts";
@@ -39,6 +40,8 @@ export interface ListenerOptions {
   now?: () => Date;
   /** Overrides of DEFAULT_TIMEOUTS (tests use short ones). */
   timeouts?: Partial<ListenerTimeouts>;
+  /** The loops sharing this port count their connections here; this one closes some when it holds too many. */
+  balance?: LoopBalance;
   /** Most open connections (default DEFAULT_MAX_CONNECTIONS); one more is closed as it is accepted. */
   maxConnections?: number;
   /** Share the port with other listeners of this user (SO_REUSEPORT): the serve workers each bind it. */
@@ -74,6 +77,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const first = tls.current();
   let stopping = false;
   const conns = new Set<Http1Connection>();
+  const balance = options.balance ? balancer(options.balance) : undefined;
   const drained = Promise.withResolvers<void>();
   const serve: ServeOptions = {
     handler: options.handler,
@@ -81,6 +85,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     scheme: first ? "https" : "http",
     logger,
     stopping: () => stopping,
+    ...(balance ? { shed: balance.shed } : {}),
   };
   const ctx = {
     timeouts,
@@ -91,8 +96,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (stopping || conns.size >= maxConnections) return t.close(); // over max_connections: closed as accepted
     const c = new Http1Connection(t, ctx, acceptedAt);
     conns.add(c);
+    balance?.opened();
     void c.run().finally(() => {
       conns.delete(c);
+      balance?.closed();
       if (stopping && conns.size === 0) drained.resolve();
     });
   };

@@ -26,6 +26,8 @@ export interface ServeOptions {
   scheme: "http" | "https";
   logger: Logger;
   stopping(): boolean;
+  /** This loop holds more than its share of the port's connections: close this one after its answer. */
+  shed?(): boolean;
 }
 
 /** Methods a fetch Request cannot carry (it throws): refused here with 405. */
@@ -178,7 +180,7 @@ async function failed(c: Http1Connection, head: RequestHead, o: ServeOptions, er
 
 /** Whether the connection may carry another request after this answer: an unread body is skipped if it is all in. */
 function mayKeep(c: Http1Connection, head: RequestHead, o: ServeOptions): boolean {
-  return head.keepAlive && c.finishBody() && !o.stopping();
+  return head.keepAlive && c.finishBody() && !o.stopping() && !o.shed?.();
 }
 
 /** An answer with a sized body, head and body in one write; true when the connection may carry another request. */

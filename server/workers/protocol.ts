@@ -33,6 +33,8 @@ export interface WorkerInit {
   auditChain?: SharedArrayBuffer;
   /** The chain's HMAC key, as the owner read it (a key file changed since must not split the chain). */
   auditKey?: Uint8Array;
+  /** Every loop's connection count (http1/balance.ts); this worker's slot is its index - 1. */
+  balance?: SharedArrayBuffer;
   startedAt: Date;
 }
 

@@ -72,6 +72,7 @@ async function start(init: WorkerInit, channel: Channel): Promise<WorkerReady> {
       hostname: init.listen.hostname,
       port: init.listen.port,
       reusePort: true,
+      ...(init.balance ? { balance: { buffer: init.balance, index: init.index - 1 } } : {}),
       handler: (req, info) => app.fetch(req, info),
       ...(init.fastExchange ? { fast: exchange } : {}),
       maxConnections: init.maxConnections,

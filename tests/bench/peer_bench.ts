@@ -12,6 +12,7 @@ import type { BenchContext, BenchRow, BenchSection } from "./types.ts";
 import { cpuSeconds, EXCHANGE_LUA, loadAverage, mainThreadMs, median, mintTokens, round, wrk } from "./wrk.ts";
 import {
   AUDIT_STEP,
+  BALANCE_STEP,
   CONNS,
   type Cpu,
   FAST_STEP,
@@ -66,6 +67,11 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       plain: await variant("owner-audit", plain, "owner-plain"),
       tls: await variant("owner-audit", { TALOSCTL_OIDC_DATA_DIR: data }, "owner-tls"),
     };
+    // Each loop keeping the keep-alive connections the kernel gave it, as before the loops evened them out.
+    const noBalance = {
+      plain: await variant("no-balance", plain, "nobal-plain"),
+      tls: await variant("no-balance", { TALOSCTL_OIDC_DATA_DIR: data }, "nobal-tls"),
+    };
     // The listener before server/http1/ (node:http(s)), against `one` (workers: 1 both: the variant has one loop).
     const nodeListener = {
       plain: await variant("node-listener", { ...plain, TALOSCTL_OIDC_WORKERS: "1" }, "node-plain"),
@@ -99,7 +105,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       };
       for (const mode of ["plain", "tls"] as const) { // warm-up: JIT, JWKS, TLS sessions
         const extra = mode === "plain" ? [steps.fast, nodeListener.plain] : [nodeListener.tls];
-        extra.push(ownerAudit[mode]);
+        extra.push(ownerAudit[mode], noBalance[mode]);
         for (const t of [ours[mode], one[mode], go[mode], ...extra]) {
           await wrk(`${t.url}/exchange`, 8, 2, script, [bodies, "0"]);
         }
@@ -108,7 +114,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
       const cpu: Record<string, Cpu> = {};
       for (const mode of ["plain", "tls"] as const) {
         const a: Sample[] = [], b: Sample[] = [], w1: Sample[] = [], noFast: Sample[] = [], oldL: Sample[] = [];
-        const viaOwner: Sample[] = [];
+        const viaOwner: Sample[] = [], unbalanced: Sample[] = [];
         const loads: string[] = [];
         for (let i = 0; i < ROUNDS; i++) { // alternated, so drift on the shared machine hits all of them alike
           loads.push(await loadAverage());
@@ -118,9 +124,10 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           if (mode === "plain") noFast.push(await sample(steps.fast.url, steps.fast.child.pid));
           oldL.push(await sample(nodeListener[mode].url, nodeListener[mode].child.pid));
           viaOwner.push(await sample(ownerAudit[mode].url, ownerAudit[mode].child.pid));
+          unbalanced.push(await sample(noBalance[mode].url, noBalance[mode].child.pid));
         }
         rows.push(...peerRows(mode, a, b, w1, loads), listenerRow(mode, w1, oldL));
-        rows.push(stepRow(mode, a, viaOwner, AUDIT_STEP));
+        rows.push(stepRow(mode, a, viaOwner, AUDIT_STEP), stepRow(mode, a, unbalanced, BALANCE_STEP));
         if (mode === "plain") rows.push(stepRow(mode, a, noFast, FAST_STEP));
         const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k] ?? 0));
         cpu[mode] = { ours: med(a, "cpuUs"), go: med(b, "cpuUs"), main: med(a, "mainUs"), local: med(w1, "mainUs") };
@@ -140,8 +147,10 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
           "groups to roles, Ed25519 key, x509.CreateCertificate, PEM, one audit line (mutex, flush), JSON answer.",
           "Ours does more per request: two hash-chained audit lines, a JSON log line, the full claim checks " +
           "(iat, nbf, azp, max token age), the per-IP limiter (off here: one address sends everything).",
-          "The A/B row runs the same build with the /exchange fast path turned off (tests/bench/variant_server.ts, " +
-          "BENCH_VARIANT=no-fast-exchange: every request through the Hono app), in the same alternation. The listener " +
+          "The step A/B rows run the same build with one step turned off (tests/bench/variant_server.ts): " +
+          "BENCH_VARIANT=no-fast-exchange (every request through the Hono app), owner-audit (workers send their audit " +
+          "events to the owner thread), no-balance (each loop keeps the connections the kernel gave it; SO_REUSEPORT " +
+          "hashes wrk's 32 connections over the 2 loops, rarely 16/16), in the same alternation. The listener " +
           "A/B rows run the build with the node:http(s) listener server/http1/ replaced (BENCH_VARIANT=node-listener, " +
           "tests/bench/node_listener.ts) against this build, both with workers: 1, in the same alternation.",
           "wrk runs on the same 2 cores; the machine is shared with other agents, so absolute figures move between " +
@@ -155,6 +164,7 @@ export async function run(ctx: BenchContext): Promise<BenchSection[]> {
         ...Object.values(one),
         ...Object.values(steps),
         ...Object.values(ownerAudit),
+        ...Object.values(noBalance),
         ...Object.values(nodeListener),
       ];
       for (const s of all) s.child.kill("SIGTERM");

@@ -72,6 +72,10 @@ export const FAST_STEP = {
   name: "A/B: POST /exchange straight off the listener (no fetch Request, router or Response)",
   baseline: "same build, /exchange through the Hono app",
 };
+export const BALANCE_STEP = {
+  name: "A/B: the loops even out their keep-alive connections (one over its share closes one after an answer)",
+  baseline: "same build, each loop keeping the connections the kernel gave it",
+};
 export const AUDIT_STEP = {
   name: "A/B: worker threads append to the audit chain themselves (shared head under a lock, no owner round trip)",
   baseline: "same build, workers sending their audit events to the owner thread",

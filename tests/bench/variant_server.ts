@@ -15,6 +15,7 @@ const VARIANTS: Record<string, ServeVariant> = {
   "no-fast-exchange": { fastExchange: false },
   "node-listener": { listener: startNodeListener },
   "owner-audit": { workersWriteAudit: false },
+  "no-balance": { balance: false },
 };
 
 if (import.meta.main) {
