@@ -13,14 +13,19 @@ import { openCertStore } from "../admin/cert_store.ts";
 
 const types = (text: string) => text.trim().split("\n").map((l) => JSON.parse(l).subject);
 
+/** The owner's log and a worker's on one file: a second SharedChain view on the same memory, as a worker builds it. */
+async function ownerAndWorker(path: string) {
+  const chain = new SharedChain();
+  const owner = await openAuditLog({ path, chain });
+  const worker = await openAuditLog({ path, chain: new SharedChain(chain.buffer), onWriteFailed: () => {} });
+  return { owner, worker };
+}
+
 Deno.test("an owner and a joined log write one chain in the order they append, across a rotation", async () => {
   const dir = await Deno.makeTempDir({ prefix: "audit-shared-" });
   try {
     const path = join(dir, "audit.log");
-    const chain = new SharedChain();
-    const owner = await openAuditLog({ path, chain });
-    // A second SharedChain view on the same memory, as a worker builds it from the buffer it was handed.
-    const worker = await openAuditLog({ path, chain: new SharedChain(chain.buffer), onWriteFailed: () => {} });
+    const { owner, worker } = await ownerAndWorker(path);
     owner.write({ type: "auth_success", subject: "o1" });
     worker.write({ type: "auth_success", subject: "w1" });
     await Promise.all([owner.committed(), worker.committed()]);
@@ -99,9 +104,7 @@ Deno.test("a thread that follows a rotation to a file rotated again moves the ch
   const dir = await Deno.makeTempDir({ prefix: "audit-shared-" });
   try {
     const path = join(dir, "audit.log");
-    const chain = new SharedChain();
-    const owner = await openAuditLog({ path, chain });
-    const worker = await openAuditLog({ path, chain: new SharedChain(chain.buffer), onWriteFailed: () => {} });
+    const { owner, worker } = await ownerAndWorker(path);
     owner.write({ type: "auth_success", subject: "o1" });
     await owner.committed();
     await Deno.rename(path, `${path}.1`);
